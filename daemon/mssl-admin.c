@@ -1,0 +1,1006 @@
+/*
+ * mssl-admin: the operator's local tool over libmssl (mssl-admin(8)).
+ *
+ * Every action runs as the operator who invoked it (the login behind
+ * sudo when there is one) and is audited by the library.  Exit status:
+ * 0 done, 1 refused or failed, 2 bad usage or input (nothing written).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libintl.h>
+#include <limits.h>
+#include <locale.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "mssl/mssl.h"
+
+#define _(s) gettext(s)
+#define N_(s) s
+#define MSSL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+
+/* ---- options --------------------------------------------------------- */
+
+struct opt {
+	const char *name; /* long option without "--" */
+	bool takes_value;
+	const char *value;
+	bool set;
+};
+
+struct args {
+	struct opt *opts;
+	size_t n_opts;
+	const char *pos[8];
+	size_t n_pos;
+};
+
+static const char *progname = "mssl-admin";
+static bool json_out;
+static const char *config_path;
+
+static void usage_error(const char *fmt, ...) MSSL_PRINTF(1, 2);
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s\n", _("Try 'mssl-admin --help'."));
+	exit(EXIT_USAGE);
+}
+
+/* Parse "--name value", "--name=value", flags and positionals. */
+static void parse(int argc, char **argv, struct args *a)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i], *eq;
+		size_t j, len;
+
+		if (strncmp(arg, "--", 2) != 0 || strcmp(arg, "--") == 0) {
+			if (a->n_pos == MSSL_ARRAY_SIZE(a->pos))
+				usage_error(_("too many arguments"));
+			a->pos[a->n_pos++] = arg;
+			continue;
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		len = eq ? (size_t)(eq - arg) : strlen(arg);
+		for (j = 0; j < a->n_opts; j++)
+			if (strlen(a->opts[j].name) == len &&
+			    strncmp(a->opts[j].name, arg, len) == 0)
+				break;
+		if (j == a->n_opts)
+			usage_error(_("unknown option --%.*s"), (int)len, arg);
+		a->opts[j].set = true;
+		if (!a->opts[j].takes_value) {
+			if (eq)
+				usage_error(_("option --%s takes no value"),
+					    a->opts[j].name);
+			continue;
+		}
+		if (eq)
+			a->opts[j].value = eq + 1;
+		else if (i + 1 < argc)
+			a->opts[j].value = argv[++i];
+		else
+			usage_error(_("option --%s needs a value"),
+				    a->opts[j].name);
+	}
+}
+
+static const char *opt(const struct args *a, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < a->n_opts; j++)
+		if (strcmp(a->opts[j].name, name) == 0)
+			return a->opts[j].set ? (a->opts[j].value ?
+							 a->opts[j].value :
+							 "") :
+						NULL;
+	return NULL;
+}
+
+static const char *need_opt(const struct args *a, const char *name)
+{
+	const char *v = opt(a, name);
+
+	if (!v || !*v)
+		usage_error(_("option --%s is required"), name);
+	return v;
+}
+
+static void need_pos(const struct args *a, size_t n, const char *what)
+{
+	if (a->n_pos < n)
+		usage_error(_("missing %s"), what);
+	if (a->n_pos > n)
+		usage_error(_("unexpected argument \"%s\""), a->pos[n]);
+}
+
+/* A whole decimal number in [min, max]; names the input when it is not. */
+static int64_t number(const char *s, const char *what, int64_t min,
+		      int64_t max)
+{
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || !*s || *end || v < min || v > max)
+		usage_error(_("%s must be a whole number from %" PRId64
+			      " to %" PRId64 ", not \"%s\""),
+			    what, min, max, s);
+	return (int64_t)v;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static void fmt_time(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "%" PRId64, t);
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *jtime(int64_t t)
+{
+	char buf[32];
+
+	fmt_time(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static void print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+/* Print the library's error and return the exit status it calls for. */
+static int fail(int rc, mssl_error *err)
+{
+	const char *msg = mssl_error_message(err, MSSL_LANG_LOCALE);
+
+	if (!*msg)
+		msg = mssl_strerror(rc);
+	if (json_out) {
+		json_t *j = json_pack("{s:{s:s,s:s,s:s,s:s,s:o}}", "error",
+				      "code", mssl_error_id(err)[0] ?
+						      mssl_error_id(err) :
+						      mssl_err_name(rc),
+				      "message",
+				      mssl_error_message(err, MSSL_LANG_EN),
+				      "message_zh",
+				      mssl_error_message(err, MSSL_LANG_ZH_TW),
+				      "status", mssl_err_name(rc), "field",
+				      jstr(mssl_error_field(err)));
+
+		json_dumpf(j, stderr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stderr);
+		json_decref(j);
+	} else {
+		fprintf(stderr, "%s: %s", progname, msg);
+		if (mssl_error_id(err)[0])
+			fprintf(stderr, " [%s]", mssl_error_id(err));
+		fputc('\n', stderr);
+	}
+	switch (rc) {
+	case MSSL_EINPUT:
+	case MSSL_EINVAL:
+	case MSSL_ECONFIG:
+	case MSSL_EUSAGE:
+		return EXIT_USAGE;
+	default:
+		return EXIT_REFUSED;
+	}
+}
+
+/* ---- context ---------------------------------------------------------- */
+
+struct env {
+	mssl_ctx *ctx;
+	mssl_actor *op;
+	mssl_error *err;
+};
+
+/* The operator is the human at the keyboard: the login behind sudo. */
+static mssl_actor *local_operator(void)
+{
+	const char *name = getenv("SUDO_USER");
+	struct passwd *pw;
+	char remote[64];
+
+	if (!name || !*name) {
+		pw = getpwuid(getuid());
+		name = pw ? pw->pw_name : "unknown";
+	}
+	snprintf(remote, sizeof(remote), "local:uid=%u", (unsigned)getuid());
+	return mssl_actor_new(MSSL_ROLE_OPERATOR, name, NULL, remote);
+}
+
+static int env_open(struct env *e)
+{
+	int rc;
+
+	e->err = mssl_error_new();
+	e->op = local_operator();
+	if (!e->err || !e->op) {
+		fprintf(stderr, "%s: %s\n", progname, _("out of memory"));
+		return EXIT_REFUSED;
+	}
+	rc = mssl_ctx_open_file(config_path, &e->ctx, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	return 0;
+}
+
+static void env_close(struct env *e)
+{
+	mssl_ctx_free(e->ctx);
+	mssl_actor_free(e->op);
+	mssl_error_free(e->err);
+}
+
+/* ---- account ---------------------------------------------------------- */
+
+static json_t *account_json(const mssl_account_info *a)
+{
+	char *products = mssl_products_format(a->products);
+	json_t *j = json_pack(
+		"{s:s,s:s,s:o,s:s,s:s,s:I,s:o}", "id", a->id, "org_name_en",
+		a->org_name_en, "org_name_zh", jstr(a->org_name_zh),
+		"products", products ? products : "", "status",
+		a->status == MSSL_ACCOUNT_ACTIVE ? "active" : "suspended",
+		"balance", (json_int_t)a->balance, "created",
+		jtime(a->created));
+	size_t i;
+
+	free(products);
+	if (a->ev_country || a->ev_category)
+		json_object_set_new(
+			j, "ev",
+			json_pack("{s:o,s:o,s:o,s:o}", "country",
+				  jstr(a->ev_country), "state",
+				  jstr(a->ev_state), "locality",
+				  jstr(a->ev_locality), "category",
+				  jstr(a->ev_category)));
+	if (a->domains) {
+		json_t *d = json_array();
+
+		for (i = 0; i < a->n_domains; i++)
+			json_array_append_new(d, json_string(a->domains[i]));
+		json_object_set_new(j, "domains", d);
+	}
+	if (a->contacts) {
+		json_t *c = json_array();
+
+		for (i = 0; i < a->n_contacts; i++)
+			json_array_append_new(
+				c, json_pack("{s:I,s:s,s:s,s:s,s:o}", "id",
+					     (json_int_t)a->contacts[i].id,
+					     "kind", a->contacts[i].kind, "name",
+					     a->contacts[i].name, "email",
+					     a->contacts[i].email, "phone",
+					     jstr(a->contacts[i].phone)));
+		json_object_set_new(j, "contacts", c);
+	}
+	return j;
+}
+
+static void account_print(const mssl_account_info *a)
+{
+	char *products = mssl_products_format(a->products);
+	char when[32];
+	size_t i;
+
+	fmt_time(a->created, when, sizeof(when));
+	printf("%-22s %s\n", _("Account:"), a->id);
+	printf("%-22s %s\n", _("Organisation (en):"), a->org_name_en);
+	if (a->org_name_zh)
+		printf("%-22s %s\n", _("Organisation (zh):"), a->org_name_zh);
+	printf("%-22s %s\n", _("Products:"), products ? products : "");
+	if (a->ev_country || a->ev_category)
+		printf("%-22s %s / %s / %s / %s\n", _("EV jurisdiction:"),
+		       a->ev_country ? a->ev_country : "-",
+		       a->ev_state ? a->ev_state : "-",
+		       a->ev_locality ? a->ev_locality : "-",
+		       a->ev_category ? a->ev_category : "-");
+	printf("%-22s %s\n", _("Status:"),
+	       a->status == MSSL_ACCOUNT_ACTIVE ? _("active") : _("suspended"));
+	printf("%-22s %" PRId64 "\n", _("Cert-year balance:"), a->balance);
+	printf("%-22s %s\n", _("Created:"), when);
+	printf("%s\n", _("Agreed domains:"));
+	for (i = 0; i < a->n_domains; i++)
+		printf("  %s\n", a->domains[i]);
+	if (!a->n_domains)
+		printf("  %s\n", _("(none)"));
+	printf("%s\n", _("Contacts:"));
+	for (i = 0; i < a->n_contacts; i++)
+		printf("  [%s] %s <%s>%s%s\n", a->contacts[i].kind,
+		       a->contacts[i].name, a->contacts[i].email,
+		       a->contacts[i].phone ? " " : "",
+		       a->contacts[i].phone ? a->contacts[i].phone : "");
+	free(products);
+}
+
+static int cmd_account_create(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = {
+		{ "id", 1 }, { "org-en", 1 }, { "org-zh", 1 }, { "products", 1 },
+		{ "ev-country", 1 }, { "ev-state", 1 }, { "ev-locality", 1 },
+		{ "ev-category", 1 }, { "supervisor-name", 1 },
+		{ "supervisor-email", 1 }, { "supervisor-phone", 1 },
+	};
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	mssl_account_spec s = { 0 };
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	s.id = need_opt(&a, "id");
+	s.org_name_en = need_opt(&a, "org-en");
+	s.org_name_zh = opt(&a, "org-zh");
+	s.ev_country = opt(&a, "ev-country");
+	s.ev_state = opt(&a, "ev-state");
+	s.ev_locality = opt(&a, "ev-locality");
+	s.ev_category = opt(&a, "ev-category");
+	s.supervisor_name = need_opt(&a, "supervisor-name");
+	s.supervisor_email = need_opt(&a, "supervisor-email");
+	s.supervisor_phone = opt(&a, "supervisor-phone");
+	rc = mssl_products_parse(need_opt(&a, "products"), "products",
+				 &s.products, e->err);
+	if (rc == 0)
+		rc = mssl_account_create(e->ctx, e->op, &s, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:s,s:s}", "id", s.id, "status",
+				     "created"));
+	else
+		printf(_("Account %s created.\n"), s.id);
+	return 0;
+}
+
+static int cmd_account_show(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	mssl_account_info *info = NULL;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	rc = mssl_account_get(e->ctx, e->op, a.pos[0], &info, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(account_json(info));
+	else
+		account_print(info);
+	mssl_account_info_free(info);
+	return 0;
+}
+
+static int list_cb(void *ud, const mssl_account_info *a)
+{
+	char *products;
+
+	if (ud) {
+		json_array_append_new(ud, account_json(a));
+		return 0;
+	}
+	products = mssl_products_format(a->products);
+	printf("%-12s %-9s %8" PRId64 "  %-16s %s\n", a->id,
+	       a->status == MSSL_ACCOUNT_ACTIVE ? "active" : "suspended",
+	       a->balance, products ? products : "", a->org_name_en);
+	free(products);
+	return 0;
+}
+
+static int cmd_account_list(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	json_t *arr = json_out ? json_array() : NULL;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	if (!json_out)
+		printf("%-12s %-9s %8s  %-16s %s\n", _("ACCOUNT"), _("STATUS"),
+		       _("BALANCE"), _("PRODUCTS"), _("ORGANISATION"));
+	rc = mssl_account_list(e->ctx, e->op, list_cb, arr, e->err);
+	if (rc < 0) {
+		json_decref(arr);
+		return fail(rc, e->err);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
+static int cmd_account_set(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 3, _("account ID, key and value"));
+	rc = mssl_account_set(e->ctx, e->op, a.pos[0], a.pos[1], a.pos[2],
+			      e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:s,s:s,s:s}", "id", a.pos[0], "key",
+				     a.pos[1], "value", a.pos[2]));
+	else
+		printf(_("Account %s: %s set.\n"), a.pos[0], a.pos[1]);
+	return 0;
+}
+
+static int cmd_account_suspend(struct env *e, int argc, char **argv,
+			       int suspend)
+{
+	struct opt o[] = { { "reason", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	rc = mssl_account_suspend(e->ctx, e->op, a.pos[0], suspend,
+				  need_opt(&a, "reason"), e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:s,s:s}", "id", a.pos[0], "status",
+				     suspend ? "suspended" : "active"));
+	else
+		printf(suspend ? _("Account %s suspended.\n") :
+				 _("Account %s reactivated.\n"),
+		       a.pos[0]);
+	return 0;
+}
+
+/* ---- domains and contacts --------------------------------------------- */
+
+static int cmd_domain(struct env *e, const char *verb, int argc, char **argv)
+{
+	struct opt o[] = { { "force", 0 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 2, _("account ID and domain"));
+	if (strcmp(verb, "add") == 0)
+		rc = mssl_domain_add(e->ctx, e->op, a.pos[0], a.pos[1],
+				     opt(&a, "force") ? MSSL_DOMAIN_FORCE : 0,
+				     e->err);
+	else
+		rc = mssl_domain_remove(e->ctx, e->op, a.pos[0], a.pos[1],
+					e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:s,s:s,s:s}", "account", a.pos[0],
+				     "domain", a.pos[1], "action", verb));
+	else
+		printf(strcmp(verb, "add") == 0 ?
+			       _("Domain %s agreed for account %s.\n") :
+			       _("Domain %s removed from account %s.\n"),
+		       a.pos[1], a.pos[0]);
+	return 0;
+}
+
+static int domain_cb(void *ud, const struct mssl_domain_rec *r)
+{
+	char when[32];
+
+	if (ud)
+		return json_array_append_new(
+			ud, json_pack("{s:s,s:o}", "domain", r->name, "added",
+				      jtime(r->added)));
+	fmt_time(r->added, when, sizeof(when));
+	printf("%-40s %s\n", r->name, when);
+	return 0;
+}
+
+static int cmd_domain_list(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	json_t *arr = json_out ? json_array() : NULL;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	rc = mssl_domain_list(e->ctx, e->op, a.pos[0], domain_cb, arr, e->err);
+	if (rc < 0) {
+		json_decref(arr);
+		return fail(rc, e->err);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
+static int cmd_contact_add(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "kind", 1 }, { "name", 1 }, { "email", 1 },
+			   { "phone", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	mssl_contact c = { 0 };
+	int64_t id = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	c.kind = opt(&a, "kind") ? opt(&a, "kind") : "other";
+	c.name = need_opt(&a, "name");
+	c.email = need_opt(&a, "email");
+	c.phone = opt(&a, "phone");
+	rc = mssl_contact_add(e->ctx, e->op, a.pos[0], &c, &id, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:s,s:I}", "account", a.pos[0], "id",
+				     (json_int_t)id));
+	else
+		printf(_("Contact %" PRId64 " added to account %s.\n"), id,
+		       a.pos[0]);
+	return 0;
+}
+
+static int contact_cb(void *ud, const mssl_contact *c)
+{
+	if (ud)
+		return json_array_append_new(
+			ud, json_pack("{s:I,s:s,s:s,s:s,s:o}", "id",
+				      (json_int_t)c->id, "kind", c->kind,
+				      "name", c->name, "email", c->email,
+				      "phone", jstr(c->phone)));
+	printf("%-4" PRId64 " %-11s %-24s %-32s %s\n", c->id, c->kind, c->name,
+	       c->email, c->phone ? c->phone : "");
+	return 0;
+}
+
+static int cmd_contact_list(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	json_t *arr = json_out ? json_array() : NULL;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	rc = mssl_contact_list(e->ctx, e->op, a.pos[0], contact_cb, arr,
+			       e->err);
+	if (rc < 0) {
+		json_decref(arr);
+		return fail(rc, e->err);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
+/* ---- ledger ------------------------------------------------------------ */
+
+static int cmd_topup_adjust(struct env *e, int argc, char **argv, bool topup)
+{
+	struct opt o[] = { { "memo", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	int64_t n, bal = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 2, topup ? _("account ID and cert-years") :
+				_("account ID and change"));
+	n = number(a.pos[1], topup ? "years" : "delta", INT32_MIN, INT32_MAX);
+	rc = topup ? mssl_topup(e->ctx, e->op, a.pos[0], n, opt(&a, "memo"),
+				&bal, e->err) :
+		     mssl_adjust(e->ctx, e->op, a.pos[0], n, opt(&a, "memo"),
+				 &bal, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:s,s:I,s:I}", "account", a.pos[0],
+				     "delta", (json_int_t)n, "balance",
+				     (json_int_t)bal));
+	else
+		printf(_("Account %s: %+" PRId64 " cert-years, balance %" PRId64
+			 ".\n"),
+		       a.pos[0], n, bal);
+	return 0;
+}
+
+static int ledger_cb(void *ud, const struct mssl_ledger_rec *r)
+{
+	char when[32];
+
+	if (ud)
+		return json_array_append_new(
+			ud, json_pack("{s:I,s:o,s:s,s:I,s:I,s:s,s:o,s:o}", "id",
+				      (json_int_t)r->id, "time",
+				      jtime(r->time), "kind",
+				      mssl_ledger_kind_name(r->kind), "delta",
+				      (json_int_t)r->delta, "balance_after",
+				      (json_int_t)r->balance_after, "actor",
+				      r->actor, "memo", jstr(r->memo),
+				      "certificate", jstr(r->cert_serial)));
+	fmt_time(r->time, when, sizeof(when));
+	printf("%-6" PRId64 " %-20s %-10s %+6" PRId64 " %8" PRId64
+	       "  %-28s %s\n",
+	       r->id, when, mssl_ledger_kind_name(r->kind), r->delta,
+	       r->balance_after, r->actor, r->memo ? r->memo : "");
+	return 0;
+}
+
+static int cmd_ledger_show(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "limit", 1 }, { "offset", 1 },
+			   { "oldest-first", 0 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	json_t *arr;
+	int64_t limit = 0, offset = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	if (opt(&a, "limit"))
+		limit = number(opt(&a, "limit"), "--limit", 0, INT32_MAX);
+	if (opt(&a, "offset"))
+		offset = number(opt(&a, "offset"), "--offset", 0, INT32_MAX);
+	arr = json_out ? json_array() : NULL;
+	if (!json_out)
+		printf("%-6s %-20s %-10s %6s %8s  %-28s %s\n", _("ENTRY"),
+		       _("TIME (UTC)"), _("KIND"), _("CHANGE"), _("BALANCE"),
+		       _("BY"), _("MEMO"));
+	rc = mssl_ledger_list(e->ctx, e->op, a.pos[0], !opt(&a, "oldest-first"),
+			      offset, limit, ledger_cb, arr, e->err);
+	if (rc < 0) {
+		json_decref(arr);
+		return fail(rc, e->err);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
+static int cmd_ledger_check(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	int64_t n = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	if (a.n_pos > 1)
+		usage_error(_("unexpected argument \"%s\""), a.pos[1]);
+	rc = mssl_ledger_check(e->ctx, e->op, a.n_pos ? a.pos[0] : NULL, &n,
+			       e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:b,s:I}", "consistent", 1, "entries",
+				     (json_int_t)n));
+	else
+		printf(_("Ledger consistent: %" PRId64
+			 " entries checked; every balance equals the sum of its entries.\n"),
+		       n);
+	return 0;
+}
+
+/* ---- notices ----------------------------------------------------------- */
+
+static int cmd_notice_add(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "account", 1 }, { "title", 1 }, { "body", 1 },
+			   { "expires-days", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	int64_t id = 0, expires = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	if (opt(&a, "expires-days"))
+		expires = (int64_t)time(NULL) +
+			  86400 * number(opt(&a, "expires-days"),
+					 "--expires-days", 1, 3650);
+	rc = mssl_notice_add(e->ctx, e->op, opt(&a, "account"),
+			     need_opt(&a, "title"), need_opt(&a, "body"),
+			     expires, &id, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:I}", "id", (json_int_t)id));
+	else
+		printf(_("Notice %" PRId64 " published.\n"), id);
+	return 0;
+}
+
+static int notice_cb(void *ud, const struct mssl_notice_rec *r)
+{
+	char when[32];
+
+	if (ud)
+		return json_array_append_new(
+			ud, json_pack("{s:I,s:o,s:o,s:o,s:s,s:s,s:s}", "id",
+				      (json_int_t)r->id, "time",
+				      jtime(r->time), "expires",
+				      r->expires ? jtime(r->expires) :
+						   json_null(),
+				      "account", jstr(r->account_id), "title",
+				      r->title, "body", r->body, "author",
+				      r->author ? r->author : ""));
+	fmt_time(r->time, when, sizeof(when));
+	printf("#%" PRId64 " %s [%s] %s\n    %s\n", r->id, when,
+	       r->account_id ? r->account_id : _("everyone"), r->title,
+	       r->body);
+	return 0;
+}
+
+static int cmd_notice_list(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "account", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	json_t *arr = json_out ? json_array() : NULL;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	rc = mssl_notice_list(e->ctx, e->op, opt(&a, "account"), notice_cb,
+			      arr, e->err);
+	if (rc < 0) {
+		json_decref(arr);
+		return fail(rc, e->err);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
+/* ---- audit ------------------------------------------------------------- */
+
+static int cmd_audit_verify(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	int64_t n = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	rc = mssl_audit_verify(e->ctx, e->op, &n, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:b,s:I}", "intact", 1, "records",
+				     (json_int_t)n));
+	else
+		printf(_("Audit log intact: %" PRId64
+			 " records, hash chain verified.\n"),
+		       n);
+	return 0;
+}
+
+static int audit_cb(void *ud, const struct mssl_audit_rec *r)
+{
+	char when[32], hash[65];
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(hash + 2 * i, 3, "%02x", r->hash[i]);
+	fmt_time(r->time, when, sizeof(when));
+	if (ud)
+		return json_array_append_new(
+			ud,
+			json_pack("{s:I,s:s,s:s,s:s,s:o,s:s,s:s,s:o,s:s,s:o,s:s}",
+				  "seq", (json_int_t)r->seq, "time", when,
+				  "role", r->actor_role, "actor",
+				  r->actor_name, "account", jstr(r->account_id),
+				  "remote", r->remote, "action", r->action,
+				  "object", jstr(r->object), "outcome",
+				  r->outcome, "detail", jstr(r->detail),
+				  "hash", hash));
+	printf("%" PRId64 "\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r->seq,
+	       when, r->actor_role, r->actor_name, r->remote,
+	       r->account_id ? r->account_id : "-", r->action,
+	       r->object ? r->object : "-", r->outcome,
+	       r->detail ? r->detail : "", hash);
+	return 0;
+}
+
+static int cmd_audit_export(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "from", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	json_t *arr;
+	int64_t from = 1;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	if (opt(&a, "from"))
+		from = number(opt(&a, "from"), "--from", 1, INT64_MAX);
+	arr = json_out ? json_array() : NULL;
+	rc = mssl_audit_export(e->ctx, e->op, from, audit_cb, arr, e->err);
+	if (rc < 0) {
+		json_decref(arr);
+		return fail(rc, e->err);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static void usage(FILE *fp)
+{
+	fputs(_("Usage: mssl-admin [--config FILE] [--json] COMMAND ...\n"
+		"\n"
+		"Accounts:\n"
+		"  account create --id ID --org-en NAME --products LIST\n"
+		"                 --supervisor-name NAME --supervisor-email ADDR\n"
+		"                 [--supervisor-phone PHONE] [--org-zh NAME]\n"
+		"                 [--ev-country CC --ev-category CAT\n"
+		"                  [--ev-state S] [--ev-locality L]]\n"
+		"  account show ID | account list\n"
+		"  account set ID KEY VALUE\n"
+		"  account suspend ID --reason TEXT\n"
+		"  account resume ID --reason TEXT\n"
+		"  domain add ID DOMAIN [--force] | domain remove ID DOMAIN\n"
+		"  domain list ID\n"
+		"  contact add ID --kind KIND --name NAME --email ADDR [--phone P]\n"
+		"  contact list ID\n"
+		"Cert-years:\n"
+		"  topup ID YEARS [--memo TEXT]\n"
+		"  adjust ID CHANGE --memo TEXT\n"
+		"  ledger show ID [--limit N] [--offset N] [--oldest-first]\n"
+		"  ledger check [ID]\n"
+		"Notices:\n"
+		"  notice add [--account ID] --title T --body B [--expires-days N]\n"
+		"  notice list [--account ID]\n"
+		"Audit log:\n"
+		"  audit verify | audit export [--from SEQ]\n"
+		"\n"
+		"Exit status: 0 done, 1 refused or failed, 2 bad usage or input.\n"
+		"See mssl-admin(8).\n"),
+	      fp);
+}
+
+struct cmd {
+	const char *group, *verb;
+	int (*fn)(struct env *e, int argc, char **argv);
+};
+
+static int c_suspend(struct env *e, int argc, char **argv)
+{
+	return cmd_account_suspend(e, argc, argv, 1);
+}
+
+static int c_resume(struct env *e, int argc, char **argv)
+{
+	return cmd_account_suspend(e, argc, argv, 0);
+}
+
+static int c_domain_add(struct env *e, int argc, char **argv)
+{
+	return cmd_domain(e, "add", argc, argv);
+}
+
+static int c_domain_remove(struct env *e, int argc, char **argv)
+{
+	return cmd_domain(e, "remove", argc, argv);
+}
+
+static int c_topup(struct env *e, int argc, char **argv)
+{
+	return cmd_topup_adjust(e, argc, argv, true);
+}
+
+static int c_adjust(struct env *e, int argc, char **argv)
+{
+	return cmd_topup_adjust(e, argc, argv, false);
+}
+
+static const struct cmd cmds[] = {
+	{ "account", "create", cmd_account_create },
+	{ "account", "show", cmd_account_show },
+	{ "account", "list", cmd_account_list },
+	{ "account", "set", cmd_account_set },
+	{ "account", "suspend", c_suspend },
+	{ "account", "resume", c_resume },
+	{ "domain", "add", c_domain_add },
+	{ "domain", "remove", c_domain_remove },
+	{ "domain", "list", cmd_domain_list },
+	{ "contact", "add", cmd_contact_add },
+	{ "contact", "list", cmd_contact_list },
+	{ "topup", NULL, c_topup },
+	{ "adjust", NULL, c_adjust },
+	{ "ledger", "show", cmd_ledger_show },
+	{ "ledger", "check", cmd_ledger_check },
+	{ "notice", "add", cmd_notice_add },
+	{ "notice", "list", cmd_notice_list },
+	{ "audit", "verify", cmd_audit_verify },
+	{ "audit", "export", cmd_audit_export },
+};
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c = NULL;
+	struct env e = { 0 };
+	const char *dir;
+	size_t i;
+	int argi = 1, rc;
+
+	setlocale(LC_ALL, "");
+	dir = getenv("MSSL_LOCALEDIR");
+	bindtextdomain(PACKAGE, dir && *dir ? dir : LOCALEDIR);
+	textdomain(PACKAGE);
+	config_path = getenv("MSSL_CONFIG");
+	if (!config_path || !*config_path)
+		config_path = SYSCONFDIR "/mssl/mssl.conf";
+	/* Global options come before the command. */
+	while (argi < argc && strncmp(argv[argi], "--", 2) == 0) {
+		if (strcmp(argv[argi], "--json") == 0) {
+			json_out = true;
+		} else if (strcmp(argv[argi], "--config") == 0 &&
+			   argi + 1 < argc) {
+			config_path = argv[++argi];
+		} else if (strncmp(argv[argi], "--config=", 9) == 0) {
+			config_path = argv[argi] + 9;
+		} else if (strcmp(argv[argi], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[argi], "--version") == 0) {
+			printf("mssl-admin %s\n", PACKAGE_VERSION);
+			return 0;
+		} else {
+			usage_error(_("unknown option %s"), argv[argi]);
+		}
+		argi++;
+	}
+	if (argi >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < MSSL_ARRAY_SIZE(cmds) && !c; i++) {
+		if (strcmp(cmds[i].group, argv[argi]) != 0)
+			continue;
+		if (!cmds[i].verb)
+			c = &cmds[i];
+		else if (argi + 1 < argc &&
+			 strcmp(cmds[i].verb, argv[argi + 1]) == 0)
+			c = &cmds[i];
+	}
+	if (!c)
+		usage_error(_("unknown command \"%s%s%s\""), argv[argi],
+			    argi + 1 < argc ? " " : "",
+			    argi + 1 < argc ? argv[argi + 1] : "");
+	argi += c->verb ? 2 : 1;
+	rc = env_open(&e);
+	if (rc == 0)
+		rc = c->fn(&e, argc - argi, argv + argi);
+	env_close(&e);
+	return rc;
+}

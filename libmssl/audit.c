@@ -1,0 +1,192 @@
+/*
+ * The audit log: an append-only, hash-chained list of records.
+ *
+ * Record n's hash is SHA-256(hash of record n-1 || canonical(n)), where the
+ * canonical form is a version label followed by every field, each as a
+ * 4-byte big-endian length and its bytes (NULL as length 0xffffffff, so
+ * NULL and "" differ).  The store also keeps the head (last seq and hash)
+ * apart from the rows.  Changing, removing or reordering any record, or
+ * removing the newest ones, therefore breaks the chain at the first record
+ * touched.  (Someone who rewrites every later record and the head can only
+ * be caught against a head exported earlier: see mssl-admin audit verify.)
+ */
+#include "op.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#define CANON_LABEL "mssl-audit-v1"
+
+static int put_field(gnutls_hash_hd_t h, const char *s)
+{
+	uint32_t n = s ? (uint32_t)strlen(s) : 0xffffffffu;
+	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
+			   (uint8_t)(n >> 8), (uint8_t)n };
+
+	if (gnutls_hash(h, len, sizeof(len)) < 0)
+		return -1;
+	return s && gnutls_hash(h, s, n) < 0 ? -1 : 0;
+}
+
+int mssl__audit_hash(const struct mssl_audit_rec *r, uint8_t out[32])
+{
+	gnutls_hash_hd_t h;
+	char seq[24], when[24];
+	const char *fields[12];
+	size_t i;
+	int bad = 0;
+
+	snprintf(seq, sizeof(seq), "%" PRId64, r->seq);
+	snprintf(when, sizeof(when), "%" PRId64, r->time);
+	fields[0] = CANON_LABEL;
+	fields[1] = seq;
+	fields[2] = when;
+	fields[3] = r->actor_role;
+	fields[4] = r->actor_name;
+	fields[5] = r->account_id;
+	fields[6] = r->remote;
+	fields[7] = r->action;
+	fields[8] = r->object;
+	fields[9] = r->outcome;
+	fields[10] = r->detail;
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return MSSL_ECRYPTO;
+	bad |= gnutls_hash(h, r->prev_hash, 32) < 0;
+	for (i = 0; i < 11; i++)
+		bad |= put_field(h, fields[i]) < 0;
+	gnutls_hash_deinit(h, out);
+	return bad ? MSSL_ECRYPTO : 0;
+}
+
+int mssl__audit_append(mssl_ctx *ctx, void *conn, const mssl_actor *actor,
+		       const char *account_id, const char *action,
+		       const char *object, const char *outcome,
+		       const char *detail, mssl_error *err)
+{
+	struct mssl_audit_rec r;
+	int64_t seq = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = ctx->sops->audit_head(conn, &seq, r.prev_hash);
+	if (rc < 0)
+		goto fail;
+	r.seq = seq + 1;
+	r.time = mssl__now(ctx);
+	r.actor_role = mssl_role_name(mssl__actor_role(actor));
+	r.actor_name = mssl__actor_name(actor);
+	r.account_id = account_id;
+	r.remote = mssl__actor_remote(actor);
+	r.action = action;
+	r.object = object;
+	r.outcome = outcome;
+	r.detail = detail;
+	if (mssl__audit_hash(&r, r.hash) < 0) {
+		rc = MSSL_ECRYPTO;
+		goto fail;
+	}
+	rc = ctx->sops->audit_insert(conn, &r);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	mssl__plugin_error(ctx, rc, err);
+	return mssl__error_set(err, MSSL_EAUDIT, "audit.write", NULL,
+			       N_("the audit record could not be written: %s"),
+			       mssl_strerror(rc));
+}
+
+struct verify {
+	int64_t expect;
+	uint8_t prev[32];
+	mssl_error *err;
+};
+
+static int verify_one(void *ud, const struct mssl_audit_rec *r)
+{
+	struct verify *v = ud;
+	uint8_t h[32];
+
+	if (r->seq != v->expect)
+		return mssl__error_set(v->err, MSSL_ETAMPER, "audit.gap", NULL,
+				       N_("audit record %" PRId64 " is missing or out of order: record %" PRId64 " comes next; records were removed or reordered"),
+				       v->expect, r->seq);
+	if (memcmp(r->prev_hash, v->prev, 32) != 0)
+		return mssl__error_set(v->err, MSSL_ETAMPER, "audit.link", NULL,
+				       N_("audit record %" PRId64 " does not follow record %" PRId64 ": the chain is broken there; a record was changed, removed or reordered"),
+				       r->seq, r->seq - 1);
+	if (mssl__audit_hash(r, h) < 0)
+		return MSSL_ECRYPTO;
+	if (memcmp(h, r->hash, 32) != 0)
+		return mssl__error_set(v->err, MSSL_ETAMPER, "audit.altered",
+				       NULL,
+				       N_("audit record %" PRId64 " was altered: its content does not match its hash"),
+				       r->seq);
+	memcpy(v->prev, r->hash, 32);
+	v->expect++;
+	return 0;
+}
+
+MSSL_API int mssl_audit_verify(mssl_ctx *ctx, const mssl_actor *actor,
+			       int64_t *n_records, mssl_error *err)
+{
+	struct mssl__op op;
+	struct verify v = { .expect = 1, .err = err };
+	uint8_t head[32];
+	int64_t head_seq = 0;
+	int rc;
+
+	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_AUDIT_VERIFY, NULL, NULL,
+			    err);
+	if (rc < 0)
+		return rc;
+	rc = ctx->sops->audit_head(op.conn, &head_seq, head);
+	if (rc < 0) {
+		rc = mssl__op_store_error(&op, rc);
+		goto out;
+	}
+	rc = ctx->sops->audit_each(op.conn, 1, verify_one, &v);
+	if (rc < 0 && rc != MSSL_ETAMPER) {
+		if (rc != MSSL_ECRYPTO)
+			rc = mssl__op_store_error(&op, rc);
+		goto out;
+	}
+	if (rc == 0 && (v.expect - 1 != head_seq ||
+			memcmp(head, v.prev, 32) != 0))
+		rc = mssl__error_set(err, MSSL_ETAMPER, "audit.head", NULL,
+				     N_("the audit log ends at record %" PRId64 " but its head names record %" PRId64 ": the newest records were removed or the head was altered"),
+				     v.expect - 1, head_seq);
+	if (rc == 0) {
+		snprintf(op.detail, sizeof(op.detail),
+			 "%" PRId64 " records verified", v.expect - 1);
+		if (n_records)
+			*n_records = v.expect - 1;
+	}
+out:
+	return mssl__op_end(&op, rc);
+}
+
+MSSL_API int mssl_audit_export(mssl_ctx *ctx, const mssl_actor *actor,
+			       int64_t from_seq, mssl_audit_cb cb, void *ud,
+			       mssl_error *err)
+{
+	struct mssl__op op;
+	int rc;
+
+	return_val_if_fail(cb, MSSL_EINVAL);
+	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_AUDIT_EXPORT, NULL, NULL,
+			    err);
+	if (rc < 0)
+		return rc;
+	rc = ctx->sops->audit_each(op.conn, from_seq < 1 ? 1 : from_seq, cb,
+				   ud);
+	if (rc < 0)
+		rc = mssl__op_store_error(&op, rc);
+	snprintf(op.detail, sizeof(op.detail), "from %" PRId64, from_seq);
+	return mssl__op_end(&op, rc);
+}

@@ -1,0 +1,46 @@
+/* Configuration file (INI, read with inih): entries with their lines. */
+#ifndef MSSL_CONF_H
+#define MSSL_CONF_H
+
+#include "internal.h"
+
+struct mssl__config;
+
+/* Parse 'path'.  Syntax errors and repeated keys fail with file:line. */
+int mssl__config_load(const char *path, struct mssl__config **out,
+		      mssl_error *err);
+void mssl__config_free(struct mssl__config *cfg);
+
+/* Value of section.key, or NULL.  Borrowed from cfg. */
+const char *mssl__config_get(const struct mssl__config *cfg,
+			     const char *section, const char *key);
+
+/* Does the file have a [section]? */
+bool mssl__config_has_section(const struct mssl__config *cfg,
+			      const char *section);
+
+/*
+ * Record a configuration error about section.key: the message (a msgid,
+ * formatted in both languages) is prefixed with "file:line: [section] key: "
+ * (line of the key, or of the section when the key is absent).
+ * Returns MSSL_ECONFIG.
+ */
+int mssl__config_error(const struct mssl__config *cfg, mssl_error *err,
+		       const char *section, const char *key, const char *id,
+		       const char *msgid, ...) MSSL_PRINTF(6, 7);
+
+/* Refuse any key of 'section' not in the NULL-terminated 'keys'. */
+int mssl__config_check_keys(const struct mssl__config *cfg,
+			    const char *section, const char *const *keys,
+			    mssl_error *err);
+
+/* Refuse any section not in the NULL-terminated 'sections'. */
+int mssl__config_check_sections(const struct mssl__config *cfg,
+				const char *const *sections, mssl_error *err);
+
+/* Split a comma/space separated list; *out is NULL-terminated, free with
+ * mssl__strv_free. */
+int mssl__split_list(const char *text, char ***out, size_t *n);
+void mssl__strv_free(char **v);
+
+#endif

@@ -1,0 +1,387 @@
+/*
+ * mssl_ctx: configuration, loaded plugins, the store's connection pool,
+ * clock and log sink.
+ */
+#include "ctx.h"
+#include "checks.h"
+
+#include <libpsl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Keys of the [mssl] section; see doc/mssl.conf.5. */
+static const char *const core_keys[] = {
+	"plugin_dir", "store", "validators", "ca", "log_level",
+	"psl_file", "iso_codes_dir", NULL,
+};
+
+static const char *const level_names[] = { "error", "warning", "info",
+					   "debug" };
+
+MSSL_API int mssl_ctx_new(mssl_ctx **out)
+{
+	mssl_ctx *ctx;
+
+	return_val_if_fail(out, MSSL_EINVAL);
+	*out = NULL;
+	mssl__i18n_init();
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return MSSL_ENOMEM;
+	pthread_mutex_init(&ctx->pool_lock, NULL);
+	ctx->log_level = MSSL_LOG_WARNING;
+	ctx->plugin_dir = strdup(PLUGINDIR);
+	ctx->store_name = strdup("store-sqlite");
+	ctx->psl_file = strdup(PSLFILE);
+	ctx->iso_codes_dir = strdup(ISOCODESDIR);
+	if (!ctx->plugin_dir || !ctx->store_name || !ctx->psl_file ||
+	    !ctx->iso_codes_dir) {
+		mssl_ctx_free(ctx);
+		return MSSL_ENOMEM;
+	}
+	*out = ctx;
+	return 0;
+}
+
+MSSL_API int mssl_ctx_add_builtin(mssl_ctx *ctx, mssl_plugin_entry_fn entry)
+{
+	mssl_plugin_entry_fn *v;
+
+	return_val_if_fail(ctx && entry, MSSL_EINVAL);
+	return_val_if_fail(!ctx->open, MSSL_ESTATE);
+	v = realloc(ctx->builtins, (ctx->n_builtins + 1) * sizeof(*v));
+	if (!v)
+		return MSSL_ENOMEM;
+	v[ctx->n_builtins++] = entry;
+	ctx->builtins = v;
+	return 0;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *c = strdup(v);
+
+	if (!c)
+		return MSSL_ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+/* Read and check the [mssl] section. */
+static int apply_core(mssl_ctx *ctx, mssl_error *err)
+{
+	const struct mssl__config *cfg = ctx->cfg;
+	const char *v;
+	size_t i;
+	int rc;
+
+	rc = mssl__config_check_keys(cfg, "mssl", core_keys, err);
+	if (rc < 0)
+		return rc;
+	if ((v = mssl__config_get(cfg, "mssl", "plugin_dir"))) {
+		if (v[0] != '/')
+			return mssl__config_error(cfg, err, "mssl", "plugin_dir",
+						  "config.absolute_path",
+						  N_("must be an absolute directory path"));
+		if ((rc = set_str(&ctx->plugin_dir, v)) < 0)
+			return rc;
+	}
+	if ((v = mssl__config_get(cfg, "mssl", "store")) &&
+	    (rc = set_str(&ctx->store_name, v)) < 0)
+		return rc;
+	if ((v = mssl__config_get(cfg, "mssl", "ca")) && *v &&
+	    (rc = set_str(&ctx->ca_name, v)) < 0)
+		return rc;
+	if ((v = mssl__config_get(cfg, "mssl", "validators"))) {
+		mssl__strv_free(ctx->validators);
+		rc = mssl__split_list(v, &ctx->validators, &ctx->n_validators);
+		if (rc < 0)
+			return rc;
+	}
+	if ((v = mssl__config_get(cfg, "mssl", "psl_file")) &&
+	    (rc = set_str(&ctx->psl_file, v)) < 0)
+		return rc;
+	if ((v = mssl__config_get(cfg, "mssl", "iso_codes_dir")) &&
+	    (rc = set_str(&ctx->iso_codes_dir, v)) < 0)
+		return rc;
+	if ((v = mssl__config_get(cfg, "mssl", "log_level"))) {
+		for (i = 0; i < MSSL_ARRAY_SIZE(level_names); i++)
+			if (strcmp(v, level_names[i]) == 0)
+				break;
+		if (i == MSSL_ARRAY_SIZE(level_names))
+			return mssl__config_error(cfg, err, "mssl", "log_level",
+						  "config.log_level",
+						  N_("\"%s\" is not a log level: use error, warning, info or debug"),
+						  v);
+		ctx->log_level = (int)i;
+	}
+	return 0;
+}
+
+/* Sections allowed: [mssl] and one per configured plugin. */
+static int check_sections(mssl_ctx *ctx, mssl_error *err)
+{
+	const char **allowed;
+	size_t i, n = 0;
+	int rc;
+
+	allowed = calloc(ctx->n_validators + 4, sizeof(*allowed));
+	if (!allowed)
+		return MSSL_ENOMEM;
+	allowed[n++] = "mssl";
+	allowed[n++] = ctx->store_name;
+	if (ctx->ca_name)
+		allowed[n++] = ctx->ca_name;
+	for (i = 0; i < ctx->n_validators; i++)
+		allowed[n++] = ctx->validators[i];
+	rc = mssl__config_check_sections(ctx->cfg, allowed, err);
+	free(allowed);
+	return rc;
+}
+
+MSSL_API int mssl_ctx_load_config(mssl_ctx *ctx, const char *path,
+				  mssl_error *err)
+{
+	int rc;
+
+	return_val_if_fail(ctx && path, MSSL_EINVAL);
+	return_val_if_fail(!ctx->open, MSSL_ESTATE);
+	mssl__config_free(ctx->cfg);
+	ctx->cfg = NULL;
+	rc = mssl__config_load(path, &ctx->cfg, err);
+	if (rc < 0)
+		return rc;
+	rc = apply_core(ctx, err);
+	if (rc < 0)
+		return rc;
+	return check_sections(ctx, err);
+}
+
+MSSL_API int mssl_ctx_open(mssl_ctx *ctx, mssl_error *err)
+{
+	struct mssl__plugin *store = NULL;
+	void *conn = NULL;
+	size_t i;
+	int rc, version = 0;
+
+	return_val_if_fail(ctx, MSSL_EINVAL);
+	return_val_if_fail(!ctx->open, MSSL_ESTATE);
+	rc = mssl__plugin_load(ctx, ctx->store_name, MSSL_PLUGIN_STORE, &store,
+			       err);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < ctx->n_validators; i++) {
+		rc = mssl__plugin_load(ctx, ctx->validators[i],
+				       MSSL_PLUGIN_VALIDATOR, NULL, err);
+		if (rc < 0)
+			goto out;
+	}
+	if (ctx->ca_name) {
+		rc = mssl__plugin_load(ctx, ctx->ca_name, MSSL_PLUGIN_CA, NULL,
+				       err);
+		if (rc < 0)
+			goto out;
+	}
+	ctx->store = store;
+	ctx->sops = store->p->ops;
+	ctx->open = true;
+	/* Open one connection now: it creates or migrates the schema. */
+	rc = mssl__conn_get(ctx, &conn, err);
+	if (rc < 0)
+		goto out;
+	rc = ctx->sops->schema_version(conn, &version);
+	if (rc < 0) {
+		mssl__plugin_error(ctx, rc, err);
+		goto out;
+	}
+	mssl__log(ctx, MSSL_LOG_INFO, "store %s open, schema version %d",
+		  ctx->store_name, version);
+out:
+	if (conn && rc == 0)
+		mssl__conn_put(ctx, conn);
+	else if (conn)
+		ctx->sops->close(conn);
+	if (rc < 0) {
+		ctx->open = false;
+		ctx->store = NULL;
+		ctx->sops = NULL;
+		mssl__plugins_unload(ctx);
+	}
+	return rc;
+}
+
+MSSL_API int mssl_ctx_open_file(const char *config_path, mssl_ctx **out,
+				mssl_error *err)
+{
+	mssl_ctx *ctx = NULL;
+	int rc;
+
+	return_val_if_fail(out, MSSL_EINVAL);
+	*out = NULL;
+	rc = mssl_ctx_new(&ctx);
+	if (rc < 0)
+		return mssl__error_set(err, rc, "nomem", NULL,
+				       N_("out of memory"));
+	if (config_path)
+		rc = mssl_ctx_load_config(ctx, config_path, err);
+	if (rc == 0)
+		rc = mssl_ctx_open(ctx, err);
+	if (rc < 0) {
+		mssl_ctx_free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}
+
+MSSL_API void mssl_ctx_free(mssl_ctx *ctx)
+{
+	size_t i;
+
+	if (!ctx)
+		return;
+	for (i = 0; i < ctx->pool_n; i++)
+		ctx->sops->close(ctx->pool[i]);
+	free(ctx->pool);
+	mssl__plugins_unload(ctx);
+	mssl__config_free(ctx->cfg);
+	if (ctx->psl)
+		psl_free(ctx->psl);
+	mssl__countries_free(ctx->countries);
+	mssl__strv_free(ctx->validators);
+	free(ctx->builtins);
+	free(ctx->plugin_dir);
+	free(ctx->store_name);
+	free(ctx->ca_name);
+	free(ctx->psl_file);
+	free(ctx->iso_codes_dir);
+	pthread_mutex_destroy(&ctx->pool_lock);
+	free(ctx);
+}
+
+MSSL_API void mssl_ctx_set_clock(mssl_ctx *ctx, int64_t (*now)(void *ud),
+				 void *ud)
+{
+	if (!ctx)
+		return;
+	ctx->now = now;
+	ctx->now_ud = ud;
+}
+
+MSSL_API void mssl_ctx_set_log(mssl_ctx *ctx,
+			       void (*log)(void *ud, int level,
+					   const char *msg),
+			       void *ud)
+{
+	if (!ctx)
+		return;
+	ctx->log = log;
+	ctx->log_ud = ud;
+}
+
+int64_t mssl__now(mssl_ctx *ctx)
+{
+	if (ctx && ctx->now)
+		return ctx->now(ctx->now_ud);
+	return (int64_t)time(NULL);
+}
+
+void mssl__log(mssl_ctx *ctx, int level, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (ctx && level > ctx->log_level && !ctx->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (ctx && ctx->log)
+		ctx->log(ctx->log_ud, level, buf);
+	else
+		fprintf(stderr, "mssl: %s: %s\n",
+			level_names[level < 0 ? 0 : level > 3 ? 3 : level],
+			buf);
+}
+
+int mssl__conn_get(mssl_ctx *ctx, void **conn, mssl_error *err)
+{
+	int rc;
+
+	*conn = NULL;
+	if (!ctx->open)
+		return mssl__error_set(err, MSSL_ESTATE, "ctx.not_open", NULL,
+				       N_("the library context is not open"));
+	pthread_mutex_lock(&ctx->pool_lock);
+	if (ctx->pool_n > 0)
+		*conn = ctx->pool[--ctx->pool_n];
+	pthread_mutex_unlock(&ctx->pool_lock);
+	if (*conn)
+		return 0;
+	rc = ctx->sops->open(ctx->store->state, conn);
+	if (rc < 0)
+		return mssl__plugin_error(ctx, rc, err);
+	return 0;
+}
+
+void mssl__conn_put(mssl_ctx *ctx, void *conn)
+{
+	void **v;
+
+	if (!conn)
+		return;
+	pthread_mutex_lock(&ctx->pool_lock);
+	if (ctx->pool_n == ctx->pool_cap) {
+		size_t nc = ctx->pool_cap ? ctx->pool_cap * 2 : 4;
+
+		v = realloc(ctx->pool, nc * sizeof(*v));
+		if (!v) {
+			pthread_mutex_unlock(&ctx->pool_lock);
+			ctx->sops->close(conn);
+			return;
+		}
+		ctx->pool = v;
+		ctx->pool_cap = nc;
+	}
+	ctx->pool[ctx->pool_n++] = conn;
+	pthread_mutex_unlock(&ctx->pool_lock);
+}
+
+int mssl__ctx_store(mssl_ctx *ctx, const struct mssl_store_ops **ops,
+		    void **state)
+{
+	if (!ctx || !ctx->open)
+		return MSSL_ESTATE;
+	*ops = ctx->sops;
+	*state = ctx->store->state;
+	return 0;
+}
+
+/* The public-suffix list and the ISO 3166 table load on first use. */
+psl_ctx_t *mssl__ctx_psl(mssl_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->pool_lock);
+	if (!ctx->psl && mssl__psl_load(ctx->psl_file, &ctx->psl, NULL) < 0)
+		mssl__log(ctx, MSSL_LOG_ERROR,
+			  "cannot load the public suffix list %s",
+			  ctx->psl_file);
+	pthread_mutex_unlock(&ctx->pool_lock);
+	return ctx->psl;
+}
+
+const struct mssl_countries *mssl__ctx_countries(mssl_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->pool_lock);
+	if (!ctx->countries &&
+	    mssl__countries_load(ctx->iso_codes_dir, &ctx->countries, NULL) <
+		    0)
+		mssl__log(ctx, MSSL_LOG_ERROR,
+			  "cannot load ISO 3166 codes from %s",
+			  ctx->iso_codes_dir);
+	pthread_mutex_unlock(&ctx->pool_lock);
+	return ctx->countries;
+}

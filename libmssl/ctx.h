@@ -1,0 +1,88 @@
+/* The library context and loaded plugins (internal). */
+#ifndef MSSL_CTX_H
+#define MSSL_CTX_H
+
+#include <pthread.h>
+
+#include "internal.h"
+#include "conf.h"
+
+#include "checks.h"
+
+/* A loaded plugin; its address is the hctx handed to the plugin. */
+struct mssl__plugin {
+	mssl_ctx *ctx;
+	char *origin; /* file path, or "built-in" */
+	void *dl; /* dlopen handle, NULL for built-ins */
+	const struct mssl_plugin *p;
+	void *state;
+	bool initialised;
+	struct mssl__plugin *next;
+};
+
+struct mssl_ctx {
+	struct mssl__config *cfg;
+	char *plugin_dir;
+	char *store_name;
+	char *ca_name;
+	char **validators;
+	size_t n_validators;
+	char *psl_file;
+	char *iso_codes_dir;
+	int log_level;
+
+	mssl_plugin_entry_fn *builtins;
+	size_t n_builtins;
+
+	struct mssl__plugin *plugins; /* load order */
+	struct mssl__plugin *store;
+	const struct mssl_store_ops *sops;
+
+	/* Store connections not in use (one per concurrent caller). */
+	pthread_mutex_t pool_lock;
+	void **pool;
+	size_t pool_n, pool_cap;
+
+	int64_t (*now)(void *ud);
+	void *now_ud;
+	void (*log)(void *ud, int level, const char *msg);
+	void *log_ud;
+
+	psl_ctx_t *psl;
+	struct mssl_countries *countries;
+	bool open;
+};
+
+/* Current time through the context's clock. */
+int64_t mssl__now(mssl_ctx *ctx);
+
+/* Log through the context's sink. */
+void mssl__log(mssl_ctx *ctx, int level, const char *fmt, ...)
+	MSSL_PRINTF(3, 4);
+
+/* The host services table (one for all plugins). */
+extern const struct mssl_host mssl__host;
+
+/*
+ * Load plugin 'name' of 'kind' (from the built-ins or plugin_dir/name.so),
+ * check its ABI, its config section and run init.  On success the plugin
+ * is appended to ctx->plugins.  Refusals name the file and both versions.
+ */
+int mssl__plugin_load(mssl_ctx *ctx, const char *name, uint32_t kind,
+		      struct mssl__plugin **out, mssl_error *err);
+
+/* fini (if initialised) and dlclose every plugin, in reverse order. */
+void mssl__plugins_unload(mssl_ctx *ctx);
+
+/*
+ * Take the detail a plugin reported through host->error on this thread
+ * (if any) into err as code 'rc', under a translated lead-in.
+ * Returns rc.
+ */
+int mssl__plugin_error(mssl_ctx *ctx, int rc, mssl_error *err);
+
+/* Store connections from the pool. */
+int mssl__conn_get(mssl_ctx *ctx, void **conn, mssl_error *err);
+void mssl__conn_put(mssl_ctx *ctx, void *conn);
+
+#endif

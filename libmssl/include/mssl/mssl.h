@@ -1,0 +1,481 @@
+/*
+ * libmssl: self-managed SSL certificate issuance.
+ *
+ * Conventions (see doc/ARCHITECTURE.md):
+ *  - Functions return 0 on success or a negative MSSL_E... code, and fill
+ *    an optional mssl_error with a stable id, the field concerned and the
+ *    message in English and Traditional Chinese.
+ *  - Every operation takes an mssl_actor.  The library checks the actor's
+ *    role and account and appends an audit record for every operation,
+ *    refused or not; a failed audit write fails the operation.
+ *  - const char * results are borrowed from their owner; char * and
+ *    *_info results are the caller's, freed with the matching _free.
+ *  - An mssl_ctx may be used from several threads at once; an mssl_error
+ *    or mssl_actor by one thread at a time.
+ */
+#ifndef MSSL_H
+#define MSSL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mssl/errors.h>
+#include <mssl/plugin.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define MSSL_API __attribute__((visibility("default")))
+#else
+#define MSSL_API
+#endif
+
+/* ---------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_strerror - short English text for a status code.
+ * Returns a static string; "unknown error" for a code not in the list.
+ * Thread-safe.
+ */
+MSSL_API const char *mssl_strerror(int code);
+
+/*
+ * mssl_err_name - the code's name, e.g. "MSSL_EINVAL".
+ * Returns a static string; "MSSL_UNKNOWN" for a code not in the list.
+ * Thread-safe.
+ */
+MSSL_API const char *mssl_err_name(int code);
+
+typedef struct mssl_error mssl_error;
+
+/* Languages of messages. */
+enum mssl_lang {
+	MSSL_LANG_LOCALE = 0, /* the calling program's LC_MESSAGES */
+	MSSL_LANG_EN = 1,
+	MSSL_LANG_ZH_TW = 2,
+};
+
+/*
+ * mssl_error_new - an empty error detail; free with mssl_error_free.
+ * Returns NULL when out of memory.
+ */
+MSSL_API mssl_error *mssl_error_new(void);
+
+/* mssl_error_free - free an error detail; accepts NULL. */
+MSSL_API void mssl_error_free(mssl_error *err);
+
+/* mssl_error_clear - forget the recorded error. */
+MSSL_API void mssl_error_clear(mssl_error *err);
+
+/* mssl_error_code - the MSSL_E... code recorded, 0 when none. */
+MSSL_API int mssl_error_code(const mssl_error *err);
+
+/*
+ * mssl_error_id - stable dotted id of the rule or failure, e.g.
+ * "account.id_checksum".  Borrowed; "" when none.
+ */
+MSSL_API const char *mssl_error_id(const mssl_error *err);
+
+/* mssl_error_field - input field concerned, e.g. "id"; NULL when none. */
+MSSL_API const char *mssl_error_field(const mssl_error *err);
+
+/*
+ * mssl_error_message - the message in the given language (enum mssl_lang).
+ * Borrowed; lives until the error is cleared or freed.  "" when none.
+ */
+MSSL_API const char *mssl_error_message(const mssl_error *err, int lang);
+
+/* ---------------------------------------------------------------------
+ * Context
+ * ------------------------------------------------------------------ */
+
+typedef struct mssl_ctx mssl_ctx;
+
+/*
+ * mssl_ctx_new - an empty context: no configuration, nothing loaded.
+ * Returns 0 or MSSL_ENOMEM.  Free with mssl_ctx_free.
+ */
+MSSL_API int mssl_ctx_new(mssl_ctx **out);
+
+/*
+ * mssl_ctx_add_builtin - register a plugin linked into the program.
+ * Built-ins go through the same checks as plugins loaded from files and
+ * take precedence over a file of the same name.  Call before mssl_ctx_open.
+ * Returns 0, MSSL_EINVAL, MSSL_ESTATE (already open) or MSSL_ENOMEM.
+ */
+MSSL_API int mssl_ctx_add_builtin(mssl_ctx *ctx, mssl_plugin_entry_fn entry);
+
+/*
+ * mssl_ctx_load_config - read an INI configuration file (mssl.conf(5)).
+ * An unknown section or key or a bad value fails with MSSL_ECONFIG and a
+ * message naming the file, line and key.  Call before mssl_ctx_open.
+ */
+MSSL_API int mssl_ctx_load_config(mssl_ctx *ctx, const char *path,
+				  mssl_error *err);
+
+/*
+ * mssl_ctx_open - load the configured plugins, open the store and bring
+ * its schema up to date.  Plugin refusals name the file and versions.
+ */
+MSSL_API int mssl_ctx_open(mssl_ctx *ctx, mssl_error *err);
+
+/*
+ * mssl_ctx_open_file - mssl_ctx_new + mssl_ctx_load_config + mssl_ctx_open.
+ * On failure *out is NULL.
+ */
+MSSL_API int mssl_ctx_open_file(const char *config_path, mssl_ctx **out,
+				mssl_error *err);
+
+/* mssl_ctx_free - close the store, unload plugins, free; accepts NULL. */
+MSSL_API void mssl_ctx_free(mssl_ctx *ctx);
+
+/*
+ * mssl_ctx_set_clock - replace the clock (seconds since the epoch), e.g.
+ * for tests.  NULL restores the system clock.  Not thread-safe: call before
+ * sharing the context.
+ */
+MSSL_API void mssl_ctx_set_clock(mssl_ctx *ctx, int64_t (*now)(void *ud),
+				 void *ud);
+
+/*
+ * mssl_ctx_set_log - receive log lines (enum mssl_log_level) instead of
+ * stderr.  Not thread-safe: call before sharing the context.
+ */
+MSSL_API void mssl_ctx_set_log(mssl_ctx *ctx,
+			       void (*log)(void *ud, int level,
+					   const char *msg),
+			       void *ud);
+
+/* ---------------------------------------------------------------------
+ * Actors: who asks for an operation
+ * ------------------------------------------------------------------ */
+
+typedef enum mssl_role {
+	MSSL_ROLE_NONE = 0,
+	MSSL_ROLE_OPERATOR = 1, /* the CA's staff */
+	MSSL_ROLE_MANAGER = 2, /* of one account */
+	MSSL_ROLE_AUDITOR = 3, /* of one account, read only */
+} mssl_role;
+
+typedef struct mssl_actor mssl_actor;
+
+/*
+ * mssl_actor_new - describe who acts.  'name' is a login or person name;
+ * 'account_id' is the actor's own account (required for manager and
+ * auditor, ignored for operator); 'remote' says where from ("local:uid=0",
+ * an IP address).  Strings are copied.  Returns NULL on bad arguments or
+ * out of memory.
+ */
+MSSL_API mssl_actor *mssl_actor_new(mssl_role role, const char *name,
+				    const char *account_id,
+				    const char *remote);
+
+/* mssl_actor_free - accepts NULL. */
+MSSL_API void mssl_actor_free(mssl_actor *actor);
+
+/* mssl_role_name - "operator", "manager", "auditor" or "none"; static. */
+MSSL_API const char *mssl_role_name(mssl_role role);
+
+/* ---------------------------------------------------------------------
+ * Input checks (pure; no actor, no audit)
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_ubn_check - is 'ubn' a valid 統一編號 (8 digits, checksum)?
+ * Returns 0 or MSSL_EINPUT with the rule in err.
+ */
+MSSL_API int mssl_ubn_check(const char *ubn, mssl_error *err);
+
+/*
+ * mssl_account_id_check - is 'id' "<UBN>-<NN>" with a valid UBN?
+ * Returns 0 or MSSL_EINPUT with the rule in err.
+ */
+MSSL_API int mssl_account_id_check(const char *id, mssl_error *err);
+
+/*
+ * mssl_domain_check - may 'name' be agreed as a domain?  (LDH DNS name,
+ * not an IP, not internationalised, not a public suffix.)  On success, when
+ * 'normalised' is not NULL, it receives the lower-cased name (free with
+ * mssl_free).  Returns 0, MSSL_EINPUT or MSSL_ENOMEM.
+ */
+MSSL_API int mssl_domain_check(mssl_ctx *ctx, const char *name,
+			       char **normalised, mssl_error *err);
+
+/*
+ * mssl_email_check - is 'email' a syntactically valid address
+ * (local@domain, ASCII, domain an LDH name with a dot)?  'field' names the
+ * input in the error.  Returns 0 or MSSL_EINPUT.
+ */
+MSSL_API int mssl_email_check(const char *email, const char *field,
+			      mssl_error *err);
+
+/*
+ * mssl_country_check - is 'code' an ISO 3166-1 alpha-2 code (upper case)?
+ * 'field' names the input in the error.  Returns 0 or MSSL_EINPUT.
+ */
+MSSL_API int mssl_country_check(mssl_ctx *ctx, const char *code,
+				const char *field, mssl_error *err);
+
+/* mssl_free - free memory returned by libmssl; accepts NULL. */
+MSSL_API void mssl_free(void *p);
+
+/* ---------------------------------------------------------------------
+ * Accounts (operator creates and changes; members read their own)
+ * ------------------------------------------------------------------ */
+
+/* What an operator gives to create an account. */
+typedef struct mssl_account_spec {
+	const char *id; /* "70759028-01" */
+	const char *org_name_en; /* the only value subject O may take */
+	const char *org_name_zh;
+	uint32_t products; /* MSSL_PRODUCT_* */
+	const char *ev_country; /* required with EV */
+	const char *ev_state;
+	const char *ev_locality;
+	const char *ev_category; /* required with EV */
+	/* The 作業主管 (supervisor), required. */
+	const char *supervisor_name;
+	const char *supervisor_email;
+	const char *supervisor_phone;
+} mssl_account_spec;
+
+/* A contact, as given and as returned. */
+typedef struct mssl_contact {
+	int64_t id;
+	const char *kind; /* "supervisor", "technical", "billing", "other" */
+	const char *name;
+	const char *email;
+	const char *phone;
+} mssl_contact;
+
+/*
+ * An account as returned.  Allocated by the library; add members at the
+ * end only (programs never allocate it).
+ */
+typedef struct mssl_account_info {
+	const char *id;
+	const char *org_name_en;
+	const char *org_name_zh;
+	uint32_t products;
+	const char *ev_country;
+	const char *ev_state;
+	const char *ev_locality;
+	const char *ev_category;
+	int status; /* enum mssl_account_status */
+	int64_t created;
+	int64_t balance; /* cert-years */
+	size_t n_domains;
+	const char *const *domains; /* sorted */
+	size_t n_contacts;
+	const mssl_contact *contacts;
+} mssl_account_info;
+
+/* EV business categories (CA/B Forum EV Guidelines). */
+#define MSSL_EV_PRIVATE "Private Organization"
+#define MSSL_EV_GOVERNMENT "Government Entity"
+#define MSSL_EV_BUSINESS "Business Entity"
+#define MSSL_EV_NON_COMMERCIAL "Non-Commercial Entity"
+
+/*
+ * mssl_products_parse - "ssl,wildcard,ev" to MSSL_PRODUCT_* bits.
+ * Returns 0 or MSSL_EINPUT naming 'field'.
+ */
+MSSL_API int mssl_products_parse(const char *text, const char *field,
+				 uint32_t *out, mssl_error *err);
+
+/*
+ * mssl_products_format - bits to "ssl,wildcard,ev"; caller frees with
+ * mssl_free.  NULL when out of memory.
+ */
+MSSL_API char *mssl_products_format(uint32_t products);
+
+/*
+ * mssl_account_create - create an account with its supervisor contact.
+ * Operator only.  Every field is checked first; bad input writes nothing.
+ */
+MSSL_API int mssl_account_create(mssl_ctx *ctx, const mssl_actor *actor,
+				 const mssl_account_spec *spec,
+				 mssl_error *err);
+
+/*
+ * mssl_account_set - change one attribute: "org_name_en", "org_name_zh",
+ * "products", "ev_country", "ev_state", "ev_locality", "ev_category".
+ * An empty value clears an optional attribute.  Operator only.
+ */
+MSSL_API int mssl_account_set(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *id, const char *key,
+			      const char *value, mssl_error *err);
+
+/*
+ * mssl_account_suspend - suspend (suspend != 0) or reactivate an account.
+ * 'reason' is required and recorded.  Operator only.
+ */
+MSSL_API int mssl_account_suspend(mssl_ctx *ctx, const mssl_actor *actor,
+				  const char *id, int suspend,
+				  const char *reason, mssl_error *err);
+
+/*
+ * mssl_account_get - one account with balance, domains and contacts.
+ * Operator: any account; manager, auditor: their own.  *out is the
+ * caller's, freed with mssl_account_info_free.
+ */
+MSSL_API int mssl_account_get(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *id, mssl_account_info **out,
+			      mssl_error *err);
+
+/* mssl_account_info_free - accepts NULL. */
+MSSL_API void mssl_account_info_free(mssl_account_info *info);
+
+typedef int (*mssl_account_info_cb)(void *ud, const mssl_account_info *a);
+
+/*
+ * mssl_account_list - every account in id order (domains and contacts not
+ * filled).  Operator only.  The info is borrowed for the callback's
+ * duration; a non-zero return from cb stops the listing and is returned.
+ */
+MSSL_API int mssl_account_list(mssl_ctx *ctx, const mssl_actor *actor,
+			       mssl_account_info_cb cb, void *ud,
+			       mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * Agreed domains and contacts
+ * ------------------------------------------------------------------ */
+
+/* Flags for mssl_domain_add. */
+#define MSSL_DOMAIN_FORCE 0x1u /* agree even if another account holds it */
+
+/*
+ * mssl_domain_add - agree a domain for an account after mssl_domain_check.
+ * A domain agreed to another account is refused (MSSL_EEXIST) unless
+ * MSSL_DOMAIN_FORCE is given (recorded in the audit log).  Operator only.
+ */
+MSSL_API int mssl_domain_add(mssl_ctx *ctx, const mssl_actor *actor,
+			     const char *account_id, const char *name,
+			     unsigned flags, mssl_error *err);
+
+/* mssl_domain_remove - Operator only.  MSSL_ENOENT when not agreed. */
+MSSL_API int mssl_domain_remove(mssl_ctx *ctx, const mssl_actor *actor,
+				const char *account_id, const char *name,
+				mssl_error *err);
+
+/*
+ * mssl_domain_list - the account's agreed domains in name order.
+ * Operator: any account; manager, auditor: their own.  Records borrowed
+ * for the callback's duration.
+ */
+MSSL_API int mssl_domain_list(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *account_id, mssl_domain_cb cb,
+			      void *ud, mssl_error *err);
+
+/*
+ * mssl_contact_add - add a contact ('id' ignored); name and a valid
+ * e-mail required.  Operator only.  *id_out (may be NULL) gets its id.
+ */
+MSSL_API int mssl_contact_add(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *account_id, const mssl_contact *c,
+			      int64_t *id_out, mssl_error *err);
+
+typedef int (*mssl_contact_list_cb)(void *ud, const mssl_contact *c);
+
+/* mssl_contact_list - Operator: any account; members: their own. */
+MSSL_API int mssl_contact_list(mssl_ctx *ctx, const mssl_actor *actor,
+			       const char *account_id,
+			       mssl_contact_list_cb cb, void *ud,
+			       mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * Cert-year ledger (張年數)
+ * ------------------------------------------------------------------ */
+
+/* mssl_ledger_kind_name - "top-up", "charge", "refund", "adjustment". */
+MSSL_API const char *mssl_ledger_kind_name(int kind);
+
+/*
+ * mssl_topup - sell 'years' (> 0) cert-years to an account.  Operator
+ * only.  *balance_after (may be NULL) receives the new balance.
+ */
+MSSL_API int mssl_topup(mssl_ctx *ctx, const mssl_actor *actor,
+			const char *account_id, int64_t years,
+			const char *memo, int64_t *balance_after,
+			mssl_error *err);
+
+/*
+ * mssl_adjust - correct the balance by 'delta' (non-zero, either sign) with
+ * a required memo saying why.  The balance never goes below zero
+ * (MSSL_EBALANCE).  Operator only.
+ */
+MSSL_API int mssl_adjust(mssl_ctx *ctx, const mssl_actor *actor,
+			 const char *account_id, int64_t delta,
+			 const char *memo, int64_t *balance_after,
+			 mssl_error *err);
+
+/*
+ * mssl_ledger_list - the account's ledger entries; newest first when
+ * newest_first; 'limit' 0 for all.  Operator: any; members: their own.
+ */
+MSSL_API int mssl_ledger_list(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *account_id, int newest_first,
+			      int64_t offset, int64_t limit, mssl_ledger_cb cb,
+			      void *ud, mssl_error *err);
+
+/*
+ * mssl_ledger_check - verify, for one account or every account (NULL),
+ * that each entry's balance_after is the previous one plus its delta, never
+ * negative, and that the balance equals the sum of entries.  Returns 0 or
+ * MSSL_ELEDGER naming the account and entry.  Operator only.
+ * *n_checked (may be NULL) receives the number of entries checked.
+ */
+MSSL_API int mssl_ledger_check(mssl_ctx *ctx, const mssl_actor *actor,
+			       const char *account_id, int64_t *n_checked,
+			       mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * Notices (operator publishes; everyone reads)
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_notice_add - publish a notice to one account or, with account_id
+ * NULL, to all.  'expires' 0 for never.  Operator only.
+ */
+MSSL_API int mssl_notice_add(mssl_ctx *ctx, const mssl_actor *actor,
+			     const char *account_id, const char *title,
+			     const char *body, int64_t expires,
+			     int64_t *id_out, mssl_error *err);
+
+/*
+ * mssl_notice_list - current notices newest first.  Operator: all
+ * (account_id NULL) or one account's; members: their own account's and
+ * those for everyone.
+ */
+MSSL_API int mssl_notice_list(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *account_id, mssl_notice_cb cb,
+			      void *ud, mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * Audit log
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_audit_verify - recompute the hash chain from the first record.
+ * Returns 0 with *n_records (may be NULL) set, or MSSL_ETAMPER with err
+ * naming the first broken record and how it is broken.  Operator only.
+ */
+MSSL_API int mssl_audit_verify(mssl_ctx *ctx, const mssl_actor *actor,
+			       int64_t *n_records, mssl_error *err);
+
+/*
+ * mssl_audit_export - every record with seq >= from_seq in order.
+ * Records borrowed for the callback's duration.  Operator only.
+ */
+MSSL_API int mssl_audit_export(mssl_ctx *ctx, const mssl_actor *actor,
+			       int64_t from_seq, mssl_audit_cb cb, void *ud,
+			       mssl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MSSL_H */

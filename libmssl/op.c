@@ -1,0 +1,296 @@
+/*
+ * The operation frame: authorization, transaction, audit.  The table
+ * below is the one place that says which role may do what (SPEC §1).
+ */
+#include "op.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPERATOR (1u << MSSL_ROLE_OPERATOR)
+#define MANAGER (1u << MSSL_ROLE_MANAGER)
+#define AUDITOR (1u << MSSL_ROLE_AUDITOR)
+#define ANYONE (OPERATOR | MANAGER | AUDITOR)
+
+static const struct opdef {
+	const char *name;
+	unsigned roles;
+	/* Must name an existing account (members: their own). */
+	bool account;
+	/* The refusal message (a msgid taking the role name). */
+	const char *refusal;
+} ops[MSSL_OP__COUNT] = {
+	[MSSL_OP_ACCOUNT_CREATE] = { "account.create", OPERATOR, false,
+				     N_("the %s role may not create accounts") },
+	[MSSL_OP_ACCOUNT_SET] = { "account.set", OPERATOR, true,
+				  N_("the %s role may not change accounts") },
+	[MSSL_OP_ACCOUNT_SUSPEND] = { "account.suspend", OPERATOR, true,
+				      N_("the %s role may not suspend or reactivate accounts") },
+	[MSSL_OP_ACCOUNT_SHOW] = { "account.show", ANYONE, true,
+				   N_("the %s role may not view this account") },
+	[MSSL_OP_ACCOUNT_LIST] = { "account.list", OPERATOR, false,
+				   N_("the %s role may not list all accounts") },
+	[MSSL_OP_DOMAIN_ADD] = { "domain.add", OPERATOR, true,
+				 N_("the %s role may not add agreed domains") },
+	[MSSL_OP_DOMAIN_REMOVE] = { "domain.remove", OPERATOR, true,
+				    N_("the %s role may not remove agreed domains") },
+	[MSSL_OP_DOMAIN_LIST] = { "domain.list", ANYONE, true,
+				  N_("the %s role may not view this account's domains") },
+	[MSSL_OP_CONTACT_ADD] = { "contact.add", OPERATOR, true,
+				  N_("the %s role may not add contacts") },
+	[MSSL_OP_CONTACT_LIST] = { "contact.list", ANYONE, true,
+				   N_("the %s role may not view this account's contacts") },
+	[MSSL_OP_TOPUP] = { "ledger.topup", OPERATOR, true,
+			    N_("the %s role may not top up cert-years") },
+	[MSSL_OP_ADJUST] = { "ledger.adjust", OPERATOR, true,
+			     N_("the %s role may not adjust cert-years") },
+	[MSSL_OP_LEDGER_SHOW] = { "ledger.show", ANYONE, true,
+				  N_("the %s role may not view this account's activity") },
+	[MSSL_OP_LEDGER_CHECK] = { "ledger.check", OPERATOR, false,
+				   N_("the %s role may not check the ledger") },
+	[MSSL_OP_NOTICE_ADD] = { "notice.add", OPERATOR, false,
+				 N_("the %s role may not publish notices") },
+	[MSSL_OP_NOTICE_LIST] = { "notice.list", ANYONE, false,
+				  N_("the %s role may not read notices") },
+	[MSSL_OP_AUDIT_VERIFY] = { "audit.verify", OPERATOR, false,
+				   N_("the %s role may not verify the audit log") },
+	[MSSL_OP_AUDIT_EXPORT] = { "audit.export", OPERATOR, false,
+				   N_("the %s role may not export the audit log") },
+};
+
+const char *mssl__op_name(int id)
+{
+	return id >= 0 && id < MSSL_OP__COUNT ? ops[id].name : "unknown";
+}
+
+bool mssl__op_role_allowed(int id, mssl_role role)
+{
+	if (id < 0 || id >= MSSL_OP__COUNT || role <= MSSL_ROLE_NONE ||
+	    role > MSSL_ROLE_AUDITOR)
+		return false;
+	return ops[id].roles & (1u << role);
+}
+
+static int copy_account(void *ud, const struct mssl_account_rec *r)
+{
+	struct mssl__op *op = ud;
+	const char *f[] = { r->id, r->org_name_en, r->org_name_zh,
+			    r->ev_country, r->ev_state, r->ev_locality,
+			    r->ev_category };
+	const char **dst[] = { &op->account.id, &op->account.org_name_en,
+			       &op->account.org_name_zh,
+			       &op->account.ev_country, &op->account.ev_state,
+			       &op->account.ev_locality,
+			       &op->account.ev_category };
+	size_t i, len = 0;
+	char *p;
+
+	for (i = 0; i < MSSL_ARRAY_SIZE(f); i++)
+		len += f[i] ? strlen(f[i]) + 1 : 0;
+	op->account_buf = p = malloc(len + 1);
+	if (!p)
+		return MSSL_ENOMEM;
+	op->account = *r;
+	for (i = 0; i < MSSL_ARRAY_SIZE(f); i++) {
+		*dst[i] = NULL;
+		if (!f[i])
+			continue;
+		memcpy(p, f[i], strlen(f[i]) + 1);
+		*dst[i] = p;
+		p += strlen(f[i]) + 1;
+	}
+	return 0;
+}
+
+static const char *outcome_of(int rc)
+{
+	switch (rc) {
+	case 0:
+		return "ok";
+	case MSSL_EPERM:
+	case MSSL_EINPUT:
+	case MSSL_EEXIST:
+	case MSSL_ENOENT:
+	case MSSL_EBALANCE:
+	case MSSL_ESTATE:
+		return "refused";
+	default:
+		return "failed";
+	}
+}
+
+/* Audit an operation that did not happen, in a transaction of its own. */
+static void audit_failure(struct mssl__op *op, int rc)
+{
+	mssl_ctx *ctx = op->ctx;
+	char detail[512];
+	void *conn = op->conn;
+	int r;
+
+	snprintf(detail, sizeof(detail), "%s: %s",
+		 op->err && mssl_error_id(op->err)[0] ? mssl_error_id(op->err) :
+							mssl_err_name(rc),
+		 op->err ? mssl_error_message(op->err, MSSL_LANG_EN) : "");
+	if (!conn && mssl__conn_get(ctx, &conn, NULL) < 0)
+		goto fail;
+	r = ctx->sops->begin(conn, MSSL_TXN_WRITE);
+	if (r < 0)
+		goto fail;
+	r = mssl__audit_append(ctx, conn, op->actor, op->account_id,
+			       mssl__op_name(op->id), op->object,
+			       outcome_of(rc), detail, NULL);
+	if (r < 0 || ctx->sops->commit(conn) < 0) {
+		ctx->sops->rollback(conn);
+		goto fail;
+	}
+	if (conn != op->conn)
+		mssl__conn_put(ctx, conn);
+	return;
+fail:
+	mssl__log(ctx, MSSL_LOG_ERROR, "cannot audit %s (%s) by %s",
+		  mssl__op_name(op->id), outcome_of(rc),
+		  mssl__actor_label(op->actor));
+	if (conn && conn != op->conn)
+		mssl__conn_put(ctx, conn);
+}
+
+static void op_release(struct mssl__op *op)
+{
+	if (op->conn)
+		mssl__conn_put(op->ctx, op->conn);
+	op->conn = NULL;
+	free(op->object);
+	op->object = NULL;
+	free(op->account_buf);
+	op->account_buf = NULL;
+}
+
+int mssl__op_store_error(struct mssl__op *op, int rc)
+{
+	return mssl__plugin_error(op->ctx, rc, op->err);
+}
+
+/* A refusal before any transaction: audited, then returned. */
+static int refuse(struct mssl__op *op, int rc)
+{
+	audit_failure(op, rc);
+	op_release(op);
+	return rc;
+}
+
+int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
+		   const mssl_actor *actor, int id, const char *account_id,
+		   const char *object, mssl_error *err)
+{
+	const struct opdef *d = &ops[id];
+	mssl_role role = mssl__actor_role(actor);
+	int rc;
+
+	memset(op, 0, sizeof(*op));
+	op->ctx = ctx;
+	op->actor = actor;
+	op->id = id;
+	op->err = err;
+	op->account_id = account_id;
+	if (!ctx || !actor)
+		return mssl__error_set(err, MSSL_EINVAL, "api.actor", NULL,
+				       N_("no context or no actor given"));
+	if (!ctx->open)
+		return mssl__error_set(err, MSSL_ESTATE, "ctx.not_open", NULL,
+				       N_("the library context is not open"));
+	if (object && !(op->object = strdup(object)))
+		return mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				       N_("out of memory"));
+	/* Members act only on their own account. */
+	if (role != MSSL_ROLE_OPERATOR && d->account) {
+		if (!account_id)
+			op->account_id = account_id = mssl__actor_account(actor);
+	}
+	if (!mssl__op_role_allowed(id, role)) {
+		mssl__error_set(err, MSSL_EPERM, "auth.role", NULL,
+				d->refusal, mssl_role_name(role));
+		return refuse(op, MSSL_EPERM);
+	}
+	if (role != MSSL_ROLE_OPERATOR && account_id &&
+	    strcmp(account_id, mssl__actor_account(actor)) != 0) {
+		mssl__error_set(err, MSSL_EPERM, "auth.account", "account",
+				N_("you may act only on your own account %s"),
+				mssl__actor_account(actor));
+		return refuse(op, MSSL_EPERM);
+	}
+	rc = mssl__conn_get(ctx, &op->conn, err);
+	if (rc < 0)
+		return refuse(op, rc);
+	rc = ctx->sops->begin(op->conn, MSSL_TXN_WRITE);
+	if (rc < 0) {
+		mssl__op_store_error(op, rc);
+		return refuse(op, rc);
+	}
+	if (d->account) {
+		if (!account_id) {
+			rc = mssl__error_set(err, MSSL_EINPUT,
+					     "account.missing", "account",
+					     N_("an account ID is required"));
+			return mssl__op_end(op, rc);
+		}
+		rc = ctx->sops->account_get(op->conn, account_id, copy_account,
+					    op);
+		if (rc == MSSL_ENOENT)
+			rc = mssl__error_set(err, MSSL_ENOENT,
+					     "account.not_found", "account",
+					     N_("there is no account %s"),
+					     account_id);
+		else if (rc < 0)
+			rc = mssl__op_store_error(op, rc);
+		else if (role != MSSL_ROLE_OPERATOR &&
+			 op->account.status != MSSL_ACCOUNT_ACTIVE)
+			rc = mssl__error_set(err, MSSL_ESTATE,
+					     "account.suspended", "account",
+					     N_("account %s is suspended; call the CA"),
+					     account_id);
+		if (rc < 0)
+			return mssl__op_end(op, rc);
+	}
+	return 0;
+}
+
+int mssl__op_end(struct mssl__op *op, int rc)
+{
+	mssl_ctx *ctx = op->ctx;
+	int r, stopped = rc > 0 ? rc : 0;
+
+	/* A positive rc is a caller's callback stopping early: success. */
+	if (rc > 0)
+		rc = 0;
+	if (rc == 0) {
+		r = mssl__audit_append(ctx, op->conn, op->actor,
+				       op->account_id, mssl__op_name(op->id),
+				       op->object, "ok",
+				       op->detail[0] ? op->detail : NULL,
+				       op->err);
+		if (r == 0) {
+			r = ctx->sops->commit(op->conn);
+			if (r < 0)
+				r = mssl__op_store_error(op, r);
+		}
+		if (r < 0) {
+			char *why = mssl__strdup(
+				mssl_error_message(op->err, MSSL_LANG_EN));
+
+			ctx->sops->rollback(op->conn);
+			rc = r == MSSL_EBUSY ? r : MSSL_EAUDIT;
+			if (rc == MSSL_EAUDIT)
+				mssl__error_set(op->err, MSSL_EAUDIT,
+						"audit.write", NULL,
+						N_("the operation was not done because its audit record could not be written: %s"),
+						why ? why : "");
+			free(why);
+		}
+	} else {
+		ctx->sops->rollback(op->conn);
+		audit_failure(op, rc);
+	}
+	op_release(op);
+	return rc == 0 ? stopped : rc;
+}

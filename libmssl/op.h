@@ -1,0 +1,101 @@
+/*
+ * Every public operation runs inside one frame:
+ *
+ *	mssl__op_begin: check the actor's role and account (a refusal is
+ *	audited and returns MSSL_EPERM), take a store connection, open a
+ *	write transaction, check the account exists;
+ *	... the operation's own reads and writes ...
+ *	mssl__op_end: append the audit record in the same transaction and
+ *	commit (a failed audit write rolls everything back and fails the
+ *	operation); on failure roll back and audit the failure on its own.
+ *
+ * So no program linking libmssl can skip a role check or an audit record.
+ */
+#ifndef MSSL_OP_H
+#define MSSL_OP_H
+
+#include "ctx.h"
+
+enum mssl__op_id {
+	MSSL_OP_ACCOUNT_CREATE,
+	MSSL_OP_ACCOUNT_SET,
+	MSSL_OP_ACCOUNT_SUSPEND,
+	MSSL_OP_ACCOUNT_SHOW,
+	MSSL_OP_ACCOUNT_LIST,
+	MSSL_OP_DOMAIN_ADD,
+	MSSL_OP_DOMAIN_REMOVE,
+	MSSL_OP_DOMAIN_LIST,
+	MSSL_OP_CONTACT_ADD,
+	MSSL_OP_CONTACT_LIST,
+	MSSL_OP_TOPUP,
+	MSSL_OP_ADJUST,
+	MSSL_OP_LEDGER_SHOW,
+	MSSL_OP_LEDGER_CHECK,
+	MSSL_OP_NOTICE_ADD,
+	MSSL_OP_NOTICE_LIST,
+	MSSL_OP_AUDIT_VERIFY,
+	MSSL_OP_AUDIT_EXPORT,
+	MSSL_OP__COUNT
+};
+
+struct mssl__op {
+	mssl_ctx *ctx;
+	const mssl_actor *actor;
+	int id;
+	const char *account_id; /* account acted upon, may be NULL */
+	char *object;
+	void *conn;
+	mssl_error *err;
+	char detail[256]; /* what the audit record says beyond the action */
+	struct mssl_account_rec account; /* filled when account_id given */
+	char *account_buf; /* owns the strings of 'account' */
+};
+
+/* Action name ("account.create") of an operation. */
+const char *mssl__op_name(int id);
+
+/* May 'role' perform operation 'id' at all? */
+bool mssl__op_role_allowed(int id, mssl_role role);
+
+int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
+		   const mssl_actor *actor, int id, const char *account_id,
+		   const char *object, mssl_error *err);
+int mssl__op_end(struct mssl__op *op, int rc);
+
+/* The store's last error as rc with detail in op->err; returns rc. */
+int mssl__op_store_error(struct mssl__op *op, int rc);
+
+/* ---- actors (actor.c) ------------------------------------------------- */
+
+mssl_role mssl__actor_role(const mssl_actor *a);
+const char *mssl__actor_name(const mssl_actor *a);
+const char *mssl__actor_account(const mssl_actor *a);
+const char *mssl__actor_remote(const mssl_actor *a);
+/* "operator:alice", "manager:70759028-01:bob"; borrowed. */
+const char *mssl__actor_label(const mssl_actor *a);
+
+/* ---- audit (audit.c) -------------------------------------------------- */
+
+/*
+ * Append one record inside the open write transaction on conn.
+ */
+int mssl__audit_append(mssl_ctx *ctx, void *conn, const mssl_actor *actor,
+		       const char *account_id, const char *action,
+		       const char *object, const char *outcome,
+		       const char *detail, mssl_error *err);
+
+/* SHA-256(prev_hash || canonical(r)) into out. */
+int mssl__audit_hash(const struct mssl_audit_rec *r, uint8_t out[32]);
+
+/* ---- ledger (ledger.c) ------------------------------------------------ */
+
+/*
+ * Post one entry for op->account_id inside op's transaction: the new
+ * balance is the current one plus delta and may not go below zero
+ * (MSSL_EBALANCE naming both).  *balance_after may be NULL.
+ */
+int mssl__ledger_post(struct mssl__op *op, int kind, int64_t delta,
+		      const char *memo, const char *cert_serial,
+		      int64_t *balance_after);
+
+#endif

@@ -1,0 +1,1427 @@
+/*
+ * store-sqlite: the default mssl store, one SQLite file.
+ *
+ * One sqlite3 connection per mssl store connection; the host gives each
+ * worker thread its own connection, so connections are opened with
+ * SQLITE_OPEN_NOMUTEX.  Concurrent writers (threads or processes) are
+ * serialised by WAL mode, BEGIN IMMEDIATE for write transactions and the
+ * busy timeout.
+ *
+ * Includes only <mssl/plugin.h> and SQLite; never links libmssl.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include <mssl/plugin.h>
+
+#define DEFAULT_BUSY_TIMEOUT_MS 5000
+#define MAX_BUSY_TIMEOUT_MS 600000
+
+/* ---------------------------------------------------------------------
+ * Schema and its forward migrations
+ * ------------------------------------------------------------------ */
+
+/*
+ * 'meta' is created outside the migrations so that the stored version can
+ * always be read, whatever the version.
+ */
+static const char meta_sql[] =
+	"CREATE TABLE IF NOT EXISTS meta ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL);";
+
+/*
+ * Step 1: every table of the system, including those whose operations
+ * arrive in later versions of the ABI.  A later change of the schema is a
+ * new step appended below; a step is never edited once released.
+ */
+static const char schema_v1[] =
+	"CREATE TABLE accounts ("
+	" id TEXT PRIMARY KEY,"
+	" org_name_en TEXT NOT NULL,"
+	" org_name_zh TEXT,"
+	" products INTEGER NOT NULL,"
+	" ev_country TEXT,"
+	" ev_state TEXT,"
+	" ev_locality TEXT,"
+	" ev_category TEXT,"
+	" status INTEGER NOT NULL,"
+	" created INTEGER NOT NULL);"
+
+	"CREATE TABLE domains ("
+	" account_id TEXT NOT NULL REFERENCES accounts(id),"
+	" name TEXT NOT NULL,"
+	" added INTEGER NOT NULL,"
+	" UNIQUE (account_id, name));"
+	"CREATE INDEX domains_name ON domains(name);"
+
+	"CREATE TABLE contacts ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" account_id TEXT NOT NULL REFERENCES accounts(id),"
+	" kind TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" email TEXT,"
+	" phone TEXT);"
+	"CREATE INDEX contacts_account ON contacts(account_id, id);"
+
+	"CREATE TABLE persons ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" account_id TEXT NOT NULL REFERENCES accounts(id),"
+	" name TEXT NOT NULL,"
+	" email TEXT NOT NULL,"
+	" role TEXT NOT NULL CHECK (role IN ('manager', 'auditor')),"
+	" status TEXT NOT NULL DEFAULT 'active',"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX persons_account ON persons(account_id);"
+
+	"CREATE TABLE cards ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" person_id INTEGER NOT NULL REFERENCES persons(id),"
+	" token_serial TEXT NOT NULL,"
+	" cert_der BLOB,"
+	" cert_sha256 BLOB UNIQUE,"
+	" state TEXT NOT NULL CHECK (state IN ('issued_pin', 'active',"
+	"  'locked', 'revoked', 'suspended')),"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX cards_person ON cards(person_id);"
+	"CREATE INDEX cards_token ON cards(token_serial);"
+
+	"CREATE TABLE certificates ("
+	" serial TEXT PRIMARY KEY,"
+	" account_id TEXT NOT NULL REFERENCES accounts(id),"
+	" cn TEXT NOT NULL,"
+	" product INTEGER NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending', 'issued',"
+	"  'revoked', 'failed')),"
+	" years INTEGER NOT NULL DEFAULT 0,"
+	" not_before INTEGER,"
+	" not_after INTEGER,"
+	" der BLOB,"
+	" renewal_of TEXT REFERENCES certificates(serial),"
+	" requested_by TEXT,"
+	" server_vendor TEXT,"
+	" passphrase_hash TEXT,"
+	" tech_name TEXT,"
+	" tech_email TEXT,"
+	" tech_phone TEXT,"
+	" note TEXT,"
+	" seal_name TEXT,"
+	" revoked_at INTEGER,"
+	" revoke_reason INTEGER,"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX certificates_account ON certificates(account_id, cn);"
+	"CREATE INDEX certificates_expiry ON certificates(account_id, not_after);"
+	"CREATE INDEX certificates_state ON certificates(state);"
+
+	/* The balance CHECK is named: its failure maps to MSSL_EBALANCE. */
+	"CREATE TABLE ledger ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" account_id TEXT NOT NULL REFERENCES accounts(id),"
+	" time INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL,"
+	" delta INTEGER NOT NULL,"
+	" balance_after INTEGER NOT NULL"
+	"  CONSTRAINT ledger_balance_nonnegative CHECK (balance_after >= 0),"
+	" actor TEXT NOT NULL,"
+	" memo TEXT,"
+	" cert_serial TEXT);"
+	"CREATE INDEX ledger_account ON ledger(account_id, id);"
+
+	/*
+	 * No foreign key to accounts: refused operations are audited too,
+	 * and they may name accounts that do not exist.
+	 */
+	"CREATE TABLE audit ("
+	" seq INTEGER PRIMARY KEY,"
+	" time INTEGER NOT NULL,"
+	" actor_role TEXT NOT NULL,"
+	" actor_name TEXT,"
+	" account_id TEXT,"
+	" remote TEXT,"
+	" action TEXT NOT NULL,"
+	" object TEXT,"
+	" outcome TEXT NOT NULL,"
+	" detail TEXT,"
+	" prev_hash BLOB NOT NULL,"
+	" hash BLOB NOT NULL);"
+
+	"CREATE TABLE sessions ("
+	" token_hash BLOB PRIMARY KEY,"
+	" person_id INTEGER NOT NULL REFERENCES persons(id),"
+	" card_id INTEGER NOT NULL REFERENCES cards(id),"
+	" created INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" pin_change_only INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX sessions_expires ON sessions(expires);"
+
+	/* No foreign key: a challenge may name an account that is unknown. */
+	"CREATE TABLE login_challenges ("
+	" nonce_hash BLOB PRIMARY KEY,"
+	" account_id TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" used INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX login_challenges_expires ON login_challenges(expires);"
+
+	"CREATE TABLE notices ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL DEFAULT 0,"
+	" account_id TEXT REFERENCES accounts(id),"
+	" title TEXT NOT NULL,"
+	" body TEXT NOT NULL,"
+	" author TEXT NOT NULL);"
+	"CREATE INDEX notices_time ON notices(time);"
+
+	"CREATE TABLE unlock_requests ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" card_id INTEGER NOT NULL REFERENCES cards(id),"
+	" code_hash BLOB NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" used INTEGER NOT NULL DEFAULT 0,"
+	" approved_by TEXT,"
+	" verified_with TEXT);"
+	"CREATE INDEX unlock_requests_card ON unlock_requests(card_id);"
+
+	/*
+	 * The audit log is append-only.  The hash chain detects tampering;
+	 * these triggers stop the program itself from rewriting history by
+	 * mistake.
+	 */
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
+
+/* Migration step i + 1 is migrations[i]. */
+static const char *const migrations[] = {
+	schema_v1,
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* ---------------------------------------------------------------------
+ * Prepared statements, cached per connection
+ * ------------------------------------------------------------------ */
+
+enum stmt_id {
+	S_BEGIN_READ,
+	S_BEGIN_WRITE,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_META_GET,
+	S_META_PUT,
+	S_ACCOUNT_INSERT,
+	S_ACCOUNT_UPDATE,
+	S_ACCOUNT_GET,
+	S_ACCOUNT_EACH,
+	S_DOMAIN_INSERT,
+	S_DOMAIN_DELETE,
+	S_DOMAIN_FIND,
+	S_DOMAIN_EACH,
+	S_CONTACT_INSERT,
+	S_CONTACT_EACH,
+	S_LEDGER_INSERT,
+	S_LEDGER_BALANCE,
+	S_LEDGER_EACH_ASC,
+	S_LEDGER_EACH_DESC,
+	S_AUDIT_INSERT,
+	S_AUDIT_EACH,
+	S_NOTICE_INSERT,
+	S_NOTICE_EACH,
+	S_COUNT
+};
+
+#define ACCOUNT_COLS                                                         \
+	"id, org_name_en, org_name_zh, products, ev_country, ev_state,"      \
+	" ev_locality, ev_category, status, created"
+#define LEDGER_COLS                                                          \
+	"id, account_id, time, kind, delta, balance_after, actor, memo,"     \
+	" cert_serial"
+#define AUDIT_COLS                                                           \
+	"seq, time, actor_role, actor_name, account_id, remote, action,"     \
+	" object, outcome, detail, prev_hash, hash"
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN_READ] = "BEGIN",
+	[S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_ACCOUNT_INSERT] = "INSERT INTO accounts(" ACCOUNT_COLS ")"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_ACCOUNT_UPDATE] = "UPDATE accounts SET org_name_en = ?2,"
+			     " org_name_zh = ?3, products = ?4,"
+			     " ev_country = ?5, ev_state = ?6,"
+			     " ev_locality = ?7, ev_category = ?8,"
+			     " status = ?9 WHERE id = ?1",
+	[S_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1",
+	[S_ACCOUNT_EACH] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY id",
+	[S_DOMAIN_INSERT] = "INSERT INTO domains(account_id, name, added)"
+			    " VALUES (?1, ?2, ?3)",
+	[S_DOMAIN_DELETE] = "DELETE FROM domains"
+			    " WHERE account_id = ?1 AND name = ?2",
+	[S_DOMAIN_FIND] = "SELECT account_id, name, added FROM domains"
+			  " WHERE name = ?1 ORDER BY account_id",
+	[S_DOMAIN_EACH] = "SELECT account_id, name, added FROM domains"
+			  " WHERE account_id = ?1 ORDER BY name",
+	[S_CONTACT_INSERT] = "INSERT INTO contacts(account_id, kind, name,"
+			     " email, phone) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_CONTACT_EACH] = "SELECT id, account_id, kind, name, email, phone"
+			   " FROM contacts WHERE account_id = ?1 ORDER BY id",
+	[S_LEDGER_INSERT] = "INSERT INTO ledger(account_id, time, kind, delta,"
+			    " balance_after, actor, memo, cert_serial)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_LEDGER_BALANCE] = "SELECT balance_after FROM ledger"
+			     " WHERE account_id = ?1 ORDER BY id DESC LIMIT 1",
+	[S_LEDGER_EACH_ASC] = "SELECT " LEDGER_COLS " FROM ledger"
+			      " WHERE account_id = ?1 ORDER BY id"
+			      " LIMIT ?3 OFFSET ?2",
+	[S_LEDGER_EACH_DESC] = "SELECT " LEDGER_COLS " FROM ledger"
+			       " WHERE account_id = ?1 ORDER BY id DESC"
+			       " LIMIT ?3 OFFSET ?2",
+	[S_AUDIT_INSERT] = "INSERT INTO audit(" AUDIT_COLS ") VALUES (?1, ?2,"
+			   " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[S_AUDIT_EACH] = "SELECT " AUDIT_COLS " FROM audit WHERE seq >= ?1"
+			 " ORDER BY seq",
+	[S_NOTICE_INSERT] = "INSERT INTO notices(time, expires, account_id,"
+			    " title, body, author)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_NOTICE_EACH] = "SELECT id, time, expires, account_id, title, body,"
+			  " author FROM notices"
+			  " WHERE (?1 IS NULL OR account_id IS NULL"
+			  "  OR account_id = ?1)"
+			  " AND (expires = 0 OR expires > ?2)"
+			  " ORDER BY time DESC, id DESC",
+};
+
+/* ---------------------------------------------------------------------
+ * State and connections
+ * ------------------------------------------------------------------ */
+
+struct store {
+	const struct mssl_host *host;
+	void *hctx;
+	char *path;
+	const char *synchronous_sql; /* "PRAGMA synchronous=..." */
+	int busy_timeout_ms;
+};
+
+struct conn {
+	struct store *st;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT];
+};
+
+/*
+ * Map a SQLite result onto an MSSL_E... code and report its detail.
+ * 'what' names the operation for the operator's log.
+ */
+static int fail(struct conn *c, int rc, const char *what)
+{
+	const struct mssl_host *h = c->st->host;
+	const char *id = "store.sqlite";
+	int code = MSSL_ESTORE;
+
+	switch (rc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		code = MSSL_EEXIST;
+		id = "store.exists";
+		break;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		/* The row named by a reference does not exist. */
+		code = MSSL_ENOENT;
+		id = "store.no_parent";
+		break;
+	default:
+		if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+			code = MSSL_EBUSY;
+			id = "store.busy";
+		} else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			id = "store.constraint";
+		}
+		break;
+	}
+	h->error(c->st->hctx, code, id, "sqlite: %s: %s", what,
+		 sqlite3_errmsg(c->db));
+	return code;
+}
+
+static int not_found(struct conn *c, const char *what, const char *key)
+{
+	c->st->host->error(c->st->hctx, MSSL_ENOENT, "store.not_found",
+			   "sqlite: %s: no row for '%s'", what, key);
+	return MSSL_ENOENT;
+}
+
+/* The cached statement 'id', prepared on first use. */
+static int stmt_get(struct conn *c, enum stmt_id id, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (!c->stmt[id]) {
+		rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
+					SQLITE_PREPARE_PERSISTENT,
+					&c->stmt[id], NULL);
+		if (rc != SQLITE_OK)
+			return fail(c, rc, "prepare");
+	}
+	*out = c->stmt[id];
+	return 0;
+}
+
+/*
+ * Make a statement ready for its next use.  Bindings are cleared because
+ * they point into the caller's strings (SQLITE_STATIC).
+ */
+static void stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Bind a string that may be NULL. */
+static int bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (!v)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static const char *col_str(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* Run a statement that returns no rows; 'changes' may be NULL. */
+static int stmt_exec(struct conn *c, sqlite3_stmt *s, const char *what,
+		     int *changes)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		rc = fail(c, rc, what);
+		stmt_done(s);
+		return rc;
+	}
+	if (changes)
+		*changes = sqlite3_changes(c->db);
+	stmt_done(s);
+	return 0;
+}
+
+/* Run a statement taking no parameters and returning no rows. */
+static int simple(struct conn *c, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, id, &s);
+
+	if (rc)
+		return rc;
+	return stmt_exec(c, s, what, NULL);
+}
+
+/*
+ * Iterate: one callback per row.  'row' builds the record from the
+ * current row and calls the user's callback; its non-zero result stops
+ * the iteration and is returned.
+ */
+typedef int (*row_fn)(sqlite3_stmt *s, void *cb, void *ud);
+
+static int stmt_each(struct conn *c, sqlite3_stmt *s, const char *what,
+		     row_fn row, void *cb, void *ud)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = row(s, cb, ud);
+		if (rc)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : fail(c, rc, what);
+out:
+	stmt_done(s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Meta keys
+ * ------------------------------------------------------------------ */
+
+/*
+ * Read meta 'key' as an integer (0 when absent) and, when 'text' is not
+ * NULL, copy its text (empty when absent) into text[n].
+ */
+static int meta_get(struct conn *c, const char *key, int64_t *num, char *text,
+		    size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	const char *v;
+	int rc = stmt_get(c, S_META_GET, &s);
+
+	if (rc)
+		return rc;
+	*num = 0;
+	if (text && n)
+		text[0] = '\0';
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*num = sqlite3_column_int64(s, 0);
+		v = col_str(s, 0);
+		if (text && n && v)
+			snprintf(text, n, "%s", v);
+		rc = SQLITE_DONE;
+	}
+	rc = rc == SQLITE_DONE ? 0 : fail(c, rc, "meta read");
+	stmt_done(s);
+	return rc;
+}
+
+static int meta_put(struct conn *c, const char *key, const char *text)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_META_PUT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	return stmt_exec(c, s, "meta write", NULL);
+}
+
+static int meta_put_int(struct conn *c, const char *key, int64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return meta_put(c, key, buf);
+}
+
+/* ---------------------------------------------------------------------
+ * Opening: pragmas and migration
+ * ------------------------------------------------------------------ */
+
+static int exec_sql(struct conn *c, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail(c, rc, what);
+}
+
+/* WAL lets readers proceed while one writer commits. */
+static int set_wal(struct conn *c)
+{
+	sqlite3_stmt *s = NULL;
+	const char *mode;
+	int rc;
+
+	rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return fail(c, rc, "journal_mode");
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		rc = fail(c, rc, "journal_mode");
+		goto out;
+	}
+	mode = col_str(s, 0);
+	if (!mode || strcasecmp(mode, "wal") != 0)
+		c->st->host->log(c->st->hctx, MSSL_LOG_WARNING,
+				 "%s: journal mode is %s, not WAL",
+				 c->st->path, mode ? mode : "(none)");
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int apply_migrations(struct conn *c, int from)
+{
+	int rc = 0;
+	int v;
+
+	for (v = from + 1; v <= SCHEMA_VERSION; v++) {
+		rc = exec_sql(c, migrations[v - 1], "migration");
+		if (rc)
+			return rc;
+		c->st->host->log(c->st->hctx, MSSL_LOG_INFO,
+				 "%s: schema migrated to version %d",
+				 c->st->path, v);
+	}
+	if (from < SCHEMA_VERSION)
+		rc = meta_put_int(c, "schema_version", SCHEMA_VERSION);
+	return rc;
+}
+
+/*
+ * Create or migrate the schema.  BEGIN IMMEDIATE serialises connections
+ * opening the same file at once: the second one waits, then finds the
+ * schema current.
+ */
+static int migrate(struct conn *c)
+{
+	int64_t version;
+	int rc;
+
+	rc = exec_sql(c, "BEGIN IMMEDIATE", "migration begin");
+	if (rc)
+		return rc;
+	rc = exec_sql(c, meta_sql, "migration");
+	if (rc)
+		goto out;
+	rc = meta_get(c, "schema_version", &version, NULL, 0);
+	if (rc)
+		goto out;
+	if (version < 0) {
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.schema",
+				   "%s: schema version %lld is malformed",
+				   c->st->path, (long long)version);
+		rc = MSSL_ESTORE;
+		goto out;
+	}
+	if (version > SCHEMA_VERSION) {
+		c->st->host->error(c->st->hctx, MSSL_ESCHEMA, "store.schema",
+				   "%s: schema version %lld, this program "
+				   "knows up to %d: upgrade mssl",
+				   c->st->path, (long long)version,
+				   SCHEMA_VERSION);
+		rc = MSSL_ESCHEMA;
+		goto out;
+	}
+	rc = apply_migrations(c, (int)version);
+	if (rc)
+		goto out;
+	rc = exec_sql(c, "COMMIT", "migration commit");
+out:
+	if (rc)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int configure_db(struct conn *c)
+{
+	int rc;
+
+	sqlite3_extended_result_codes(c->db, 1);
+	rc = sqlite3_busy_timeout(c->db, c->st->busy_timeout_ms);
+	if (rc != SQLITE_OK)
+		return fail(c, rc, "busy_timeout");
+	rc = set_wal(c);
+	if (rc)
+		return rc;
+	rc = exec_sql(c, c->st->synchronous_sql, "synchronous");
+	if (rc)
+		return rc;
+	return exec_sql(c, "PRAGMA foreign_keys=ON", "foreign_keys");
+}
+
+/*
+ * Create the file readable by its owner only before SQLite opens it: it
+ * holds session and challenge hashes.  SQLite gives the -wal and -shm
+ * files the permissions of the main file.
+ */
+static void precreate(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0)
+		return;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void conn_close(void *conn)
+{
+	struct conn *c = conn;
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close(c->db);
+	c->st->host->free(c->st->hctx, c);
+}
+
+static int conn_open(void *state, void **out)
+{
+	struct store *st = state;
+	struct conn *c;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	*out = NULL;
+	c = st->host->alloc(st->hctx, sizeof(*c));
+	if (!c)
+		return MSSL_ENOMEM;
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+	precreate(st->path);
+	rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		/* c->db is set even on failure, unless out of memory. */
+		rc = c->db ? fail(c, rc, "open") : MSSL_ENOMEM;
+		goto out;
+	}
+	rc = configure_db(c);
+	if (rc)
+		goto out;
+	rc = migrate(c);
+out:
+	if (rc) {
+		conn_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Transactions
+ * ------------------------------------------------------------------ */
+
+static int conn_begin(void *conn, int mode)
+{
+	if (mode == MSSL_TXN_WRITE)
+		return simple(conn, S_BEGIN_WRITE, "begin");
+	return simple(conn, S_BEGIN_READ, "begin");
+}
+
+static int conn_commit(void *conn)
+{
+	return simple(conn, S_COMMIT, "commit");
+}
+
+static int conn_rollback(void *conn)
+{
+	struct conn *c = conn;
+
+	/* A failed COMMIT or an error may already have ended it. */
+	if (sqlite3_get_autocommit(c->db))
+		return 0;
+	return simple(c, S_ROLLBACK, "rollback");
+}
+
+static int conn_schema_version(void *conn, int *version)
+{
+	int64_t v;
+	int rc = meta_get(conn, "schema_version", &v, NULL, 0);
+
+	if (rc)
+		return rc;
+	*version = (int)v;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Accounts
+ * ------------------------------------------------------------------ */
+
+static void bind_account(sqlite3_stmt *s, const struct mssl_account_rec *r)
+{
+	bind_str(s, 1, r->id);
+	bind_str(s, 2, r->org_name_en);
+	bind_str(s, 3, r->org_name_zh);
+	sqlite3_bind_int64(s, 4, r->products);
+	bind_str(s, 5, r->ev_country);
+	bind_str(s, 6, r->ev_state);
+	bind_str(s, 7, r->ev_locality);
+	bind_str(s, 8, r->ev_category);
+	sqlite3_bind_int(s, 9, r->status);
+}
+
+static int account_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_account_rec r = {
+		.id = col_str(s, 0),
+		.org_name_en = col_str(s, 1),
+		.org_name_zh = col_str(s, 2),
+		.products = (uint32_t)sqlite3_column_int64(s, 3),
+		.ev_country = col_str(s, 4),
+		.ev_state = col_str(s, 5),
+		.ev_locality = col_str(s, 6),
+		.ev_category = col_str(s, 7),
+		.status = sqlite3_column_int(s, 8),
+		.created = sqlite3_column_int64(s, 9),
+	};
+
+	return ((mssl_account_cb)cb)(ud, &r);
+}
+
+static int account_insert(void *conn, const struct mssl_account_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_ACCOUNT_INSERT, &s);
+
+	if (rc)
+		return rc;
+	bind_account(s, r);
+	sqlite3_bind_int64(s, 10, r->created);
+	return stmt_exec(conn, s, "account insert", NULL);
+}
+
+/* Every field but the id (the key) and the creation time. */
+static int account_update(void *conn, const struct mssl_account_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	int rc = stmt_get(conn, S_ACCOUNT_UPDATE, &s);
+
+	if (rc)
+		return rc;
+	bind_account(s, r);
+	rc = stmt_exec(conn, s, "account update", &changes);
+	if (!rc && changes == 0)
+		rc = not_found(conn, "account update", r->id);
+	return rc;
+}
+
+/*
+ * account_get finds at most one row; the callback's result is returned,
+ * ENOENT when there was no row.
+ */
+struct get_ctx {
+	row_fn row;
+	void *cb;
+	void *ud;
+	int found;
+};
+
+static int get_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct get_ctx *g = ud;
+
+	(void)cb;
+	g->found = 1;
+	return g->row(s, g->cb, g->ud);
+}
+
+static int account_get(void *conn, const char *id, mssl_account_cb cb,
+		       void *ud)
+{
+	struct get_ctx g = { account_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_ACCOUNT_GET, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, id);
+	rc = stmt_each(conn, s, "account get", get_row, NULL, &g);
+	if (!rc && !g.found)
+		rc = not_found(conn, "account get", id);
+	return rc;
+}
+
+static int account_each(void *conn, mssl_account_cb cb, void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_ACCOUNT_EACH, &s);
+
+	if (rc)
+		return rc;
+	return stmt_each(conn, s, "account each", account_row, (void *)cb, ud);
+}
+
+/* ---------------------------------------------------------------------
+ * Domains
+ * ------------------------------------------------------------------ */
+
+static int domain_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_domain_rec r = {
+		.account_id = col_str(s, 0),
+		.name = col_str(s, 1),
+		.added = sqlite3_column_int64(s, 2),
+	};
+
+	return ((mssl_domain_cb)cb)(ud, &r);
+}
+
+static int domain_insert(void *conn, const struct mssl_domain_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_DOMAIN_INSERT, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, r->account_id);
+	bind_str(s, 2, r->name);
+	sqlite3_bind_int64(s, 3, r->added);
+	return stmt_exec(conn, s, "domain insert", NULL);
+}
+
+static int domain_delete(void *conn, const char *account_id, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	int rc = stmt_get(conn, S_DOMAIN_DELETE, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	bind_str(s, 2, name);
+	rc = stmt_exec(conn, s, "domain delete", &changes);
+	if (!rc && changes == 0)
+		rc = not_found(conn, "domain delete", name);
+	return rc;
+}
+
+static int domain_find(void *conn, const char *name, mssl_domain_cb cb,
+		       void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_DOMAIN_FIND, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, name);
+	return stmt_each(conn, s, "domain find", domain_row, (void *)cb, ud);
+}
+
+static int domain_each(void *conn, const char *account_id, mssl_domain_cb cb,
+		       void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_DOMAIN_EACH, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	return stmt_each(conn, s, "domain each", domain_row, (void *)cb, ud);
+}
+
+/* ---------------------------------------------------------------------
+ * Contacts
+ * ------------------------------------------------------------------ */
+
+static int contact_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_contact_rec r = {
+		.id = sqlite3_column_int64(s, 0),
+		.account_id = col_str(s, 1),
+		.kind = col_str(s, 2),
+		.name = col_str(s, 3),
+		.email = col_str(s, 4),
+		.phone = col_str(s, 5),
+	};
+
+	return ((mssl_contact_cb)cb)(ud, &r);
+}
+
+static int contact_insert(void *conn, const struct mssl_contact_rec *r,
+			  int64_t *id_out)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_CONTACT_INSERT, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, r->account_id);
+	bind_str(s, 2, r->kind);
+	bind_str(s, 3, r->name);
+	bind_str(s, 4, r->email);
+	bind_str(s, 5, r->phone);
+	rc = stmt_exec(c, s, "contact insert", NULL);
+	if (!rc && id_out)
+		*id_out = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+/* In id order, that is, in the order they were added. */
+static int contact_each(void *conn, const char *account_id,
+			mssl_contact_cb cb, void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_CONTACT_EACH, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	return stmt_each(conn, s, "contact each", contact_row, (void *)cb, ud);
+}
+
+/* ---------------------------------------------------------------------
+ * Ledger
+ * ------------------------------------------------------------------ */
+
+static int ledger_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_ledger_rec r = {
+		.id = sqlite3_column_int64(s, 0),
+		.account_id = col_str(s, 1),
+		.time = sqlite3_column_int64(s, 2),
+		.kind = sqlite3_column_int(s, 3),
+		.delta = sqlite3_column_int64(s, 4),
+		.balance_after = sqlite3_column_int64(s, 5),
+		.actor = col_str(s, 6),
+		.memo = col_str(s, 7),
+		.cert_serial = col_str(s, 8),
+	};
+
+	return ((mssl_ledger_cb)cb)(ud, &r);
+}
+
+/* The named CHECK on balance_after failed. */
+static int ledger_refused(struct conn *c)
+{
+	c->st->host->error(c->st->hctx, MSSL_EBALANCE, "store.balance",
+			   "sqlite: ledger insert: %s", sqlite3_errmsg(c->db));
+	return MSSL_EBALANCE;
+}
+
+static int ledger_insert(void *conn, const struct mssl_ledger_rec *r,
+			 int64_t *id_out)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_LEDGER_INSERT, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, r->account_id);
+	sqlite3_bind_int64(s, 2, r->time);
+	sqlite3_bind_int(s, 3, r->kind);
+	sqlite3_bind_int64(s, 4, r->delta);
+	sqlite3_bind_int64(s, 5, r->balance_after);
+	bind_str(s, 6, r->actor);
+	bind_str(s, 7, r->memo);
+	bind_str(s, 8, r->cert_serial);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		if (id_out)
+			*id_out = sqlite3_last_insert_rowid(c->db);
+		rc = 0;
+	} else if (rc == SQLITE_CONSTRAINT_CHECK &&
+		   strstr(sqlite3_errmsg(c->db), "ledger_balance_nonnegative")) {
+		rc = ledger_refused(c);
+	} else {
+		rc = fail(c, rc, "ledger insert");
+	}
+	stmt_done(s);
+	return rc;
+}
+
+static int ledger_balance(void *conn, const char *account_id,
+			  int64_t *balance)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_LEDGER_BALANCE, &s);
+
+	if (rc)
+		return rc;
+	*balance = 0;
+	bind_str(s, 1, account_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*balance = sqlite3_column_int64(s, 0);
+		rc = SQLITE_DONE;
+	}
+	rc = rc == SQLITE_DONE ? 0 : fail(conn, rc, "ledger balance");
+	stmt_done(s);
+	return rc;
+}
+
+static int ledger_each(void *conn, const char *account_id, int newest_first,
+		       int64_t offset, int64_t limit, mssl_ledger_cb cb,
+		       void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = stmt_get(conn, newest_first ? S_LEDGER_EACH_DESC :
+					   S_LEDGER_EACH_ASC, &s);
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	sqlite3_bind_int64(s, 2, offset > 0 ? offset : 0);
+	/* SQLite reads a negative LIMIT as "no limit". */
+	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	return stmt_each(conn, s, "ledger each", ledger_row, (void *)cb, ud);
+}
+
+/* ---------------------------------------------------------------------
+ * Audit log
+ * ------------------------------------------------------------------ */
+
+/*
+ * Copy a hash column.  A wrong length is copied as far as it goes and
+ * zero-filled: the core's chain check then reports the damage, which is
+ * what an operator needs to see.
+ */
+static void col_hash(sqlite3_stmt *s, int i, uint8_t out[32])
+{
+	const void *p = sqlite3_column_blob(s, i);
+	int n = sqlite3_column_bytes(s, i);
+
+	memset(out, 0, 32);
+	if (p && n > 0)
+		memcpy(out, p, n < 32 ? (size_t)n : 32);
+}
+
+static int audit_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_audit_rec r = {
+		.seq = sqlite3_column_int64(s, 0),
+		.time = sqlite3_column_int64(s, 1),
+		.actor_role = col_str(s, 2),
+		.actor_name = col_str(s, 3),
+		.account_id = col_str(s, 4),
+		.remote = col_str(s, 5),
+		.action = col_str(s, 6),
+		.object = col_str(s, 7),
+		.outcome = col_str(s, 8),
+		.detail = col_str(s, 9),
+	};
+
+	col_hash(s, 10, r.prev_hash);
+	col_hash(s, 11, r.hash);
+	return ((mssl_audit_cb)cb)(ud, &r);
+}
+
+static void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Decode exactly 2n hex digits; -1 on anything else. */
+static int hex_decode(const char *in, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(in) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hi = hex_value(in[2 * i]);
+		lo = hex_value(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int audit_put_head(struct conn *c, int64_t seq, const uint8_t hash[32])
+{
+	char hex[65];
+	int rc;
+
+	rc = meta_put_int(c, "audit_head_seq", seq);
+	if (rc)
+		return rc;
+	hex_encode(hash, 32, hex);
+	return meta_put(c, "audit_head_hash", hex);
+}
+
+static int audit_insert(void *conn, const struct mssl_audit_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_AUDIT_INSERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, r->seq);
+	sqlite3_bind_int64(s, 2, r->time);
+	bind_str(s, 3, r->actor_role);
+	bind_str(s, 4, r->actor_name);
+	bind_str(s, 5, r->account_id);
+	bind_str(s, 6, r->remote);
+	bind_str(s, 7, r->action);
+	bind_str(s, 8, r->object);
+	bind_str(s, 9, r->outcome);
+	bind_str(s, 10, r->detail);
+	sqlite3_bind_blob(s, 11, r->prev_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 12, r->hash, 32, SQLITE_STATIC);
+	rc = stmt_exec(conn, s, "audit insert", NULL);
+	if (rc)
+		return rc;
+	return audit_put_head(conn, r->seq, r->hash);
+}
+
+static int audit_head(void *conn, int64_t *seq, uint8_t hash[32])
+{
+	struct conn *c = conn;
+	int64_t ignored;
+	char hex[80];
+	int rc;
+
+	memset(hash, 0, 32);
+	rc = meta_get(c, "audit_head_seq", seq, NULL, 0);
+	if (rc || *seq == 0)
+		return rc;
+	rc = meta_get(c, "audit_head_hash", &ignored, hex, sizeof(hex));
+	if (rc)
+		return rc;
+	if (hex_decode(hex, hash, 32) != 0) {
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.audit_head",
+				   "sqlite: audit head hash is malformed");
+		return MSSL_ESTORE;
+	}
+	return 0;
+}
+
+static int audit_each(void *conn, int64_t from_seq, mssl_audit_cb cb,
+		      void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_AUDIT_EACH, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, from_seq);
+	return stmt_each(conn, s, "audit each", audit_row, (void *)cb, ud);
+}
+
+/* ---------------------------------------------------------------------
+ * Notices
+ * ------------------------------------------------------------------ */
+
+static int notice_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_notice_rec r = {
+		.id = sqlite3_column_int64(s, 0),
+		.time = sqlite3_column_int64(s, 1),
+		.expires = sqlite3_column_int64(s, 2),
+		.account_id = col_str(s, 3),
+		.title = col_str(s, 4),
+		.body = col_str(s, 5),
+		.author = col_str(s, 6),
+	};
+
+	return ((mssl_notice_cb)cb)(ud, &r);
+}
+
+static int notice_insert(void *conn, const struct mssl_notice_rec *r,
+			 int64_t *id_out)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_NOTICE_INSERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, r->time);
+	sqlite3_bind_int64(s, 2, r->expires);
+	bind_str(s, 3, r->account_id);
+	bind_str(s, 4, r->title);
+	bind_str(s, 5, r->body);
+	bind_str(s, 6, r->author);
+	rc = stmt_exec(c, s, "notice insert", NULL);
+	if (!rc && id_out)
+		*id_out = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+/* Newest first: by time, then by id for notices of the same second. */
+static int notice_each(void *conn, const char *account_id, int64_t now,
+		       mssl_notice_cb cb, void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_NOTICE_EACH, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	sqlite3_bind_int64(s, 2, now);
+	return stmt_each(conn, s, "notice each", notice_row, (void *)cb, ud);
+}
+
+/* ---------------------------------------------------------------------
+ * Plugin: configuration, init, fini
+ * ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	const char *sql;
+} sync_modes[] = {
+	{ "off", "PRAGMA synchronous=OFF" },
+	{ "normal", "PRAGMA synchronous=NORMAL" },
+	{ "full", "PRAGMA synchronous=FULL" },
+	{ "extra", "PRAGMA synchronous=EXTRA" },
+};
+
+static int config_synchronous(struct store *st)
+{
+	const char *v = st->host->config_get(st->hctx, "synchronous");
+	size_t i;
+
+	if (!v) {
+		/* Durability of every committed charge by default. */
+		st->synchronous_sql = "PRAGMA synchronous=FULL";
+		return 0;
+	}
+	for (i = 0; i < sizeof(sync_modes) / sizeof(sync_modes[0]); i++) {
+		if (strcasecmp(v, sync_modes[i].name) == 0) {
+			st->synchronous_sql = sync_modes[i].sql;
+			return 0;
+		}
+	}
+	return st->host->config_error(st->hctx, "synchronous",
+				      "'%s' must be one of off, normal, full, "
+				      "extra", v);
+}
+
+static int config_busy_timeout(struct store *st)
+{
+	const char *v = st->host->config_get(st->hctx, "busy_timeout_ms");
+	char *end = NULL;
+	long n;
+
+	st->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || errno || *end != '\0' || n < 0 ||
+	    n > MAX_BUSY_TIMEOUT_MS)
+		return st->host->config_error(st->hctx, "busy_timeout_ms",
+					      "'%s' must be an integer from 0 "
+					      "to %d", v, MAX_BUSY_TIMEOUT_MS);
+	st->busy_timeout_ms = (int)n;
+	return 0;
+}
+
+static int config_path(struct store *st)
+{
+	const char *v = st->host->config_get(st->hctx, "path");
+
+	if (!v || !v[0])
+		return st->host->config_error(st->hctx, "path",
+					      "the store's file name is "
+					      "required");
+	st->path = st->host->strdup(st->hctx, v);
+	return st->path ? 0 : MSSL_ENOMEM;
+}
+
+static void store_fini(void *state)
+{
+	struct store *st = state;
+
+	if (!st)
+		return;
+	st->host->free(st->hctx, st->path);
+	st->host->free(st->hctx, st);
+}
+
+static int store_init(const struct mssl_host *host, void *hctx, void **state)
+{
+	struct store *st;
+	int rc;
+
+	*state = NULL;
+	/* Connections are opened NOMUTEX: SQLite must be thread-capable. */
+	if (!sqlite3_threadsafe()) {
+		host->error(hctx, MSSL_EPLUGIN, "store.threads",
+			    "sqlite: library built without thread support");
+		return MSSL_EPLUGIN;
+	}
+	st = host->alloc(hctx, sizeof(*st));
+	if (!st)
+		return MSSL_ENOMEM;
+	memset(st, 0, sizeof(*st));
+	st->host = host;
+	st->hctx = hctx;
+	rc = config_path(st);
+	if (!rc)
+		rc = config_synchronous(st);
+	if (!rc)
+		rc = config_busy_timeout(st);
+	if (rc) {
+		store_fini(st);
+		return rc;
+	}
+	*state = st;
+	return 0;
+}
+
+static const struct mssl_store_ops store_ops = {
+	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
+	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct mssl_store_ops),
+	.open = conn_open,
+	.close = conn_close,
+	.begin = conn_begin,
+	.commit = conn_commit,
+	.rollback = conn_rollback,
+	.schema_version = conn_schema_version,
+	.account_insert = account_insert,
+	.account_update = account_update,
+	.account_get = account_get,
+	.account_each = account_each,
+	.domain_insert = domain_insert,
+	.domain_delete = domain_delete,
+	.domain_find = domain_find,
+	.domain_each = domain_each,
+	.contact_insert = contact_insert,
+	.contact_each = contact_each,
+	.ledger_insert = ledger_insert,
+	.ledger_balance = ledger_balance,
+	.ledger_each = ledger_each,
+	.audit_insert = audit_insert,
+	.audit_head = audit_head,
+	.audit_each = audit_each,
+	.notice_insert = notice_insert,
+	.notice_each = notice_each,
+};
+
+static const char *const config_keys[] = {
+	"path",
+	"synchronous",
+	"busy_timeout_ms",
+	NULL,
+};
+
+static const struct mssl_plugin plugin = {
+	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
+	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct mssl_plugin),
+	.kind = MSSL_PLUGIN_STORE,
+	.flags = MSSL_PLUGIN_THREAD_SAFE,
+	.name = "store-sqlite",
+	.version = "1",
+	.description = "SQLite store (one file, WAL)",
+	.init = store_init,
+	.fini = store_fini,
+	.ops = &store_ops,
+	.config_keys = config_keys,
+};
+
+MSSL_PLUGIN_EXPORT const struct mssl_plugin *mssl_plugin_entry(void);
+
+MSSL_PLUGIN_EXPORT const struct mssl_plugin *mssl_plugin_entry(void)
+{
+	return &plugin;
+}

@@ -1,0 +1,1293 @@
+/*
+ * The store contract: what every store plugin must do, checked only
+ * through struct mssl_store_ops (no SQL), so that every backend passes
+ * the same suite unchanged.
+ *
+ *   MSSL_STORE               store plugin to test (default store-sqlite)
+ *   MSSL_STORE_CONFIG_EXTRA  text appended to the test's config file,
+ *                            e.g. a [store-pgsql] section
+ *
+ * Each test gets a fresh directory and config.  A backend whose data
+ * outlives the directory (a PostgreSQL database) may already hold rows
+ * from earlier runs, so the tests name their own rows with a per-run
+ * nonce, filter what they read by it, and read the audit head before
+ * appending.
+ *
+ * Portability rule, from PostgreSQL: after a call fails with a constraint
+ * error (EEXIST, ENOENT from a missing parent, EBALANCE) the transaction
+ * may be unusable; the tests roll back (or commit, to check that nothing
+ * was written) and start a new one.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testhelp.h"
+#include "internal.h"
+#include "mssl/plugin.h"
+
+#define NOW ((int64_t)1700000000)
+#define STOP 42 /* what callbacks return to stop an iteration */
+
+static unsigned run_nonce;
+static unsigned id_counter;
+
+struct fx {
+	char *dir;
+	mssl_ctx *ctx;
+	const struct mssl_store_ops *ops;
+	void *state;
+	void *conn;
+};
+
+/* ---------------------------------------------------------------------
+ * Fixture
+ * ------------------------------------------------------------------ */
+
+static const char *store_name(void)
+{
+	const char *s = getenv("MSSL_STORE");
+
+	return s && *s ? s : "store-sqlite";
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	mssl_error *err = mssl_error_new();
+	char *cfg;
+	int rc;
+
+	assert_non_null(f);
+	assert_non_null(err);
+	f->dir = th_mkdtemp();
+	assert_non_null(f->dir);
+	cfg = th_write_config(f->dir, store_name(),
+			      getenv("MSSL_STORE_CONFIG_EXTRA"));
+	assert_non_null(cfg);
+	rc = mssl_ctx_open_file(cfg, &f->ctx, err);
+	if (rc)
+		print_error("open %s: %s\n", cfg,
+			    mssl_error_message(err, MSSL_LANG_EN));
+	assert_int_equal(rc, 0);
+	assert_int_equal(mssl__ctx_store(f->ctx, &f->ops, &f->state), 0);
+	assert_int_equal(f->ops->open(f->state, &f->conn), 0);
+	free(cfg);
+	mssl_error_free(err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->conn)
+		f->ops->close(f->conn);
+	mssl_ctx_free(f->ctx);
+	th_rmrf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A fresh account id of this run: "<8-digit nonce>-<3 digits>". */
+static void new_id(char buf[16])
+{
+	snprintf(buf, 16, "%08u-%03u", run_nonce, ++id_counter);
+}
+
+/* A domain suffix of this run, shared by the test's names. */
+static void run_domain(char *buf, size_t n, const char *label)
+{
+	snprintf(buf, n, "%s.d%08u-%u.example", label, run_nonce, id_counter);
+}
+
+static void begin(struct fx *f, int mode)
+{
+	assert_int_equal(f->ops->begin(f->conn, mode), 0);
+}
+
+static void commit(struct fx *f)
+{
+	assert_int_equal(f->ops->commit(f->conn), 0);
+}
+
+static void rollback(struct fx *f)
+{
+	assert_int_equal(f->ops->rollback(f->conn), 0);
+}
+
+/* End a transaction in which a call failed: commit what survived. */
+static void commit_after_error(struct fx *f)
+{
+	if (f->ops->commit(f->conn) != 0)
+		rollback(f);
+}
+
+static void account_rec(struct mssl_account_rec *r, const char *id)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->org_name_en = "Example Co., Ltd.";
+	r->org_name_zh = "範例股份有限公司";
+	r->products = MSSL_PRODUCT_SSL;
+	r->status = MSSL_ACCOUNT_ACTIVE;
+	r->created = NOW;
+}
+
+/* Insert accounts in their own committed transaction. */
+static void add_accounts(struct fx *f, const char *const *ids, size_t n)
+{
+	struct mssl_account_rec r;
+	size_t i;
+
+	begin(f, MSSL_TXN_WRITE);
+	for (i = 0; i < n; i++) {
+		account_rec(&r, ids[i]);
+		assert_int_equal(f->ops->account_insert(f->conn, &r), 0);
+	}
+	commit(f);
+}
+
+static void add_account(struct fx *f, const char *id)
+{
+	add_accounts(f, &id, 1);
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void nonce_prefix(char buf[16])
+{
+	snprintf(buf, 16, "%08u-", run_nonce);
+}
+
+/* ---------------------------------------------------------------------
+ * Collectors: copy what callbacks see, filtered to this run's rows
+ * ------------------------------------------------------------------ */
+
+#define MAXROWS 16
+
+struct names {
+	char v[MAXROWS][96];
+	int n;
+	int calls;
+	int stop_at; /* return STOP at this call (1-based), 0: never */
+	const char *prefix; /* keep only values starting with it, or NULL */
+};
+
+static int names_add(struct names *c, const char *s)
+{
+	c->calls++;
+	if (!c->prefix || starts_with(s, c->prefix)) {
+		assert_true(c->n < MAXROWS);
+		snprintf(c->v[c->n++], sizeof(c->v[0]), "%s", s ? s : "(null)");
+	}
+	return c->stop_at && c->calls == c->stop_at ? STOP : 0;
+}
+
+static int account_id_cb(void *ud, const struct mssl_account_rec *r)
+{
+	return names_add(ud, r->id);
+}
+
+static int domain_account_cb(void *ud, const struct mssl_domain_rec *r)
+{
+	return names_add(ud, r->account_id);
+}
+
+static int domain_name_cb(void *ud, const struct mssl_domain_rec *r)
+{
+	return names_add(ud, r->name);
+}
+
+static int contact_name_cb(void *ud, const struct mssl_contact_rec *r)
+{
+	return names_add(ud, r->name);
+}
+
+static int notice_title_cb(void *ud, const struct mssl_notice_rec *r)
+{
+	return names_add(ud, r->title);
+}
+
+/* ---------------------------------------------------------------------
+ * Schema
+ * ------------------------------------------------------------------ */
+
+static void test_schema_version(void **state)
+{
+	struct fx *f = *state;
+	int v = -1;
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->schema_version(f->conn, &v), 0);
+	assert_true(v >= 1);
+	commit(f);
+	assert_true(f->ops->abi_major == MSSL_PLUGIN_ABI_MAJOR);
+	assert_true(f->ops->size >= sizeof(struct mssl_store_ops));
+}
+
+/* ---------------------------------------------------------------------
+ * Accounts
+ * ------------------------------------------------------------------ */
+
+struct account_copy {
+	int calls;
+	char id[32], en[96], zh[96], ev[4][64];
+	int ev_null[4];
+	int zh_null;
+	uint32_t products;
+	int status;
+	int64_t created;
+};
+
+static void copy_opt(char *dst, size_t n, int *is_null, const char *s)
+{
+	*is_null = s == NULL;
+	snprintf(dst, n, "%s", s ? s : "");
+}
+
+static int account_copy_cb(void *ud, const struct mssl_account_rec *r)
+{
+	struct account_copy *c = ud;
+
+	c->calls++;
+	snprintf(c->id, sizeof(c->id), "%s", r->id);
+	snprintf(c->en, sizeof(c->en), "%s", r->org_name_en);
+	copy_opt(c->zh, sizeof(c->zh), &c->zh_null, r->org_name_zh);
+	copy_opt(c->ev[0], sizeof(c->ev[0]), &c->ev_null[0], r->ev_country);
+	copy_opt(c->ev[1], sizeof(c->ev[1]), &c->ev_null[1], r->ev_state);
+	copy_opt(c->ev[2], sizeof(c->ev[2]), &c->ev_null[2], r->ev_locality);
+	copy_opt(c->ev[3], sizeof(c->ev[3]), &c->ev_null[3], r->ev_category);
+	c->products = r->products;
+	c->status = r->status;
+	c->created = r->created;
+	return 0;
+}
+
+static void test_account_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_account_rec r;
+	struct account_copy c = { 0 };
+	char ev[16], plain[16], missing[16];
+
+	new_id(ev);
+	new_id(plain);
+	new_id(missing);
+	begin(f, MSSL_TXN_WRITE);
+	account_rec(&r, ev);
+	r.products = MSSL_PRODUCT_SSL | MSSL_PRODUCT_EV;
+	r.ev_country = "TW";
+	r.ev_state = "Taiwan";
+	r.ev_locality = "Taipei";
+	r.ev_category = "Private Organization";
+	r.created = NOW + 7;
+	assert_int_equal(f->ops->account_insert(f->conn, &r), 0);
+	account_rec(&r, plain);
+	r.status = MSSL_ACCOUNT_SUSPENDED;
+	assert_int_equal(f->ops->account_insert(f->conn, &r), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->account_get(f->conn, ev, account_copy_cb, &c),
+			 0);
+	assert_int_equal(c.calls, 1);
+	assert_string_equal(c.id, ev);
+	assert_string_equal(c.en, "Example Co., Ltd.");
+	assert_string_equal(c.zh, "範例股份有限公司");
+	assert_int_equal(c.products, MSSL_PRODUCT_SSL | MSSL_PRODUCT_EV);
+	assert_string_equal(c.ev[0], "TW");
+	assert_string_equal(c.ev[1], "Taiwan");
+	assert_string_equal(c.ev[2], "Taipei");
+	assert_string_equal(c.ev[3], "Private Organization");
+	assert_int_equal(c.status, MSSL_ACCOUNT_ACTIVE);
+	assert_int_equal(c.created, NOW + 7);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(
+		f->ops->account_get(f->conn, plain, account_copy_cb, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_true(c.ev_null[0] && c.ev_null[1] && c.ev_null[2] &&
+		    c.ev_null[3]);
+	assert_int_equal(c.status, MSSL_ACCOUNT_SUSPENDED);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(
+		f->ops->account_get(f->conn, missing, account_copy_cb, &c),
+		MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	commit(f);
+}
+
+static int account_stop_cb(void *ud, const struct mssl_account_rec *r)
+{
+	(*(int *)ud)++;
+	return STOP;
+}
+
+static void test_account_get_stop(void **state)
+{
+	struct fx *f = *state;
+	char id[16];
+	int calls = 0;
+
+	new_id(id);
+	add_account(f, id);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(
+		f->ops->account_get(f->conn, id, account_stop_cb, &calls),
+		STOP);
+	assert_int_equal(calls, 1);
+	commit(f);
+}
+
+static void test_account_duplicate(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_account_rec r;
+	struct account_copy c = { 0 };
+	char id[16];
+
+	new_id(id);
+	add_account(f, id);
+	begin(f, MSSL_TXN_WRITE);
+	account_rec(&r, id);
+	r.org_name_en = "Impostor Ltd.";
+	assert_int_equal(f->ops->account_insert(f->conn, &r), MSSL_EEXIST);
+	rollback(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->account_get(f->conn, id, account_copy_cb, &c),
+			 0);
+	assert_string_equal(c.en, "Example Co., Ltd.");
+	commit(f);
+}
+
+static void test_account_update(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_account_rec r;
+	struct account_copy c = { 0 };
+	char id[16], missing[16];
+
+	new_id(id);
+	new_id(missing);
+	add_account(f, id);
+	begin(f, MSSL_TXN_WRITE);
+	account_rec(&r, id);
+	r.org_name_en = "Renamed Co., Ltd.";
+	r.org_name_zh = NULL;
+	r.products = MSSL_PRODUCT_SSL | MSSL_PRODUCT_WILDCARD;
+	r.ev_country = "TW";
+	r.status = MSSL_ACCOUNT_SUSPENDED;
+	assert_int_equal(f->ops->account_update(f->conn, &r), 0);
+	account_rec(&r, missing);
+	assert_int_equal(f->ops->account_update(f->conn, &r), MSSL_ENOENT);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->account_get(f->conn, id, account_copy_cb, &c),
+			 0);
+	assert_string_equal(c.en, "Renamed Co., Ltd.");
+	assert_true(c.zh_null);
+	assert_int_equal(c.products, MSSL_PRODUCT_SSL | MSSL_PRODUCT_WILDCARD);
+	assert_string_equal(c.ev[0], "TW");
+	assert_true(c.ev_null[1]);
+	assert_int_equal(c.status, MSSL_ACCOUNT_SUSPENDED);
+	/* The update must not have created the missing account. */
+	assert_int_equal(
+		f->ops->account_get(f->conn, missing, account_copy_cb, &c),
+		MSSL_ENOENT);
+	commit(f);
+}
+
+static void test_account_each(void **state)
+{
+	struct fx *f = *state;
+	struct names c = { .n = 0 };
+	char ids[3][16], prefix[16];
+	const char *order[3];
+
+	new_id(ids[0]);
+	new_id(ids[1]);
+	new_id(ids[2]);
+	/* Inserted out of order: each must sort by id. */
+	order[0] = ids[2];
+	order[1] = ids[0];
+	order[2] = ids[1];
+	add_accounts(f, order, 3);
+	nonce_prefix(prefix);
+
+	begin(f, MSSL_TXN_READ);
+	c.prefix = prefix;
+	assert_int_equal(f->ops->account_each(f->conn, account_id_cb, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.v[0], ids[0]);
+	assert_string_equal(c.v[1], ids[1]);
+	assert_string_equal(c.v[2], ids[2]);
+
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 2;
+	assert_int_equal(f->ops->account_each(f->conn, account_id_cb, &c),
+			 STOP);
+	assert_int_equal(c.calls, 2);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Domains
+ * ------------------------------------------------------------------ */
+
+static void domain_add(struct fx *f, const char *account, const char *name,
+		       int expect)
+{
+	struct mssl_domain_rec d = { account, name, NOW };
+
+	assert_int_equal(f->ops->domain_insert(f->conn, &d), expect);
+}
+
+static void test_domains(void **state)
+{
+	struct fx *f = *state;
+	struct names c = { .n = 0 };
+	char a[16], b[16], nobody[16];
+	char www[64], da[64], db[64], dc[64];
+	const char *ids[2] = { a, b };
+
+	new_id(b); /* b < a: find must still list a after b */
+	new_id(a);
+	new_id(nobody);
+	add_accounts(f, ids, 2);
+	run_domain(www, sizeof(www), "www");
+	run_domain(da, sizeof(da), "a");
+	run_domain(db, sizeof(db), "b");
+	run_domain(dc, sizeof(dc), "c");
+
+	begin(f, MSSL_TXN_WRITE);
+	domain_add(f, a, www, 0);
+	commit(f);
+
+	/* The same name twice for one account: refused. */
+	begin(f, MSSL_TXN_WRITE);
+	domain_add(f, a, www, MSSL_EEXIST);
+	rollback(f);
+
+	/* A domain of an account that does not exist: refused. */
+	begin(f, MSSL_TXN_WRITE);
+	domain_add(f, nobody, da, MSSL_ENOENT);
+	rollback(f);
+
+	/* The same name for another account: the store allows it. */
+	begin(f, MSSL_TXN_WRITE);
+	domain_add(f, b, www, 0);
+	domain_add(f, a, dc, 0);
+	domain_add(f, a, da, 0);
+	domain_add(f, a, db, 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->domain_find(f->conn, www, domain_account_cb,
+					     &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0], b);
+	assert_string_equal(c.v[1], a);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->domain_each(f->conn, a, domain_name_cb, &c),
+			 0);
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.v[0], da);
+	assert_string_equal(c.v[1], db);
+	assert_string_equal(c.v[2], dc);
+	assert_string_equal(c.v[3], www);
+
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 1;
+	assert_int_equal(f->ops->domain_each(f->conn, a, domain_name_cb, &c),
+			 STOP);
+	assert_int_equal(c.calls, 1);
+
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 1;
+	assert_int_equal(f->ops->domain_find(f->conn, www, domain_name_cb, &c),
+			 STOP);
+	assert_int_equal(c.calls, 1);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->domain_find(f->conn, "nowhere.invalid",
+					     domain_name_cb, &c), 0);
+	assert_int_equal(c.calls, 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->domain_delete(f->conn, a, www), 0);
+	assert_int_equal(f->ops->domain_delete(f->conn, a, www), MSSL_ENOENT);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->domain_find(f->conn, www, domain_account_cb,
+					     &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0], b);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->domain_each(f->conn, a, domain_name_cb, &c),
+			 0);
+	assert_int_equal(c.n, 3);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->domain_each(f->conn, nobody, domain_name_cb,
+					     &c), 0);
+	assert_int_equal(c.calls, 0);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Contacts
+ * ------------------------------------------------------------------ */
+
+struct contact_copy {
+	int n;
+	int64_t id[MAXROWS];
+	char kind[MAXROWS][32], name[MAXROWS][64], email[MAXROWS][64];
+	int phone_null[MAXROWS];
+	char phone[MAXROWS][32];
+};
+
+static int contact_copy_cb(void *ud, const struct mssl_contact_rec *r)
+{
+	struct contact_copy *c = ud;
+	int i = c->n++;
+
+	assert_true(i < MAXROWS);
+	c->id[i] = r->id;
+	snprintf(c->kind[i], sizeof(c->kind[i]), "%s", r->kind);
+	snprintf(c->name[i], sizeof(c->name[i]), "%s", r->name);
+	snprintf(c->email[i], sizeof(c->email[i]), "%s", r->email);
+	copy_opt(c->phone[i], sizeof(c->phone[i]), &c->phone_null[i],
+		 r->phone);
+	return 0;
+}
+
+static void test_contacts(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_contact_rec r = { 0 };
+	struct contact_copy c = { 0 };
+	struct names stop = { .stop_at = 2 };
+	char a[16], b[16];
+	const char *ids[2] = { a, b };
+	int64_t id[4];
+	static const char *const kinds[3] = { "supervisor", "technical",
+					      "billing" };
+	static const char *const names[3] = { "Wang", "Chen", "Lin" };
+	int i;
+
+	new_id(a);
+	new_id(b);
+	add_accounts(f, ids, 2);
+	begin(f, MSSL_TXN_WRITE);
+	for (i = 0; i < 3; i++) {
+		r.account_id = a;
+		r.kind = kinds[i];
+		r.name = names[i];
+		r.email = "ops@example.com";
+		r.phone = i == 1 ? NULL : "+886-2-1234-5678";
+		assert_int_equal(f->ops->contact_insert(f->conn, &r, &id[i]),
+				 0);
+		if (i > 0)
+			assert_true(id[i] > id[i - 1]);
+	}
+	r.account_id = b;
+	r.name = "Other";
+	assert_int_equal(f->ops->contact_insert(f->conn, &r, &id[3]), 0);
+	assert_true(id[3] > id[2]);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->contact_each(f->conn, a, contact_copy_cb, &c),
+			 0);
+	assert_int_equal(c.n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(c.id[i], id[i]);
+		assert_string_equal(c.kind[i], kinds[i]);
+		assert_string_equal(c.name[i], names[i]);
+		assert_string_equal(c.email[i], "ops@example.com");
+		assert_int_equal(c.phone_null[i], i == 1);
+	}
+	assert_string_equal(c.phone[0], "+886-2-1234-5678");
+	assert_int_equal(
+		f->ops->contact_each(f->conn, a, contact_name_cb, &stop), STOP);
+	assert_int_equal(stop.calls, 2);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Ledger
+ * ------------------------------------------------------------------ */
+
+struct ledger_copy {
+	int n;
+	int stop_at;
+	struct {
+		int64_t id, time, delta, balance;
+		int kind;
+		char account[32], actor[64], memo[64], serial[64];
+		int memo_null, serial_null;
+	} r[MAXROWS];
+};
+
+static int ledger_copy_cb(void *ud, const struct mssl_ledger_rec *r)
+{
+	struct ledger_copy *c = ud;
+	int i = c->n++;
+
+	assert_true(i < MAXROWS);
+	c->r[i].id = r->id;
+	c->r[i].time = r->time;
+	c->r[i].delta = r->delta;
+	c->r[i].balance = r->balance_after;
+	c->r[i].kind = r->kind;
+	snprintf(c->r[i].account, sizeof(c->r[i].account), "%s",
+		 r->account_id);
+	snprintf(c->r[i].actor, sizeof(c->r[i].actor), "%s", r->actor);
+	copy_opt(c->r[i].memo, sizeof(c->r[i].memo), &c->r[i].memo_null,
+		 r->memo);
+	copy_opt(c->r[i].serial, sizeof(c->r[i].serial),
+		 &c->r[i].serial_null, r->cert_serial);
+	return c->stop_at && c->n == c->stop_at ? STOP : 0;
+}
+
+static int ledger_add(struct fx *f, const char *account, int kind,
+		      int64_t delta, int64_t balance, int64_t *id)
+{
+	struct mssl_ledger_rec r = {
+		.account_id = account,
+		.time = NOW + balance,
+		.kind = kind,
+		.delta = delta,
+		.balance_after = balance,
+		.actor = "operator:alice",
+		.memo = kind == MSSL_LEDGER_TOPUP ? "invoice 17" : NULL,
+		.cert_serial = kind == MSSL_LEDGER_CHARGE ? "7a3f01" : NULL,
+	};
+
+	return f->ops->ledger_insert(f->conn, &r, id);
+}
+
+static int64_t balance_of(struct fx *f, const char *account)
+{
+	int64_t b = -1;
+
+	assert_int_equal(f->ops->ledger_balance(f->conn, account, &b), 0);
+	return b;
+}
+
+/* The ledger of one account, read with newest_first/offset/limit. */
+static int ledger_read(struct fx *f, const char *account, int newest,
+		       int64_t offset, int64_t limit, struct ledger_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	return f->ops->ledger_each(f->conn, account, newest, offset, limit,
+				   ledger_copy_cb, c);
+}
+
+static void test_ledger(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_copy c;
+	char a[16], b[16];
+	const char *ids[2] = { a, b };
+	static const int kinds[5] = { MSSL_LEDGER_TOPUP, MSSL_LEDGER_CHARGE,
+				      MSSL_LEDGER_CHARGE, MSSL_LEDGER_REFUND,
+				      MSSL_LEDGER_ADJUSTMENT };
+	static const int64_t deltas[5] = { 10, -1, -2, 1, -3 };
+	static const int64_t balances[5] = { 10, 9, 7, 8, 5 };
+	int64_t id[5];
+	int i;
+
+	new_id(a);
+	new_id(b);
+	add_accounts(f, ids, 2);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(balance_of(f, a), 0);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(ledger_add(f, a, kinds[i], deltas[i],
+					    balances[i], &id[i]), 0);
+		if (i > 0)
+			assert_true(id[i] > id[i - 1]);
+		assert_int_equal(balance_of(f, a), balances[i]);
+	}
+	assert_int_equal(ledger_add(f, b, MSSL_LEDGER_TOPUP, 3, 3, NULL), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(balance_of(f, a), 5);
+	assert_int_equal(balance_of(f, b), 3);
+
+	assert_int_equal(ledger_read(f, a, 0, 0, 0, &c), 0);
+	assert_int_equal(c.n, 5);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(c.r[i].id, id[i]);
+		assert_string_equal(c.r[i].account, a);
+		assert_int_equal(c.r[i].kind, kinds[i]);
+		assert_int_equal(c.r[i].delta, deltas[i]);
+		assert_int_equal(c.r[i].balance, balances[i]);
+		assert_int_equal(c.r[i].time, NOW + balances[i]);
+		assert_string_equal(c.r[i].actor, "operator:alice");
+		assert_int_equal(c.r[i].memo_null, kinds[i] != MSSL_LEDGER_TOPUP);
+		assert_int_equal(c.r[i].serial_null,
+				 kinds[i] != MSSL_LEDGER_CHARGE);
+	}
+	assert_string_equal(c.r[0].memo, "invoice 17");
+	assert_string_equal(c.r[1].serial, "7a3f01");
+
+	assert_int_equal(ledger_read(f, a, 1, 0, 0, &c), 0);
+	assert_int_equal(c.n, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(c.r[i].id, id[4 - i]);
+
+	assert_int_equal(ledger_read(f, a, 0, 1, 2, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.r[0].id, id[1]);
+	assert_int_equal(c.r[1].id, id[2]);
+
+	assert_int_equal(ledger_read(f, a, 1, 1, 2, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.r[0].id, id[3]);
+	assert_int_equal(c.r[1].id, id[2]);
+
+	assert_int_equal(ledger_read(f, a, 1, 3, 0, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.r[0].id, id[1]);
+	assert_int_equal(c.r[1].id, id[0]);
+
+	assert_int_equal(ledger_read(f, a, 0, 5, 0, &c), 0);
+	assert_int_equal(c.n, 0);
+
+	assert_int_equal(ledger_read(f, b, 0, 0, 0, &c), 0);
+	assert_int_equal(c.n, 1);
+
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 3;
+	assert_int_equal(f->ops->ledger_each(f->conn, a, 0, 0, 0,
+					     ledger_copy_cb, &c), STOP);
+	assert_int_equal(c.n, 3);
+	commit(f);
+}
+
+static void test_ledger_negative_refused(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_copy c;
+	char a[16];
+
+	new_id(a);
+	add_account(f, a);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(ledger_add(f, a, MSSL_LEDGER_TOPUP, 2, 2, NULL), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(ledger_add(f, a, MSSL_LEDGER_CHARGE, -3, -1, NULL),
+			 MSSL_EBALANCE);
+	/* Even a commit after the refusal must not keep the entry. */
+	commit_after_error(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(balance_of(f, a), 2);
+	assert_int_equal(ledger_read(f, a, 0, 0, 0, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.r[0].balance, 2);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Audit log
+ * ------------------------------------------------------------------ */
+
+static void fill_hash(uint8_t h[32], uint8_t seed)
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		h[i] = (uint8_t)(seed + i * 7);
+}
+
+static void audit_rec(struct mssl_audit_rec *r, int64_t seq,
+		      const char *account)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->time = NOW + seq;
+	r->actor_role = "operator";
+	r->actor_name = "alice";
+	r->account_id = account;
+	r->remote = "local:uid=0";
+	r->action = "account.create";
+	r->object = account ? "account" : NULL;
+	r->outcome = account ? "ok" : "refused";
+	r->detail = account ? NULL : "no such account";
+	fill_hash(r->prev_hash, (uint8_t)seq);
+	fill_hash(r->hash, (uint8_t)(seq + 1));
+}
+
+struct audit_copy {
+	int n;
+	int stop_at;
+	struct mssl_audit_rec r[MAXROWS];
+	char strs[MAXROWS][9][64];
+	int nulls[MAXROWS][9];
+};
+
+static int audit_copy_cb(void *ud, const struct mssl_audit_rec *r)
+{
+	struct audit_copy *c = ud;
+	const char *s[9] = { r->actor_role, r->actor_name, r->account_id,
+			     r->remote, r->action, r->object, r->outcome,
+			     r->detail, NULL };
+	int i = c->n++, k;
+
+	assert_true(i < MAXROWS);
+	c->r[i] = *r;
+	for (k = 0; k < 8; k++)
+		copy_opt(c->strs[i][k], sizeof(c->strs[i][k]),
+			 &c->nulls[i][k], s[k]);
+	return c->stop_at && c->n == c->stop_at ? STOP : 0;
+}
+
+/* Is every row read from 'from' equal to what was inserted? */
+static void audit_check(struct audit_copy *c, int i,
+			const struct mssl_audit_rec *want)
+{
+	const char *s[8] = { want->actor_role, want->actor_name,
+			     want->account_id, want->remote, want->action,
+			     want->object, want->outcome, want->detail };
+	int k;
+
+	assert_int_equal(c->r[i].seq, want->seq);
+	assert_int_equal(c->r[i].time, want->time);
+	for (k = 0; k < 8; k++) {
+		assert_int_equal(c->nulls[i][k], s[k] == NULL);
+		if (s[k])
+			assert_string_equal(c->strs[i][k], s[k]);
+	}
+	assert_memory_equal(c->r[i].prev_hash, want->prev_hash, 32);
+	assert_memory_equal(c->r[i].hash, want->hash, 32);
+}
+
+static int audit_is_empty(struct fx *f)
+{
+	struct audit_copy *c = calloc(1, sizeof(*c));
+	int n;
+
+	assert_non_null(c);
+	assert_int_equal(f->ops->audit_each(f->conn, 0, audit_copy_cb, c), 0);
+	n = c->n;
+	free(c);
+	return n == 0;
+}
+
+static void test_audit_empty_head(void **state)
+{
+	struct fx *f = *state;
+	uint8_t zero[32] = { 0 }, hash[32];
+	int64_t seq = -1;
+
+	begin(f, MSSL_TXN_READ);
+	/* Only a store that is empty here can show the empty head. */
+	if (audit_is_empty(f)) {
+		memset(hash, 0xaa, sizeof(hash));
+		assert_int_equal(f->ops->audit_head(f->conn, &seq, hash), 0);
+		assert_int_equal(seq, 0);
+		assert_memory_equal(hash, zero, 32);
+	}
+	commit(f);
+}
+
+static void test_audit(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_audit_rec r1, r2, r3;
+	struct audit_copy *c = calloc(1, sizeof(*c));
+	uint8_t hash[32];
+	int64_t h0, seq;
+	char a[16], ghost[16];
+
+	assert_non_null(c);
+	new_id(a);
+	new_id(ghost);
+	add_account(f, a);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->audit_head(f->conn, &h0, hash), 0);
+	audit_rec(&r1, h0 + 1, a);
+	/* Refused operations name accounts that do not exist. */
+	audit_rec(&r2, h0 + 2, ghost);
+	r2.object = NULL;
+	r2.detail = NULL;
+	assert_int_equal(f->ops->audit_insert(f->conn, &r1), 0);
+	assert_int_equal(f->ops->audit_head(f->conn, &seq, hash), 0);
+	assert_int_equal(seq, h0 + 1);
+	assert_memory_equal(hash, r1.hash, 32);
+	assert_int_equal(f->ops->audit_insert(f->conn, &r2), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->audit_head(f->conn, &seq, hash), 0);
+	assert_int_equal(seq, h0 + 2);
+	assert_memory_equal(hash, r2.hash, 32);
+	assert_int_equal(f->ops->audit_each(f->conn, h0 + 1, audit_copy_cb, c),
+			 0);
+	assert_int_equal(c->n, 2);
+	audit_check(c, 0, &r1);
+	audit_check(c, 1, &r2);
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(f->ops->audit_each(f->conn, h0 + 2, audit_copy_cb, c),
+			 0);
+	assert_int_equal(c->n, 1);
+	audit_check(c, 0, &r2);
+	memset(c, 0, sizeof(*c));
+	c->stop_at = 1;
+	assert_int_equal(f->ops->audit_each(f->conn, h0 + 1, audit_copy_cb, c),
+			 STOP);
+	assert_int_equal(c->n, 1);
+	commit(f);
+
+	/* A sequence number is used once. */
+	begin(f, MSSL_TXN_WRITE);
+	audit_rec(&r3, h0 + 2, NULL);
+	assert_int_equal(f->ops->audit_insert(f->conn, &r3), MSSL_EEXIST);
+	rollback(f);
+
+	/* The head moves with its row: a rolled-back append leaves it. */
+	begin(f, MSSL_TXN_WRITE);
+	audit_rec(&r3, h0 + 3, NULL);
+	assert_int_equal(f->ops->audit_insert(f->conn, &r3), 0);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->audit_head(f->conn, &seq, hash), 0);
+	assert_int_equal(seq, h0 + 2);
+	assert_memory_equal(hash, r2.hash, 32);
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(f->ops->audit_each(f->conn, h0 + 1, audit_copy_cb, c),
+			 0);
+	assert_int_equal(c->n, 2);
+	commit(f);
+	free(c);
+}
+
+/* ---------------------------------------------------------------------
+ * Notices
+ * ------------------------------------------------------------------ */
+
+static int64_t notice_add(struct fx *f, const char *account,
+			  const char *title, int64_t time, int64_t expires,
+			  const char *author)
+{
+	struct mssl_notice_rec r = {
+		.time = time,
+		.expires = expires,
+		.account_id = account,
+		.title = title,
+		.body = "body text",
+		.author = author,
+	};
+	int64_t id = -1;
+
+	assert_int_equal(f->ops->notice_insert(f->conn, &r, &id), 0);
+	return id;
+}
+
+struct notice_filter {
+	struct names names;
+	const char *author;
+};
+
+/* Only this run's notices: others' global notices may be present. */
+static int notice_run_cb(void *ud, const struct mssl_notice_rec *r)
+{
+	struct notice_filter *nf = ud;
+
+	if (strcmp(r->author, nf->author) != 0)
+		return 0;
+	return names_add(&nf->names, r->title);
+}
+
+static void notices_read(struct fx *f, const char *account, int64_t now,
+			 const char *author, struct notice_filter *nf)
+{
+	memset(nf, 0, sizeof(*nf));
+	nf->author = author;
+	assert_int_equal(f->ops->notice_each(f->conn, account, now,
+					     notice_run_cb, nf), 0);
+}
+
+static void expect_titles(struct notice_filter *nf, const char *want)
+{
+	char got[512] = "";
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < nf->names.n; i++)
+		len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s",
+					i ? " " : "", nf->names.v[i]);
+	assert_string_equal(got, want);
+}
+
+static void test_notices(void **state)
+{
+	struct fx *f = *state;
+	struct notice_filter nf;
+	struct names stop = { .stop_at = 1 };
+	char a[16], b[16], author[32];
+	const char *ids[2] = { a, b };
+	int64_t id[5];
+
+	new_id(a);
+	new_id(b);
+	add_accounts(f, ids, 2);
+	snprintf(author, sizeof(author), "op-%08u-%u", run_nonce, id_counter);
+	begin(f, MSSL_TXN_WRITE);
+	id[0] = notice_add(f, NULL, "G1", NOW - 100, 0, author);
+	id[1] = notice_add(f, a, "A1", NOW - 50, NOW + 1000, author);
+	id[2] = notice_add(f, b, "B1", NOW - 40, 0, author);
+	/* Expires exactly at NOW: expired at NOW. */
+	id[3] = notice_add(f, a, "Aexp", NOW - 30, NOW, author);
+	id[4] = notice_add(f, NULL, "G2", NOW - 10, NOW + 1, author);
+	assert_true(id[0] < id[1] && id[1] < id[2] && id[2] < id[3] &&
+		    id[3] < id[4]);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	notices_read(f, a, NOW, author, &nf);
+	expect_titles(&nf, "G2 A1 G1");
+	notices_read(f, b, NOW, author, &nf);
+	expect_titles(&nf, "G2 B1 G1");
+	notices_read(f, NULL, NOW, author, &nf);
+	expect_titles(&nf, "G2 B1 A1 G1");
+	notices_read(f, a, NOW - 35, author, &nf);
+	expect_titles(&nf, "G2 Aexp A1 G1");
+	notices_read(f, a, NOW + 1, author, &nf);
+	expect_titles(&nf, "A1 G1");
+	assert_int_equal(f->ops->notice_each(f->conn, a, NOW, notice_title_cb,
+					     &stop), STOP);
+	assert_int_equal(stop.calls, 1);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Transactions
+ * ------------------------------------------------------------------ */
+
+static int account_exists(struct fx *f, void *conn, const char *id)
+{
+	struct account_copy c = { 0 };
+	int rc = f->ops->account_get(conn, id, account_copy_cb, &c);
+
+	assert_true(rc == 0 || rc == MSSL_ENOENT);
+	return rc == 0;
+}
+
+static void test_txn_rollback_commit(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_account_rec r;
+	char id[16];
+
+	new_id(id);
+	account_rec(&r, id);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->account_insert(f->conn, &r), 0);
+	assert_true(account_exists(f, f->conn, id));
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	assert_false(account_exists(f, f->conn, id));
+	commit(f);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->account_insert(f->conn, &r), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_true(account_exists(f, f->conn, id));
+	commit(f);
+}
+
+static void test_txn_isolation(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_account_rec r;
+	void *other = NULL;
+	char id[16];
+
+	new_id(id);
+	account_rec(&r, id);
+	assert_int_equal(f->ops->open(f->state, &other), 0);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->account_insert(f->conn, &r), 0);
+	assert_int_equal(f->ops->begin(other, MSSL_TXN_READ), 0);
+	assert_false(account_exists(f, other, id));
+	assert_int_equal(f->ops->commit(other), 0);
+	commit(f);
+
+	assert_int_equal(f->ops->begin(other, MSSL_TXN_READ), 0);
+	assert_true(account_exists(f, other, id));
+	assert_int_equal(f->ops->commit(other), 0);
+	f->ops->close(other);
+}
+
+/* ---------------------------------------------------------------------
+ * Concurrent writers
+ * ------------------------------------------------------------------ */
+
+#define WRITERS 2
+#define ROUNDS 200
+
+struct writer {
+	struct fx *f;
+	const char *account;
+	int rc; /* first failure, 0 when none */
+	const char *where;
+};
+
+/* One charge-like step: read the balance, append balance + 1. */
+static int writer_step(struct writer *w, void *conn)
+{
+	const struct mssl_store_ops *ops = w->f->ops;
+	struct mssl_ledger_rec r = { 0 };
+	int64_t bal;
+	int rc;
+
+	rc = ops->begin(conn, MSSL_TXN_WRITE);
+	if (rc) {
+		w->where = "begin";
+		return rc;
+	}
+	rc = ops->ledger_balance(conn, w->account, &bal);
+	if (rc) {
+		w->where = "balance";
+		goto out;
+	}
+	r.account_id = w->account;
+	r.time = NOW;
+	r.kind = MSSL_LEDGER_TOPUP;
+	r.delta = 1;
+	r.balance_after = bal + 1;
+	r.actor = "operator:thread";
+	rc = ops->ledger_insert(conn, &r, NULL);
+	if (rc) {
+		w->where = "insert";
+		goto out;
+	}
+	rc = ops->commit(conn);
+	if (rc)
+		w->where = "commit";
+out:
+	if (rc)
+		ops->rollback(conn);
+	return rc;
+}
+
+/* Threads record failures: cmocka's assertions belong to the main one. */
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	void *conn = NULL;
+	int i;
+
+	w->rc = w->f->ops->open(w->f->state, &conn);
+	if (w->rc) {
+		w->where = "open";
+		return NULL;
+	}
+	for (i = 0; i < ROUNDS && !w->rc; i++)
+		w->rc = writer_step(w, conn);
+	w->f->ops->close(conn);
+	return NULL;
+}
+
+static int balance_seq_cb(void *ud, const struct mssl_ledger_rec *r)
+{
+	int64_t *expect = ud;
+
+	if (r->balance_after != ++*expect)
+		return -1;
+	return 0;
+}
+
+static void test_concurrent_writers(void **state)
+{
+	struct fx *f = *state;
+	struct writer w[WRITERS];
+	pthread_t t[WRITERS];
+	char a[16];
+	int64_t n = 0;
+	int i;
+
+	new_id(a);
+	add_account(f, a);
+	for (i = 0; i < WRITERS; i++) {
+		w[i] = (struct writer){ f, a, 0, NULL };
+		assert_int_equal(pthread_create(&t[i], NULL, writer_main, &w[i]),
+				 0);
+	}
+	for (i = 0; i < WRITERS; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < WRITERS; i++) {
+		if (w[i].rc)
+			print_error("writer %d: %s: %d\n", i, w[i].where,
+				    w[i].rc);
+		assert_int_equal(w[i].rc, 0);
+	}
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(balance_of(f, a), WRITERS * ROUNDS);
+	/* Every entry saw the one before it: 1, 2, 3, ... with no gap. */
+	assert_int_equal(f->ops->ledger_each(f->conn, a, 0, 0, 0,
+					     balance_seq_cb, &n), 0);
+	assert_int_equal(n, WRITERS * ROUNDS);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * main
+ * ------------------------------------------------------------------ */
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_schema_version),
+		T(test_account_roundtrip),
+		T(test_account_get_stop),
+		T(test_account_duplicate),
+		T(test_account_update),
+		T(test_account_each),
+		T(test_domains),
+		T(test_contacts),
+		T(test_ledger),
+		T(test_ledger_negative_refused),
+		T(test_audit_empty_head),
+		T(test_audit),
+		T(test_notices),
+		T(test_txn_rollback_commit),
+		T(test_txn_isolation),
+		T(test_concurrent_writers),
+	};
+
+	run_nonce = (unsigned)(((uint64_t)time(NULL) * 1000003u +
+				(uint64_t)getpid()) % 100000000u);
+	return cmocka_run_group_tests_name(store_name(), tests, NULL, NULL);
+}

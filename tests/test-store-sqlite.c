@@ -1,0 +1,514 @@
+/*
+ * store-sqlite's own tests: configuration, schema versions, what the file
+ * holds, locking across processes.  The store contract (store-contract.c)
+ * covers the operations; these tests may reach into the file with SQLite.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "testhelp.h"
+#include "internal.h"
+#include "mssl/plugin.h"
+
+struct fx {
+	char *dir;
+	char *db; /* dir/mssl.db, as th_write_config names it */
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->dir = th_mkdtemp();
+	assert_true(asprintf(&f->db, "%s/mssl.db", f->dir) > 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	th_rmrf(f->dir);
+	free(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+/* Open a context on dir with 'extra' in [store-sqlite]; returns its rc. */
+static int try_open(struct fx *f, const char *extra, mssl_ctx **ctx,
+		    mssl_error *err)
+{
+	char *cfg = th_write_config(f->dir, NULL, extra);
+	int rc = mssl_ctx_open_file(cfg, ctx, err);
+
+	free(cfg);
+	return rc;
+}
+
+static mssl_ctx *must_open(struct fx *f, const char *extra)
+{
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = NULL;
+
+	TH_RC(try_open(f, extra, &ctx, err), 0, err);
+	mssl_error_free(err);
+	return ctx;
+}
+
+/* The store's ops and a new connection of ctx. */
+static const struct mssl_store_ops *store_conn(mssl_ctx *ctx, void **conn)
+{
+	const struct mssl_store_ops *ops = NULL;
+	void *state = NULL;
+
+	assert_int_equal(mssl__ctx_store(ctx, &ops, &state), 0);
+	assert_int_equal(ops->open(state, conn), 0);
+	return ops;
+}
+
+/* Run SQL on the store file directly, as an administrator (or attacker)
+ * would. */
+static void sql(struct fx *f, const char *text)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	rc = sqlite3_exec(db, text, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		print_error("%s: %s\n", text, msg ? msg : "?");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	assert_int_equal(rc, SQLITE_OK);
+}
+
+/* Like sql() but expecting failure; returns SQLite's message. */
+static int sql_fails(struct fx *f, const char *text, char *msg, size_t n)
+{
+	sqlite3 *db = NULL;
+	char *m = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	rc = sqlite3_exec(db, text, NULL, NULL, &m);
+	snprintf(msg, n, "%s", m ? m : "");
+	sqlite3_free(m);
+	sqlite3_close(db);
+	return rc != SQLITE_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Configuration
+ * ------------------------------------------------------------------ */
+
+static void expect_config_error(struct fx *f, const char *extra,
+				const char *key)
+{
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = NULL;
+
+	TH_RC(try_open(f, extra, &ctx, err), MSSL_ECONFIG, err);
+	assert_null(ctx);
+	if (!strstr(mssl_error_message(err, MSSL_LANG_EN), key))
+		fail_msg("message does not name '%s': %s", key,
+			 mssl_error_message(err, MSSL_LANG_EN));
+	mssl_error_free(err);
+}
+
+static void test_config_bad(void **state)
+{
+	struct fx *f = *state;
+
+	expect_config_error(f, "synchronous = bogus\n", "synchronous");
+	expect_config_error(f, "synchronous = \n", "synchronous");
+	expect_config_error(f, "busy_timeout_ms = -1\n", "busy_timeout_ms");
+	expect_config_error(f, "busy_timeout_ms = 600001\n",
+			    "busy_timeout_ms");
+	expect_config_error(f, "busy_timeout_ms = 12abc\n", "busy_timeout_ms");
+	expect_config_error(f, "busy_timeout_ms = 99999999999999999999\n",
+			    "busy_timeout_ms");
+	expect_config_error(f, "busy_timeout_ms = \n", "busy_timeout_ms");
+}
+
+static void test_config_missing_path(void **state)
+{
+	struct fx *f = *state;
+	const char *plugins = getenv("MSSL_PLUGIN_BUILDDIR");
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = NULL;
+	char *text = NULL, *cfg;
+
+	assert_non_null(plugins);
+	assert_true(asprintf(&text, "[mssl]\nplugin_dir = %s\n"
+			     "store = store-sqlite\n\n[store-sqlite]\n"
+			     "synchronous = normal\n", plugins) > 0);
+	cfg = th_write_file(f->dir, "nopath.conf", text);
+	TH_RC(mssl_ctx_open_file(cfg, &ctx, err), MSSL_ECONFIG, err);
+	assert_non_null(strstr(mssl_error_message(err, MSSL_LANG_EN), "path"));
+	mssl_error_free(err);
+	free(cfg);
+	free(text);
+}
+
+static void test_config_good(void **state)
+{
+	struct fx *f = *state;
+	static const char *const good[] = {
+		"synchronous = off\nbusy_timeout_ms = 0\n",
+		"synchronous = normal\nbusy_timeout_ms = 600000\n",
+		"synchronous = extra\n",
+		"synchronous = FULL\nbusy_timeout_ms = 250\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		mssl_ctx_free(must_open(f, good[i]));
+}
+
+/* The store holds hashes of sessions and challenges: owner only. */
+static void test_file_mode(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+
+	mssl_ctx_free(must_open(f, NULL));
+	assert_int_equal(stat(f->db, &st), 0);
+	assert_int_equal(st.st_mode & 0077, 0);
+}
+
+/* ---------------------------------------------------------------------
+ * Schema versions
+ * ------------------------------------------------------------------ */
+
+static int version_of(mssl_ctx *ctx)
+{
+	const struct mssl_store_ops *ops;
+	void *conn = NULL;
+	int v = -1;
+
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->schema_version(conn, &v), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	return v;
+}
+
+static void test_schema_newer_refused(void **state)
+{
+	struct fx *f = *state;
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = must_open(f, NULL);
+
+	mssl_ctx_free(ctx);
+	ctx = NULL;
+	sql(f, "UPDATE meta SET value = '999' WHERE key = 'schema_version'");
+	TH_RC(try_open(f, NULL, &ctx, err), MSSL_ESCHEMA, err);
+	assert_null(ctx);
+	assert_non_null(strstr(mssl_error_message(err, MSSL_LANG_EN), "999"));
+	mssl_error_free(err);
+}
+
+static int count_cb(void *ud, const struct mssl_account_rec *r)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+static void add_account(const struct mssl_store_ops *ops, void *conn,
+			const char *id)
+{
+	struct mssl_account_rec r = {
+		.id = id,
+		.org_name_en = "Example Co., Ltd.",
+		.products = MSSL_PRODUCT_SSL,
+		.status = MSSL_ACCOUNT_ACTIVE,
+		.created = 1700000000,
+	};
+
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->account_insert(conn, &r), 0);
+	assert_int_equal(ops->commit(conn), 0);
+}
+
+/* A file at version 0 (only 'meta') is brought to the current version. */
+static void test_migrate_from_zero(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx;
+	void *conn = NULL;
+	int n = 0;
+
+	sql(f, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	       "INSERT INTO meta VALUES ('schema_version', '0');");
+	ctx = must_open(f, NULL);
+	assert_true(version_of(ctx) >= 1);
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->account_each(conn, count_cb, &n), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_int_equal(n, 1);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx = must_open(f, NULL);
+	void *conn = NULL;
+	int v, n = 0;
+
+	v = version_of(ctx);
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), v);
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->account_each(conn, count_cb, &n), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_int_equal(n, 1);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+}
+
+/* ---------------------------------------------------------------------
+ * Audit log in the file
+ * ------------------------------------------------------------------ */
+
+static void audit_append(const struct mssl_store_ops *ops, void *conn,
+			 int64_t seq)
+{
+	struct mssl_audit_rec r = {
+		.seq = seq,
+		.time = 1700000000 + seq,
+		.actor_role = "operator",
+		.actor_name = "alice",
+		.remote = "local:uid=0",
+		.action = "account.create",
+		.outcome = "ok",
+	};
+
+	memset(r.hash, (int)seq, sizeof(r.hash));
+	memset(r.prev_hash, (int)seq - 1, sizeof(r.prev_hash));
+	assert_int_equal(ops->audit_insert(conn, &r), 0);
+}
+
+static int audit_count_cb(void *ud, const struct mssl_audit_rec *r)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+/*
+ * The head is kept apart from the rows: deleting the newest rows leaves
+ * it naming the deleted one, which the core's verification reports.
+ */
+static void test_audit_head_apart(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx = must_open(f, NULL);
+	void *conn = NULL;
+	uint8_t hash[32], want[32];
+	char msg[256];
+	int64_t seq, i;
+	int n = 0;
+
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	for (i = 1; i <= 3; i++)
+		audit_append(ops, conn, i);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+
+	/* Append-only, even for SQL run on the file by mistake... */
+	assert_true(sql_fails(f, "DELETE FROM audit WHERE seq = 3", msg,
+			      sizeof(msg)));
+	assert_non_null(strstr(msg, "append-only"));
+	assert_true(sql_fails(f, "UPDATE audit SET outcome = 'x'", msg,
+			      sizeof(msg)));
+	/* ...but not against whoever drops the trigger. */
+	sql(f, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 3");
+
+	ctx = must_open(f, NULL);
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->audit_head(conn, &seq, hash), 0);
+	assert_int_equal(seq, 3);
+	memset(want, 3, sizeof(want));
+	assert_memory_equal(hash, want, 32);
+	assert_int_equal(ops->audit_each(conn, 1, audit_count_cb, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+}
+
+/* ---------------------------------------------------------------------
+ * Locking
+ * ------------------------------------------------------------------ */
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A second writer waits busy_timeout_ms, then gets MSSL_EBUSY. */
+static void test_busy_timeout(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx = must_open(f, "busy_timeout_ms = 200\n");
+	void *c1 = NULL, *c2 = NULL;
+	double t0, dt;
+	int v = 0;
+
+	ops = store_conn(ctx, &c1);
+	store_conn(ctx, &c2);
+	assert_int_equal(ops->begin(c1, MSSL_TXN_WRITE), 0);
+	t0 = seconds();
+	assert_int_equal(ops->begin(c2, MSSL_TXN_WRITE), MSSL_EBUSY);
+	dt = seconds() - t0;
+	assert_true(dt >= 0.15 && dt < 5.0);
+	/* Readers are not blocked by the writer (WAL). */
+	assert_int_equal(ops->begin(c2, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->schema_version(c2, &v), 0);
+	assert_true(v >= 1);
+	assert_int_equal(ops->commit(c2), 0);
+	assert_int_equal(ops->rollback(c1), 0);
+	ops->close(c1);
+	ops->close(c2);
+	mssl_ctx_free(ctx);
+}
+
+#define PROCS 4
+#define APPENDS 50
+
+/* One process: open the (maybe not yet created) store, append to the
+ * audit log at its head APPENDS times.  Exit status 0 on success. */
+static int child_main(struct fx *f)
+{
+	const struct mssl_store_ops *ops = NULL;
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = NULL;
+	void *state = NULL, *conn = NULL;
+	uint8_t hash[32];
+	int64_t seq;
+	int i, rc;
+
+	rc = try_open(f, NULL, &ctx, err);
+	if (rc) {
+		fprintf(stderr, "child open: %s\n",
+			mssl_error_message(err, MSSL_LANG_EN));
+		return 1;
+	}
+	if (mssl__ctx_store(ctx, &ops, &state) || ops->open(state, &conn))
+		return 2;
+	for (i = 0; i < APPENDS; i++) {
+		struct mssl_audit_rec r = {
+			.time = 1, .actor_role = "operator",
+			.action = "test", .outcome = "ok",
+		};
+
+		if (ops->begin(conn, MSSL_TXN_WRITE) ||
+		    ops->audit_head(conn, &seq, hash))
+			return 3;
+		r.seq = seq + 1;
+		memcpy(r.prev_hash, hash, 32);
+		memset(r.hash, (int)r.seq, 32);
+		if (ops->audit_insert(conn, &r) || ops->commit(conn))
+			return 4;
+	}
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	mssl_error_free(err);
+	return 0;
+}
+
+static int audit_seq_cb(void *ud, const struct mssl_audit_rec *r)
+{
+	int64_t *expect = ud;
+
+	return r->seq == ++*expect ? 0 : -1;
+}
+
+/* Several processes create the store at once, then append concurrently. */
+static void test_processes(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	pid_t pid[PROCS];
+	mssl_ctx *ctx;
+	void *conn = NULL;
+	uint8_t hash[32];
+	int64_t seq, n = 0;
+	int i, status;
+
+	for (i = 0; i < PROCS; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0)
+			_exit(child_main(f));
+	}
+	for (i = 0; i < PROCS; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	ctx = must_open(f, NULL);
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->audit_head(conn, &seq, hash), 0);
+	assert_int_equal(seq, PROCS * APPENDS);
+	assert_int_equal(ops->audit_each(conn, 1, audit_seq_cb, &n), 0);
+	assert_int_equal(n, PROCS * APPENDS);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_config_bad),
+		T(test_config_missing_path),
+		T(test_config_good),
+		T(test_file_mode),
+		T(test_schema_newer_refused),
+		T(test_migrate_from_zero),
+		T(test_reopen_keeps_data),
+		T(test_audit_head_apart),
+		T(test_busy_timeout),
+		T(test_processes),
+	};
+
+	return cmocka_run_group_tests_name("store-sqlite", tests, NULL, NULL);
+}
