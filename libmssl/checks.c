@@ -341,8 +341,8 @@ int mssl__domain_check_psl(const psl_ctx_t *psl, const char *name,
 			rc = mssl__error_set(
 				err, MSSL_EINPUT, "domain.empty_label",
 				"domain",
-				N_("%s has an empty label (a leading dot or two "
-				   "dots in a row); remove the extra dot."),
+				N_("%s has an empty label (a leading dot or "
+				   "two dots in a row); remove the extra dot."),
 				name);
 			goto out;
 		}
@@ -378,10 +378,10 @@ int mssl__domain_check_psl(const psl_ctx_t *psl, const char *name,
 				rc = mssl__error_set(
 					err, MSSL_EINPUT, "domain.punycode",
 					"domain",
-					N_("%s has a label starting with xn--, "
-					   "which is reserved for "
-					   "internationalised domain names; such "
-					   "names cannot be agreed."),
+					N_("%s has a label starting with "
+					   "xn--, which is reserved for "
+					   "internationalised domain names; "
+					   "such names cannot be agreed."),
 					name);
 			goto out;
 		}

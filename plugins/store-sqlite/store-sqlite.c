@@ -23,6 +23,7 @@
 
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
 #define MAX_BUSY_TIMEOUT_MS 600000
+#define WAL_RETRY_MS 10
 
 /* ---------------------------------------------------------------------
  * Schema and its forward migrations
@@ -521,30 +522,49 @@ static int exec_sql(struct conn *c, const char *sql, const char *what)
 	return rc == SQLITE_OK ? 0 : fail(c, rc, what);
 }
 
-/* WAL lets readers proceed while one writer commits. */
-static int set_wal(struct conn *c)
+/* Run "PRAGMA journal_mode=WAL" once; the mode it reports goes in mode. */
+static int try_wal(struct conn *c, char *mode, size_t n)
 {
 	sqlite3_stmt *s = NULL;
-	const char *mode;
+	const char *m;
 	int rc;
 
 	rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return fail(c, rc, "journal_mode");
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		rc = fail(c, rc, "journal_mode");
-		goto out;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		m = col_str(s, 0);
+		snprintf(mode, n, "%s", m ? m : "(none)");
+		rc = SQLITE_OK;
 	}
-	mode = col_str(s, 0);
-	if (!mode || strcasecmp(mode, "wal") != 0)
-		c->st->host->log(c->st->hctx, MSSL_LOG_WARNING,
-				 "%s: journal mode is %s, not WAL",
-				 c->st->path, mode ? mode : "(none)");
-	rc = 0;
-out:
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/*
+ * WAL lets readers proceed while one writer commits.  The mode is kept in
+ * the file, but switching a new file to it needs an exclusive lock and
+ * SQLite does not wait for that one on its busy handler: when several
+ * processes create the store at once, retry for the busy timeout.
+ */
+static int set_wal(struct conn *c)
+{
+	char mode[16];
+	int waited = 0;
+	int rc;
+
+	while ((rc = try_wal(c, mode, sizeof(mode))) != SQLITE_OK) {
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+		    waited >= c->st->busy_timeout_ms)
+			return fail(c, rc, "journal_mode");
+		sqlite3_sleep(WAL_RETRY_MS);
+		waited += WAL_RETRY_MS;
+	}
+	if (strcasecmp(mode, "wal") != 0)
+		c->st->host->log(c->st->hctx, MSSL_LOG_WARNING,
+				 "%s: journal mode is %s, not WAL",
+				 c->st->path, mode);
+	return 0;
 }
 
 static int apply_migrations(struct conn *c, int from)
