@@ -15,7 +15,7 @@
  *   domain.empty, domain.too_long, domain.label_too_long,
  *   domain.empty_label, domain.trailing_dot, domain.ip_address,
  *   domain.idn, domain.punycode, domain.characters, domain.hyphen,
- *   domain.single_label, domain.public_suffix
+ *   domain.single_label, domain.public_suffix, domain.unknown_tld
  *   email.invalid
  *   country.invalid
  *   products.empty, products.unknown
@@ -412,6 +412,23 @@ int mssl__domain_check_psl(const psl_ctx_t *psl, const char *name,
 			   "register names; agree the organisation's own "
 			   "domain under it instead, e.g. example.%s."),
 			name, lower);
+		goto out;
+	}
+
+	/*
+	 * Internal names (intranet.corp, host.local) may never be certified
+	 * (CA/B Forum Baseline Requirements): the top-level domain must be
+	 * one ICANN delegates, and every such TLD is a rule in the list.
+	 */
+	dot = strrchr(lower, '.');
+	if (!psl_is_public_suffix2(psl, dot + 1,
+				   PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE)) {
+		rc = mssl__error_set(
+			err, MSSL_EINPUT, "domain.unknown_tld", "domain",
+			N_("%s ends in .%s, which is not a top-level domain "
+			   "on the Internet; internal names cannot be agreed "
+			   "or certified."),
+			name, dot + 1);
 		goto out;
 	}
 

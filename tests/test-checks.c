@@ -280,6 +280,10 @@ static const struct tcase domain_cases[] = {
 	{ "foo.ck", "domain.public_suffix", NULL, NULL }, /* by "*.ck" */
 	{ "tw", "domain.single_label", NULL, NULL },
 	{ "localhost", "domain.single_label", NULL, NULL },
+	/* Internal names: the TLD must be one ICANN delegates. */
+	{ "intranet.corp", "domain.unknown_tld", ".corp", NULL },
+	{ "host.local", "domain.unknown_tld", ".local", NULL },
+	{ "printer.lan", "domain.unknown_tld", ".lan", NULL },
 	{ "192.168.1.1", "domain.ip_address", NULL, NULL },
 	{ "127.1", "domain.ip_address", NULL, NULL },
 	{ "::1", "domain.ip_address", NULL, NULL },
