@@ -193,7 +193,14 @@ MSSL_API int mssl_ctx_open(mssl_ctx *ctx, mssl_error *err)
 	rc = mssl__conn_get(ctx, &conn, err);
 	if (rc < 0)
 		goto out;
-	rc = ctx->sops->schema_version(conn, &version);
+	rc = ctx->sops->begin(conn, MSSL_TXN_READ);
+	if (rc == 0) {
+		rc = ctx->sops->schema_version(conn, &version);
+		if (rc == 0)
+			rc = ctx->sops->commit(conn);
+		else
+			ctx->sops->rollback(conn);
+	}
 	if (rc < 0) {
 		mssl__plugin_error(ctx, rc, err);
 		goto out;

@@ -745,7 +745,8 @@ static void test_ledger(void **state)
 		assert_int_equal(c.r[i].balance, balances[i]);
 		assert_int_equal(c.r[i].time, NOW + balances[i]);
 		assert_string_equal(c.r[i].actor, "operator:alice");
-		assert_int_equal(c.r[i].memo_null, kinds[i] != MSSL_LEDGER_TOPUP);
+		assert_int_equal(c.r[i].memo_null,
+				 kinds[i] != MSSL_LEDGER_TOPUP);
 		assert_int_equal(c.r[i].serial_null,
 				 kinds[i] != MSSL_LEDGER_CHARGE);
 	}
@@ -1157,6 +1158,7 @@ static void test_txn_isolation(void **state)
 struct writer {
 	struct fx *f;
 	const char *account;
+	pthread_barrier_t *start;
 	int rc; /* first failure, 0 when none */
 	const char *where;
 };
@@ -1165,6 +1167,7 @@ struct writer {
 static int writer_step(struct writer *w, void *conn)
 {
 	const struct mssl_store_ops *ops = w->f->ops;
+	struct timespec pause = { 0, 100000 };
 	struct mssl_ledger_rec r = { 0 };
 	int64_t bal;
 	int rc;
@@ -1179,6 +1182,8 @@ static int writer_step(struct writer *w, void *conn)
 		w->where = "balance";
 		goto out;
 	}
+	/* Widen the window in which a store without a write lock loses. */
+	nanosleep(&pause, NULL);
 	r.account_id = w->account;
 	r.time = NOW;
 	r.kind = MSSL_LEDGER_TOPUP;
@@ -1207,10 +1212,12 @@ static void *writer_main(void *arg)
 	int i;
 
 	w->rc = w->f->ops->open(w->f->state, &conn);
-	if (w->rc) {
+	if (w->rc)
 		w->where = "open";
+	/* Start writing together, whatever the cost of opening. */
+	pthread_barrier_wait(w->start);
+	if (w->rc)
 		return NULL;
-	}
 	for (i = 0; i < ROUNDS && !w->rc; i++)
 		w->rc = writer_step(w, conn);
 	w->f->ops->close(conn);
@@ -1230,6 +1237,7 @@ static void test_concurrent_writers(void **state)
 {
 	struct fx *f = *state;
 	struct writer w[WRITERS];
+	pthread_barrier_t start;
 	pthread_t t[WRITERS];
 	char a[16];
 	int64_t n = 0;
@@ -1237,13 +1245,15 @@ static void test_concurrent_writers(void **state)
 
 	new_id(a);
 	add_account(f, a);
+	assert_int_equal(pthread_barrier_init(&start, NULL, WRITERS), 0);
 	for (i = 0; i < WRITERS; i++) {
-		w[i] = (struct writer){ f, a, 0, NULL };
-		assert_int_equal(pthread_create(&t[i], NULL, writer_main, &w[i]),
-				 0);
+		w[i] = (struct writer){ f, a, &start, 0, NULL };
+		assert_int_equal(
+			pthread_create(&t[i], NULL, writer_main, &w[i]), 0);
 	}
 	for (i = 0; i < WRITERS; i++)
 		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
 	for (i = 0; i < WRITERS; i++) {
 		if (w[i].rc)
 			print_error("writer %d: %s: %d\n", i, w[i].where,

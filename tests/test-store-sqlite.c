@@ -293,6 +293,41 @@ static void test_reopen_keeps_data(void **state)
 	mssl_ctx_free(ctx);
 }
 
+struct nest {
+	const struct mssl_store_ops *ops;
+	void *conn;
+	int inner_rc, get_rc;
+};
+
+/* Calls a different operation (fine) and the same one (refused). */
+static int nest_cb(void *ud, const struct mssl_account_rec *r)
+{
+	struct nest *n = ud;
+	int calls = 0;
+
+	n->get_rc = n->ops->account_get(n->conn, r->id, count_cb, &calls);
+	n->inner_rc = n->ops->account_each(n->conn, count_cb, &calls);
+	return 0;
+}
+
+static void test_reentrant_iteration(void **state)
+{
+	struct fx *f = *state;
+	mssl_ctx *ctx = must_open(f, NULL);
+	struct nest n = { 0 };
+
+	n.ops = store_conn(ctx, &n.conn);
+	add_account(n.ops, n.conn, "70759028-01");
+	add_account(n.ops, n.conn, "70759028-02");
+	assert_int_equal(n.ops->begin(n.conn, MSSL_TXN_READ), 0);
+	assert_int_equal(n.ops->account_each(n.conn, nest_cb, &n), 0);
+	assert_int_equal(n.get_rc, 0);
+	assert_int_equal(n.inner_rc, MSSL_ESTORE);
+	assert_int_equal(n.ops->commit(n.conn), 0);
+	n.ops->close(n.conn);
+	mssl_ctx_free(ctx);
+}
+
 /* ---------------------------------------------------------------------
  * Audit log in the file
  * ------------------------------------------------------------------ */
@@ -508,6 +543,7 @@ int main(void)
 		T(test_schema_newer_refused),
 		T(test_migrate_from_zero),
 		T(test_reopen_keeps_data),
+		T(test_reentrant_iteration),
 		T(test_audit_head_apart),
 		T(test_busy_timeout),
 		T(test_processes),

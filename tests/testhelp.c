@@ -49,14 +49,22 @@ char *th_write_config(const char *dir, const char *store, const char *extra)
 {
 	const char *plugins = getenv("MSSL_PLUGIN_BUILDDIR");
 	char *text = NULL, *path;
+	int rc;
 
 	if (!plugins)
 		fail_msg("MSSL_PLUGIN_BUILDDIR is not set: run through make check");
-	if (asprintf(&text,
-		     "[mssl]\nplugin_dir = %s\nstore = %s\n\n"
-		     "[store-sqlite]\npath = %s/mssl.db\n%s",
-		     plugins, store ? store : "store-sqlite", dir,
-		     extra ? extra : "") < 0)
+	if (!store)
+		store = "store-sqlite";
+	/* Only the configured store may have a section of its own. */
+	if (strcmp(store, "store-sqlite") == 0)
+		rc = asprintf(&text,
+			      "[mssl]\nplugin_dir = %s\nstore = %s\n\n"
+			      "[store-sqlite]\npath = %s/mssl.db\n%s",
+			      plugins, store, dir, extra ? extra : "");
+	else
+		rc = asprintf(&text, "[mssl]\nplugin_dir = %s\nstore = %s\n\n%s",
+			      plugins, store, extra ? extra : "");
+	if (rc < 0)
 		fail_msg("out of memory");
 	path = th_write_file(dir, "mssl.conf", text);
 	free(text);

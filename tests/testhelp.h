@@ -20,7 +20,7 @@ void th_rmrf(const char *dir);
 
 /*
  * Write dir/mssl.conf: [mssl] plugin_dir = $MSSL_PLUGIN_BUILDDIR,
- * store = <store or "store-sqlite">, and a [store-sqlite] section with
+ * store = <store or "store-sqlite">, and (for store-sqlite) a section with
  * path = dir/mssl.db, followed by 'extra' verbatim (may be NULL).
  * Returns the config path; caller frees.
  */

@@ -25,6 +25,9 @@
 #define MAX_BUSY_TIMEOUT_MS 600000
 #define WAL_RETRY_MS 10
 
+/* Name of the CHECK whose failure is MSSL_EBALANCE. */
+#define BALANCE_CHECK "ledger_balance_nonnegative"
+
 /* ---------------------------------------------------------------------
  * Schema and its forward migrations
  * ------------------------------------------------------------------ */
@@ -118,7 +121,8 @@ static const char schema_v1[] =
 	" revoke_reason INTEGER,"
 	" created INTEGER NOT NULL);"
 	"CREATE INDEX certificates_account ON certificates(account_id, cn);"
-	"CREATE INDEX certificates_expiry ON certificates(account_id, not_after);"
+	"CREATE INDEX certificates_expiry"
+	" ON certificates(account_id, not_after);"
 	"CREATE INDEX certificates_state ON certificates(state);"
 
 	/* The balance CHECK is named: its failure maps to MSSL_EBALANCE. */
@@ -129,7 +133,7 @@ static const char schema_v1[] =
 	" kind INTEGER NOT NULL,"
 	" delta INTEGER NOT NULL,"
 	" balance_after INTEGER NOT NULL"
-	"  CONSTRAINT ledger_balance_nonnegative CHECK (balance_after >= 0),"
+	"  CONSTRAINT " BALANCE_CHECK " CHECK (balance_after >= 0),"
 	" actor TEXT NOT NULL,"
 	" memo TEXT,"
 	" cert_serial TEXT);"
@@ -261,7 +265,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
 		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_ACCOUNT_INSERT] = "INSERT INTO accounts(" ACCOUNT_COLS ")"
-			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+			     " ?10)",
 	[S_ACCOUNT_UPDATE] = "UPDATE accounts SET org_name_en = ?2,"
 			     " org_name_zh = ?3, products = ?4,"
 			     " ev_country = ?5, ev_state = ?6,"
@@ -325,6 +330,12 @@ struct conn {
 	sqlite3_stmt *stmt[S_COUNT];
 };
 
+/* Another connection holds the lock past the busy timeout. */
+static int is_busy(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
 /*
  * Map a SQLite result onto an MSSL_E... code and report its detail.
  * 'what' names the operation for the operator's log.
@@ -347,7 +358,7 @@ static int fail(struct conn *c, int rc, const char *what)
 		id = "store.no_parent";
 		break;
 	default:
-		if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		if (is_busy(rc)) {
 			code = MSSL_EBUSY;
 			id = "store.busy";
 		} else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -372,6 +383,16 @@ static int stmt_get(struct conn *c, enum stmt_id id, sqlite3_stmt **out)
 {
 	int rc;
 
+	/*
+	 * A callback calling the operation that is iterating would reset
+	 * the iteration under it: refuse rather than return wrong rows.
+	 */
+	if (c->stmt[id] && sqlite3_stmt_busy(c->stmt[id])) {
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.reentrant",
+				   "sqlite: statement already in use: %s",
+				   stmt_sql[id]);
+		return MSSL_ESTORE;
+	}
 	if (!c->stmt[id]) {
 		rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
 					SQLITE_PREPARE_PERSISTENT,
@@ -554,8 +575,7 @@ static int set_wal(struct conn *c)
 	int rc;
 
 	while ((rc = try_wal(c, mode, sizeof(mode))) != SQLITE_OK) {
-		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
-		    waited >= c->st->busy_timeout_ms)
+		if (!is_busy(rc) || waited >= c->st->busy_timeout_ms)
 			return fail(c, rc, "journal_mode");
 		sqlite3_sleep(WAL_RETRY_MS);
 		waited += WAL_RETRY_MS;
@@ -1027,7 +1047,7 @@ static int ledger_insert(void *conn, const struct mssl_ledger_rec *r,
 			*id_out = sqlite3_last_insert_rowid(c->db);
 		rc = 0;
 	} else if (rc == SQLITE_CONSTRAINT_CHECK &&
-		   strstr(sqlite3_errmsg(c->db), "ledger_balance_nonnegative")) {
+		   strstr(sqlite3_errmsg(c->db), BALANCE_CHECK)) {
 		rc = ledger_refused(c);
 	} else {
 		rc = fail(c, rc, "ledger insert");

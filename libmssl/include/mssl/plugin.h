@@ -228,6 +228,10 @@ struct mssl_notice_rec {
 	const char *author;
 };
 
+/*
+ * A callback may call other operations on the same connection, but not the
+ * operation that is iterating.
+ */
 typedef int (*mssl_account_cb)(void *ud, const struct mssl_account_rec *r);
 typedef int (*mssl_domain_cb)(void *ud, const struct mssl_domain_rec *r);
 typedef int (*mssl_contact_cb)(void *ud, const struct mssl_contact_rec *r);
@@ -249,6 +253,9 @@ enum mssl_txn_mode {
  * Returns: 0 ok; MSSL_ENOENT when a named row does not exist;
  * MSSL_EEXIST on a unique-key conflict; MSSL_EBUSY when the store stayed
  * locked past its timeout; MSSL_ESTORE otherwise (with host->error detail).
+ * MSSL_ENOENT also when a row refers to a parent that does not exist (e.g.
+ * domain_insert for an unknown account).  After any error the host rolls
+ * the transaction back: it may be unusable.
  * Iteration ("each") calls cb for every row in the stated order; a non-zero
  * return from cb stops the iteration and is returned.
  *
@@ -264,11 +271,13 @@ struct mssl_store_ops {
 	int (*begin)(void *conn, int mode);
 	int (*commit)(void *conn);
 	int (*rollback)(void *conn);
-	/* Schema version of the open store (after migration). */
+	/* Schema version of the open store (after migration); in a READ
+	 * transaction like every other call. */
 	int (*schema_version)(void *conn, int *version);
 
 	/* Accounts. */
 	int (*account_insert)(void *conn, const struct mssl_account_rec *r);
+	/* Every field but id and created; MSSL_ENOENT when id does not exist. */
 	int (*account_update)(void *conn, const struct mssl_account_rec *r);
 	int (*account_get)(void *conn, const char *id, mssl_account_cb cb,
 			   void *ud);
@@ -289,6 +298,7 @@ struct mssl_store_ops {
 	/* Contacts; id_out receives the new id. */
 	int (*contact_insert)(void *conn, const struct mssl_contact_rec *r,
 			      int64_t *id_out);
+	/* In id order. */
 	int (*contact_each)(void *conn, const char *account_id,
 			    mssl_contact_cb cb, void *ud);
 
@@ -323,7 +333,8 @@ struct mssl_store_ops {
 			     int64_t *id_out);
 	/*
 	 * Notices for account_id (its own and those for everyone; every
-	 * notice when account_id is NULL) not expired at 'now', newest first.
+	 * notice when account_id is NULL) not expired at 'now' (expires == 0
+	 * or expires > now), newest first.
 	 */
 	int (*notice_each)(void *conn, const char *account_id, int64_t now,
 			   mssl_notice_cb cb, void *ud);
