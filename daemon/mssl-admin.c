@@ -243,21 +243,26 @@ static mssl_actor *local_operator(void)
 	return mssl_actor_new(MSSL_ROLE_OPERATOR, name, NULL, remote);
 }
 
+/*
+ * Open the store only once a command's arguments are known to be good:
+ * bad usage must not even create the store.
+ */
 static int env_open(struct env *e)
 {
 	int rc;
 
-	e->err = mssl_error_new();
-	e->op = local_operator();
-	if (!e->err || !e->op) {
-		fprintf(stderr, "%s: %s\n", progname, _("out of memory"));
-		return EXIT_REFUSED;
-	}
 	rc = mssl_ctx_open_file(config_path, &e->ctx, e->err);
 	if (rc < 0)
 		return fail(rc, e->err);
 	return 0;
 }
+
+#define OPEN(e)                                                              \
+	do {                                                                 \
+		int open_rc_ = env_open(e);                                  \
+		if (open_rc_)                                                \
+			return open_rc_;                                     \
+	} while (0)
 
 static void env_close(struct env *e)
 {
@@ -374,8 +379,10 @@ static int cmd_account_create(struct env *e, int argc, char **argv)
 	s.supervisor_phone = opt(&a, "supervisor-phone");
 	rc = mssl_products_parse(need_opt(&a, "products"), "products",
 				 &s.products, e->err);
-	if (rc == 0)
-		rc = mssl_account_create(e->ctx, e->op, &s, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	OPEN(e);
+	rc = mssl_account_create(e->ctx, e->op, &s, e->err);
 	if (rc < 0)
 		return fail(rc, e->err);
 	if (json_out)
@@ -394,6 +401,7 @@ static int cmd_account_show(struct env *e, int argc, char **argv)
 
 	parse(argc, argv, &a);
 	need_pos(&a, 1, _("account ID"));
+	OPEN(e);
 	rc = mssl_account_get(e->ctx, e->op, a.pos[0], &info, e->err);
 	if (rc < 0)
 		return fail(rc, e->err);
@@ -432,6 +440,7 @@ static int cmd_account_list(struct env *e, int argc, char **argv)
 	if (!json_out)
 		printf("%-12s %-9s %8s  %-16s %s\n", _("ACCOUNT"), _("STATUS"),
 		       _("BALANCE"), _("PRODUCTS"), _("ORGANISATION"));
+	OPEN(e);
 	rc = mssl_account_list(e->ctx, e->op, list_cb, arr, e->err);
 	if (rc < 0) {
 		json_decref(arr);
@@ -449,6 +458,7 @@ static int cmd_account_set(struct env *e, int argc, char **argv)
 
 	parse(argc, argv, &a);
 	need_pos(&a, 3, _("account ID, key and value"));
+	OPEN(e);
 	rc = mssl_account_set(e->ctx, e->op, a.pos[0], a.pos[1], a.pos[2],
 			      e->err);
 	if (rc < 0)
@@ -466,12 +476,15 @@ static int cmd_account_suspend(struct env *e, int argc, char **argv,
 {
 	struct opt o[] = { { "reason", 1 } };
 	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	const char *reason;
 	int rc;
 
 	parse(argc, argv, &a);
 	need_pos(&a, 1, _("account ID"));
-	rc = mssl_account_suspend(e->ctx, e->op, a.pos[0], suspend,
-				  need_opt(&a, "reason"), e->err);
+	reason = need_opt(&a, "reason");
+	OPEN(e);
+	rc = mssl_account_suspend(e->ctx, e->op, a.pos[0], suspend, reason,
+				  e->err);
 	if (rc < 0)
 		return fail(rc, e->err);
 	if (json_out)
@@ -494,6 +507,7 @@ static int cmd_domain(struct env *e, const char *verb, int argc, char **argv)
 
 	parse(argc, argv, &a);
 	need_pos(&a, 2, _("account ID and domain"));
+	OPEN(e);
 	if (strcmp(verb, "add") == 0)
 		rc = mssl_domain_add(e->ctx, e->op, a.pos[0], a.pos[1],
 				     opt(&a, "force") ? MSSL_DOMAIN_FORCE : 0,
@@ -535,6 +549,7 @@ static int cmd_domain_list(struct env *e, int argc, char **argv)
 
 	parse(argc, argv, &a);
 	need_pos(&a, 1, _("account ID"));
+	OPEN(e);
 	rc = mssl_domain_list(e->ctx, e->op, a.pos[0], domain_cb, arr, e->err);
 	if (rc < 0) {
 		json_decref(arr);
@@ -560,6 +575,7 @@ static int cmd_contact_add(struct env *e, int argc, char **argv)
 	c.name = need_opt(&a, "name");
 	c.email = need_opt(&a, "email");
 	c.phone = opt(&a, "phone");
+	OPEN(e);
 	rc = mssl_contact_add(e->ctx, e->op, a.pos[0], &c, &id, e->err);
 	if (rc < 0)
 		return fail(rc, e->err);
@@ -593,6 +609,7 @@ static int cmd_contact_list(struct env *e, int argc, char **argv)
 
 	parse(argc, argv, &a);
 	need_pos(&a, 1, _("account ID"));
+	OPEN(e);
 	rc = mssl_contact_list(e->ctx, e->op, a.pos[0], contact_cb, arr,
 			       e->err);
 	if (rc < 0) {
@@ -617,6 +634,7 @@ static int cmd_topup_adjust(struct env *e, int argc, char **argv, bool topup)
 	need_pos(&a, 2, topup ? _("account ID and cert-years") :
 				_("account ID and change"));
 	n = number(a.pos[1], topup ? "years" : "delta", INT32_MIN, INT32_MAX);
+	OPEN(e);
 	rc = topup ? mssl_topup(e->ctx, e->op, a.pos[0], n, opt(&a, "memo"),
 				&bal, e->err) :
 		     mssl_adjust(e->ctx, e->op, a.pos[0], n, opt(&a, "memo"),
@@ -671,6 +689,7 @@ static int cmd_ledger_show(struct env *e, int argc, char **argv)
 		limit = number(opt(&a, "limit"), "--limit", 0, INT32_MAX);
 	if (opt(&a, "offset"))
 		offset = number(opt(&a, "offset"), "--offset", 0, INT32_MAX);
+	OPEN(e);
 	arr = json_out ? json_array() : NULL;
 	if (!json_out)
 		printf("%-6s %-20s %-10s %6s %8s  %-28s %s\n", _("ENTRY"),
@@ -696,6 +715,7 @@ static int cmd_ledger_check(struct env *e, int argc, char **argv)
 	parse(argc, argv, &a);
 	if (a.n_pos > 1)
 		usage_error(_("unexpected argument \"%s\""), a.pos[1]);
+	OPEN(e);
 	rc = mssl_ledger_check(e->ctx, e->op, a.n_pos ? a.pos[0] : NULL, &n,
 			       e->err);
 	if (rc < 0)
@@ -718,6 +738,7 @@ static int cmd_notice_add(struct env *e, int argc, char **argv)
 			   { "expires-days", 1 } };
 	struct args a = { o, MSSL_ARRAY_SIZE(o) };
 	int64_t id = 0, expires = 0;
+	const char *title, *body;
 	int rc;
 
 	parse(argc, argv, &a);
@@ -726,8 +747,10 @@ static int cmd_notice_add(struct env *e, int argc, char **argv)
 		expires = (int64_t)time(NULL) +
 			  86400 * number(opt(&a, "expires-days"),
 					 "--expires-days", 1, 3650);
-	rc = mssl_notice_add(e->ctx, e->op, opt(&a, "account"),
-			     need_opt(&a, "title"), need_opt(&a, "body"),
+	title = need_opt(&a, "title");
+	body = need_opt(&a, "body");
+	OPEN(e);
+	rc = mssl_notice_add(e->ctx, e->op, opt(&a, "account"), title, body,
 			     expires, &id, e->err);
 	if (rc < 0)
 		return fail(rc, e->err);
@@ -768,6 +791,7 @@ static int cmd_notice_list(struct env *e, int argc, char **argv)
 
 	parse(argc, argv, &a);
 	need_pos(&a, 0, "");
+	OPEN(e);
 	rc = mssl_notice_list(e->ctx, e->op, opt(&a, "account"), notice_cb,
 			      arr, e->err);
 	if (rc < 0) {
@@ -789,6 +813,7 @@ static int cmd_audit_verify(struct env *e, int argc, char **argv)
 
 	parse(argc, argv, &a);
 	need_pos(&a, 0, "");
+	OPEN(e);
 	rc = mssl_audit_verify(e->ctx, e->op, &n, e->err);
 	if (rc < 0)
 		return fail(rc, e->err);
@@ -800,6 +825,32 @@ static int cmd_audit_verify(struct env *e, int argc, char **argv)
 			 " records, hash chain verified.\n"),
 		       n);
 	return 0;
+}
+
+/*
+ * One field of a tab-separated line: tabs, newlines and other control
+ * bytes are escaped, so that text anyone typed (a memo, a notice title)
+ * can never make a line look like another record.
+ */
+static void put_field(const char *s, const char *sep)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\')
+			fputs("\\\\", stdout);
+		else if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c == '\r')
+			fputs("\\r", stdout);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\x%02x", c);
+		else
+			fputc(c, stdout);
+	}
+	fputs(sep, stdout);
 }
 
 static int audit_cb(void *ud, const struct mssl_audit_rec *r)
@@ -821,11 +872,16 @@ static int audit_cb(void *ud, const struct mssl_audit_rec *r)
 				  "object", jstr(r->object), "outcome",
 				  r->outcome, "detail", jstr(r->detail),
 				  "hash", hash));
-	printf("%" PRId64 "\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r->seq,
-	       when, r->actor_role, r->actor_name, r->remote,
-	       r->account_id ? r->account_id : "-", r->action,
-	       r->object ? r->object : "-", r->outcome,
-	       r->detail ? r->detail : "", hash);
+	printf("%" PRId64 "\t%s\t", r->seq, when);
+	put_field(r->actor_role, ":");
+	put_field(r->actor_name, "\t");
+	put_field(r->remote, "\t");
+	put_field(r->account_id ? r->account_id : "-", "\t");
+	put_field(r->action, "\t");
+	put_field(r->object ? r->object : "-", "\t");
+	put_field(r->outcome, "\t");
+	put_field(r->detail ? r->detail : "", "\t");
+	printf("%s\n", hash);
 	return 0;
 }
 
@@ -841,6 +897,7 @@ static int cmd_audit_export(struct env *e, int argc, char **argv)
 	need_pos(&a, 0, "");
 	if (opt(&a, "from"))
 		from = number(opt(&a, "from"), "--from", 1, INT64_MAX);
+	OPEN(e);
 	arr = json_out ? json_array() : NULL;
 	rc = mssl_audit_export(e->ctx, e->op, from, audit_cb, arr, e->err);
 	if (rc < 0) {
@@ -998,9 +1055,14 @@ int main(int argc, char **argv)
 			    argi + 1 < argc ? " " : "",
 			    argi + 1 < argc ? argv[argi + 1] : "");
 	argi += c->verb ? 2 : 1;
-	rc = env_open(&e);
-	if (rc == 0)
+	e.err = mssl_error_new();
+	e.op = local_operator();
+	if (!e.err || !e.op) {
+		fprintf(stderr, "%s: %s\n", progname, _("out of memory"));
+		rc = EXIT_REFUSED;
+	} else {
 		rc = c->fn(&e, argc - argi, argv + argi);
+	}
 	env_close(&e);
 	return rc;
 }

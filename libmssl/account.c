@@ -498,17 +498,20 @@ MSSL_API int mssl_account_list(mssl_ctx *ctx, const mssl_actor *actor,
 
 struct holder {
 	const char *self;
+	bool mine;
 	char other[64];
 };
 
+/* Note whether the account itself and which other account hold it. */
 static int find_other(void *ud, const struct mssl_domain_rec *r)
 {
 	struct holder *h = ud;
 
 	if (strcmp(r->account_id, h->self) == 0)
-		return 0;
-	snprintf(h->other, sizeof(h->other), "%s", r->account_id);
-	return 1;
+		h->mine = true;
+	else if (!h->other[0])
+		snprintf(h->other, sizeof(h->other), "%s", r->account_id);
+	return 0;
 }
 
 MSSL_API int mssl_domain_add(mssl_ctx *ctx, const mssl_actor *actor,
@@ -530,14 +533,21 @@ MSSL_API int mssl_domain_add(mssl_ctx *ctx, const mssl_actor *actor,
 	rc = ctx->sops->domain_find(op.conn, norm, find_other, &h);
 	if (rc < 0)
 		goto store;
-	if (rc > 0 && !(flags & MSSL_DOMAIN_FORCE)) {
+	/* Already this account's: say so, whoever else also holds it. */
+	if (h.mine) {
+		rc = mssl__error_set(err, MSSL_EEXIST, "domain.exists", "domain",
+				     N_("%s is already agreed to account %s"),
+				     norm, account_id);
+		goto out;
+	}
+	if (h.other[0] && !(flags & MSSL_DOMAIN_FORCE)) {
 		rc = mssl__error_set(err, MSSL_EEXIST, "domain.other_account",
 				     "domain",
 				     N_("%s is already agreed to account %s; remove it there first, or force it if both accounts may use it"),
 				     norm, h.other);
 		goto out;
 	}
-	if (rc > 0)
+	if (h.other[0])
 		snprintf(op.detail, sizeof(op.detail),
 			 "forced: also agreed to %s", h.other);
 	rc = ctx->sops->domain_insert(

@@ -57,6 +57,10 @@ static const struct opdef {
 				   N_("the %s role may not verify the audit log") },
 	[MSSL_OP_AUDIT_EXPORT] = { "audit.export", OPERATOR, false,
 				   N_("the %s role may not export the audit log") },
+	[MSSL_OP_REQUEST_CHECK] = { "request.check", OPERATOR | MANAGER, true,
+				    N_("the %s role may not request certificates") },
+	[MSSL_OP_KEY_BLOCK] = { "key.block", OPERATOR, false,
+				N_("the %s role may not block keys") },
 };
 
 const char *mssl__op_name(int id)
@@ -114,6 +118,7 @@ static const char *outcome_of(int rc)
 	case MSSL_ENOENT:
 	case MSSL_EBALANCE:
 	case MSSL_ESTATE:
+	case MSSL_EREJECTED:
 		return "refused";
 	default:
 		return "failed";

@@ -10,6 +10,7 @@
  * the same checks.
  */
 #include "ctx.h"
+#include "report.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -28,6 +29,11 @@ static const size_t plugin_size_by_minor[] = {
 /* Size of struct mssl_store_ops as of each minor of the current major. */
 static const size_t store_ops_size_by_minor[] = {
 	sizeof(struct mssl_store_ops), /* 1.0 */
+};
+
+/* Size of struct mssl_validator_ops as of each minor. */
+static const size_t validator_ops_size_by_minor[] = {
+	sizeof(struct mssl_validator_ops), /* 1.0 */
 };
 
 /* ---- host services ---------------------------------------------------- */
@@ -129,6 +135,31 @@ static int h_random(void *hctx, void *buf, size_t n)
 	return gnutls_rnd(GNUTLS_RND_RANDOM, buf, n) == 0 ? 0 : MSSL_ECRYPTO;
 }
 
+static int h_finding(struct mssl_findings *out, int severity,
+		     const char *code, const char *field, const char *value,
+		     const char *msgid, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, msgid);
+	rc = mssl__finding_addv(out, severity, code, field, value, msgid, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int h_verdict(struct mssl_findings *out, const char *name,
+		     const char *msgid, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, msgid);
+	rc = mssl__verdict_addv(out, name, msgid, ap);
+	va_end(ap);
+	return rc;
+}
+
 const struct mssl_host mssl__host = {
 	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
 	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
@@ -144,6 +175,8 @@ const struct mssl_host mssl__host = {
 	.config_error = h_config_error,
 	.now = h_now,
 	.random = h_random,
+	.finding = h_finding,
+	.verdict = h_verdict,
 };
 
 int mssl__plugin_error(mssl_ctx *ctx, int rc, mssl_error *err)
@@ -198,31 +231,43 @@ static bool name_ok(const char *name)
 		goto out;                                                    \
 	} while (0)
 
+/* Every ops struct begins with major, minor and size: check them alike. */
+struct ops_head {
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	size_t size;
+};
+
 static int check_ops(const struct mssl__plugin *pl, uint32_t kind,
 		     mssl_error *err)
 {
-	const struct mssl_store_ops *so = pl->p->ops;
+	const struct ops_head *h = pl->p->ops;
+	const size_t *sizes;
 	int rc = 0;
 
-	if (kind != MSSL_PLUGIN_STORE)
+	if (kind == MSSL_PLUGIN_STORE)
+		sizes = store_ops_size_by_minor;
+	else if (kind == MSSL_PLUGIN_VALIDATOR)
+		sizes = validator_ops_size_by_minor;
+	else
 		return 0;
-	if (!so)
+	if (!h)
 		REFUSE("plugin.ops",
-		       N_("plugin %s (%s) has no store operations"),
-		       pl->origin, pl->p->name);
-	if (so->abi_major != MSSL_PLUGIN_ABI_MAJOR ||
-	    so->abi_minor > MSSL_PLUGIN_ABI_MINOR)
+		       N_("plugin %s (%s) has no operations (host ABI %u.%u)"),
+		       pl->origin, pl->p->name, MSSL_PLUGIN_ABI_MAJOR,
+		       MSSL_PLUGIN_ABI_MINOR);
+	if (h->abi_major != MSSL_PLUGIN_ABI_MAJOR ||
+	    h->abi_minor > MSSL_PLUGIN_ABI_MINOR)
 		REFUSE("plugin.ops_abi",
-		       N_("plugin %s: store operations ABI %u.%u; this host supports %u.0 to %u.%u"),
-		       pl->origin, so->abi_major, so->abi_minor,
+		       N_("plugin %s: operations ABI %u.%u; this host supports %u.0 to %u.%u"),
+		       pl->origin, h->abi_major, h->abi_minor,
 		       MSSL_PLUGIN_ABI_MAJOR, MSSL_PLUGIN_ABI_MAJOR,
 		       MSSL_PLUGIN_ABI_MINOR);
-	if (so->size < store_ops_size_by_minor[so->abi_minor])
+	if (h->size < sizes[h->abi_minor])
 		REFUSE("plugin.ops_size",
-		       N_("plugin %s: store operations struct is %zu bytes, smaller than the %zu bytes of ABI %u.%u (host ABI %u.%u)"),
-		       pl->origin, so->size,
-		       store_ops_size_by_minor[so->abi_minor], so->abi_major,
-		       so->abi_minor, MSSL_PLUGIN_ABI_MAJOR,
+		       N_("plugin %s: operations struct is %zu bytes, smaller than the %zu bytes of ABI %u.%u (host ABI %u.%u)"),
+		       pl->origin, h->size, sizes[h->abi_minor],
+		       h->abi_major, h->abi_minor, MSSL_PLUGIN_ABI_MAJOR,
 		       MSSL_PLUGIN_ABI_MINOR);
 out:
 	return rc;

@@ -10,7 +10,7 @@ libgnutls28-dev gnutls-bin libp11-kit-dev p11-kit opensc softhsm2
 libsqlite3-dev sqlite3 libpq-dev
 libuv1-dev libhttp-parser-dev libjansson-dev libinih-dev
 libpsl-dev publicsuffix libidn2-dev iso-codes
-libcurl4-gnutls-dev libcmocka-dev locales
+libcurl4-gnutls-dev libcmocka-dev libgmp-dev locales
 "
 
 missing=""

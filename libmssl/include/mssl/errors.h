@@ -28,7 +28,8 @@
 	XX(ECRYPTO, 17, "cryptographic failure")                             \
 	XX(ELEDGER, 18, "ledger inconsistent")                               \
 	XX(ESCHEMA, 19, "store schema newer than this program")              \
-	XX(EUSAGE, 20, "bad usage")
+	XX(EUSAGE, 20, "bad usage")                                          \
+	XX(EREJECTED, 21, "request refused by validation")
 
 typedef enum mssl_status {
 	MSSL_OK = 0,

@@ -474,6 +474,106 @@ MSSL_API int mssl_audit_export(mssl_ctx *ctx, const mssl_actor *actor,
 			       int64_t from_seq, mssl_audit_cb cb, void *ud,
 			       mssl_error *err);
 
+/* ---------------------------------------------------------------------
+ * Certificate requests: parsing and validation
+ * ------------------------------------------------------------------ */
+
+/* Largest CSR accepted, PEM or DER (a CSR is a few kilobytes at most). */
+#define MSSL_CSR_MAX_SIZE (64 * 1024)
+
+typedef struct mssl_csr mssl_csr;
+
+/*
+ * mssl_csr_parse - parse one PKCS#10 request, PEM or DER, and verify its
+ * self-signature (proof of possession of the key).  Refuses, each with its
+ * own error id (MSSL_EINPUT): empty or oversized input ("csr.empty",
+ * "csr.too_large"), something that is not a CSR ("csr.garbage"), a PEM
+ * block cut short ("csr.truncated"), data after the request
+ * ("csr.trailing_data"), several requests ("csr.multiple"), a bad
+ * signature ("csr.signature"), unreadable names ("csr.encoding").
+ * *out is the caller's, freed with mssl_csr_free.  Thread-safe.
+ */
+MSSL_API int mssl_csr_parse(const void *data, size_t len, mssl_csr **out,
+			    mssl_error *err);
+
+/* mssl_csr_free - accepts NULL. */
+MSSL_API void mssl_csr_free(mssl_csr *csr);
+
+/*
+ * mssl_csr_info - the parsed request: subject, SANs, key, DNS names.
+ * Borrowed; lives as long as csr.
+ */
+MSSL_API const struct mssl_csr_info *mssl_csr_info(const mssl_csr *csr);
+
+/* What is asked for, beside the CSR. */
+typedef struct mssl_check_params {
+	uint32_t product; /* exactly one MSSL_PRODUCT_* */
+	const char *renewal_of; /* serial of the certificate renewed, or NULL */
+} mssl_check_params;
+
+/* One finding of the validation. */
+typedef struct mssl_finding {
+	int severity; /* enum mssl_severity */
+	const char *code; /* stable, e.g. "domain.too_deep" */
+	const char *field; /* e.g. "subject.O", "name", "key" */
+	const char *value; /* may be NULL */
+	const char *message_en;
+	const char *message_zh;
+	const char *source; /* the validator (or "core") that found it */
+} mssl_finding;
+
+/* Whether a DNS name is accepted, and by which rule. */
+typedef struct mssl_verdict {
+	const char *name;
+	int accepted; /* accepted by a rule and no error finding names it */
+	const char *rule_en; /* "equals agreed domain twca.com.tw", or NULL */
+	const char *rule_zh;
+} mssl_verdict;
+
+typedef struct mssl_report mssl_report;
+
+/*
+ * mssl_check - run the whole validation of a request for an account: the
+ * core's rules (product bought, renewal CN, blocked keys) and every
+ * configured validator, in order, collecting every finding.  This is the
+ * path issuance takes.  Operator or the account's manager.
+ *
+ * Returns 0 when the request is issuable, MSSL_EREJECTED when a finding
+ * of severity error stops it; in both cases *out is the report (the
+ * caller's, freed with mssl_report_free).  Other errors leave *out NULL.
+ * With no validator configured every request is refused (fail closed).
+ */
+MSSL_API int mssl_check(mssl_ctx *ctx, const mssl_actor *actor,
+			const char *account_id, const mssl_csr *csr,
+			const mssl_check_params *params, mssl_report **out,
+			mssl_error *err);
+
+/* mssl_report_free - accepts NULL. */
+MSSL_API void mssl_report_free(mssl_report *report);
+
+/* mssl_report_issuable - 1 when no finding has severity error. */
+MSSL_API int mssl_report_issuable(const mssl_report *report);
+
+/* Findings in the order found; borrowed from the report. */
+MSSL_API size_t mssl_report_n_findings(const mssl_report *report);
+MSSL_API const mssl_finding *mssl_report_finding(const mssl_report *report,
+						 size_t i);
+
+/* One verdict per DNS name of the request, in the request's order. */
+MSSL_API size_t mssl_report_n_verdicts(const mssl_report *report);
+MSSL_API const mssl_verdict *mssl_report_verdict(const mssl_report *report,
+						 size_t i);
+
+/*
+ * mssl_key_block - put a key (SHA-256 of its SubjectPublicKeyInfo) on the
+ * blocked list: no request with it will pass validation.  'source' says
+ * where it came from ("operator", a weak-key list's name); 'reason' may be
+ * NULL.  MSSL_EEXIST when already listed.  Operator only.
+ */
+MSSL_API int mssl_key_block(mssl_ctx *ctx, const mssl_actor *actor,
+			    const uint8_t spki_sha256[32], const char *source,
+			    const char *reason, mssl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -60,6 +60,9 @@ enum mssl_log_level {
 	MSSL_LOG_DEBUG = 3,
 };
 
+/* The host's collector of validation findings (opaque). */
+struct mssl_findings;
+
 /*
  * Services the host gives a plugin.  The host keeps this struct alive for as
  * long as the plugin is loaded.  'hctx' is the host's handle for this plugin
@@ -106,6 +109,27 @@ struct mssl_host {
 
 	/* Random bytes from the host's CSPRNG; 0 or MSSL_ECRYPTO. */
 	int (*random)(void *hctx, void *buf, size_t n);
+
+	/*
+	 * Record a finding in 'out' (validators).  'code' is the stable
+	 * dotted code ("name.ip_address"); 'field' the input concerned
+	 * ("subject.O", "name", "san", "key"); 'value' the offending value
+	 * (may be NULL).  'msgid' is an English message marked with MSSL_N_()
+	 * that says what is wrong and what to do; the host formats it with
+	 * the arguments in English and from its zh_TW translation.
+	 * Returns 0 or MSSL_ENOMEM.
+	 */
+	int (*finding)(struct mssl_findings *out, int severity,
+		       const char *code, const char *field, const char *value,
+		       const char *msgid, ...) MSSL_PRINTF(6, 7);
+
+	/*
+	 * Record which rule accepted DNS name 'name' (msgid and arguments
+	 * as for finding, e.g. "equals agreed domain %s").
+	 * Returns 0 or MSSL_ENOMEM.
+	 */
+	int (*verdict)(struct mssl_findings *out, const char *name,
+		       const char *msgid, ...) MSSL_PRINTF(3, 4);
 };
 
 /*
@@ -232,12 +256,49 @@ struct mssl_notice_rec {
  * A callback may call other operations on the same connection, but not the
  * operation that is iterating.
  */
+/* A key nobody may certify (weak, compromised, published). */
+struct mssl_blocked_key_rec {
+	uint8_t spki_sha256[32];
+	int64_t added;
+	const char *source; /* "operator", "revocation", a list's file name */
+	const char *reason; /* may be NULL */
+};
+
+/* A certificate (issuance fills most of it; see the issuance issue). */
+struct mssl_cert_rec {
+	const char *serial; /* lower-case hex, unique */
+	const char *account_id;
+	const char *cn;
+	uint32_t product; /* one MSSL_PRODUCT_* */
+	const char *state; /* "pending", "issued", "revoked", "failed" */
+	int years; /* cert-years charged */
+	int64_t not_before;
+	int64_t not_after;
+	const uint8_t *der; /* may be NULL while pending */
+	size_t der_len;
+	const char *renewal_of; /* serial, may be NULL */
+	const char *requested_by; /* actor label */
+	const char *server_vendor;
+	const char *passphrase_hash;
+	const char *tech_name;
+	const char *tech_email;
+	const char *tech_phone;
+	const char *note;
+	const char *seal_name;
+	int64_t revoked_at; /* 0 when not revoked */
+	int revoke_reason; /* RFC 5280 CRLReason, -1 when not revoked */
+	int64_t created;
+};
+
 typedef int (*mssl_account_cb)(void *ud, const struct mssl_account_rec *r);
 typedef int (*mssl_domain_cb)(void *ud, const struct mssl_domain_rec *r);
 typedef int (*mssl_contact_cb)(void *ud, const struct mssl_contact_rec *r);
 typedef int (*mssl_ledger_cb)(void *ud, const struct mssl_ledger_rec *r);
 typedef int (*mssl_audit_cb)(void *ud, const struct mssl_audit_rec *r);
 typedef int (*mssl_notice_cb)(void *ud, const struct mssl_notice_rec *r);
+typedef int (*mssl_blocked_key_cb)(void *ud,
+				   const struct mssl_blocked_key_rec *r);
+typedef int (*mssl_cert_cb)(void *ud, const struct mssl_cert_rec *r);
 
 /* Transaction modes for mssl_store_ops.begin. */
 enum mssl_txn_mode {
@@ -338,11 +399,169 @@ struct mssl_store_ops {
 	 */
 	int (*notice_each)(void *conn, const char *account_id, int64_t now,
 			   mssl_notice_cb cb, void *ud);
+
+	/* Blocked keys: MSSL_EEXIST when the key is already listed. */
+	int (*blocked_key_insert)(void *conn,
+				  const struct mssl_blocked_key_rec *r);
+	/* The entry for spki, MSSL_ENOENT when the key is not listed. */
+	int (*blocked_key_get)(void *conn, const uint8_t spki_sha256[32],
+			       mssl_blocked_key_cb cb, void *ud);
+
+	/* Certificates: serial unique (MSSL_EEXIST). */
+	int (*cert_insert)(void *conn, const struct mssl_cert_rec *r);
+	/* MSSL_ENOENT when there is no certificate with that serial. */
+	int (*cert_get)(void *conn, const char *serial, mssl_cert_cb cb,
+			void *ud);
 };
 
 /* ---------------------------------------------------------------------
- * Validator and CA plugins: their ops are defined by the issues that
- * introduce them; the loader already accepts the kinds.
+ * Validator plugins
+ *
+ * A validator looks at one parsed request and records findings (with a
+ * stable code, the field and value concerned, and a message the host
+ * gives in English and Traditional Chinese) and, for each DNS name it
+ * accepts, a verdict saying which rule accepted it.  It is pure: no I/O;
+ * everything it needs is in struct mssl_check.  It never stops at the
+ * first problem: the user sees every finding at once.
+ * ------------------------------------------------------------------ */
+
+/* Mark message ids for xgettext in plugins: the host translates them. */
+#define MSSL_N_(s) s
+
+enum mssl_san_type {
+	MSSL_SAN_DNS = 1,
+	MSSL_SAN_IP = 2, /* value: "192.0.2.1", "2001:db8::1" */
+	MSSL_SAN_EMAIL = 3,
+	MSSL_SAN_URI = 4,
+	MSSL_SAN_OTHER = 5, /* value: "otherName", "dirName", ... */
+};
+
+struct mssl_san {
+	int type; /* enum mssl_san_type */
+	const char *value; /* as given in the CSR */
+};
+
+enum mssl_key_alg {
+	MSSL_KEY_RSA = 1,
+	MSSL_KEY_EC = 2,
+	MSSL_KEY_OTHER = 3, /* DSA, EdDSA, GOST, ... */
+};
+
+struct mssl_key_info {
+	int alg; /* enum mssl_key_alg */
+	const char *alg_name; /* "RSA", "ECDSA", "DSA", "EdDSA (Ed25519)" */
+	unsigned bits; /* modulus size, or curve size */
+	/* RSA: big-endian magnitudes without leading zero bytes. */
+	const uint8_t *rsa_n;
+	size_t rsa_n_len;
+	const uint8_t *rsa_e;
+	size_t rsa_e_len;
+	/* EC: curve name ("P-256", "P-384", "P-521", "P-224", "P-192", or
+	 * the OID in dotted form) and the affine point, each coordinate
+	 * big-endian, left-padded to the field size. */
+	const char *ec_curve;
+	const uint8_t *ec_x;
+	const uint8_t *ec_y;
+	size_t ec_len;
+	uint8_t spki_sha256[32]; /* SHA-256 of the SubjectPublicKeyInfo DER */
+};
+
+/*
+ * Subject attributes (NULL when absent; when an attribute is repeated, the
+ * first, with n_repeated counting the extra ones of any kind).
+ */
+struct mssl_subject_info {
+	const char *c;
+	const char *st;
+	const char *l;
+	const char *o;
+	const char *ou;
+	const char *cn;
+	const char *serial_number;
+	const char *business_category;
+	const char *jur_c; /* jurisdictionCountryName */
+	const char *jur_st; /* jurisdictionStateOrProvinceName */
+	const char *jur_l; /* jurisdictionLocalityName */
+	const char *dn; /* the whole subject, RFC 4514 text */
+	unsigned n_repeated;
+	const char *repeated; /* name of the first repeated attribute */
+};
+
+struct mssl_csr_info {
+	struct mssl_subject_info subject;
+	const struct mssl_san *sans; /* every SAN in order */
+	size_t n_sans;
+	struct mssl_key_info key;
+	/*
+	 * Every DNS name the certificate would carry: the CN (when it is
+	 * there) then each DNS SAN, exactly as given, without repeats
+	 * (compared case-insensitively).
+	 */
+	const char *const *names;
+	size_t n_names;
+};
+
+struct mssl_check_account {
+	const char *id; /* "70759028-01" */
+	const char *ubn; /* "70759028" */
+	const char *org_name_en;
+	uint32_t products; /* MSSL_PRODUCT_* the account bought */
+	const char *ev_country;
+	const char *ev_state;
+	const char *ev_locality;
+	const char *ev_category;
+	/*
+	 * The agreed domains that matter for this request: for each name,
+	 * the agreed domains equal to it or to its parent (the name less its
+	 * leftmost label), lower case.  The host finds them by indexed
+	 * lookups, so the cost does not grow with the account's domain
+	 * count; a validator needs no other domain.
+	 */
+	const char *const *domains;
+	size_t n_domains;
+};
+
+struct mssl_check_request {
+	uint32_t product; /* exactly one MSSL_PRODUCT_* */
+	const char *renewal_of; /* serial of the renewed certificate, or NULL */
+	const char *renewal_cn; /* its CN, when renewal_of is set */
+};
+
+/* What a validator is asked to check.  Add members at the end only. */
+struct mssl_check {
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	size_t size;
+	const struct mssl_csr_info *csr;
+	const struct mssl_check_account *account;
+	const struct mssl_check_request *request;
+};
+
+enum mssl_severity {
+	MSSL_SEV_NOTICE = 1, /* for information; does not stop issuance */
+	MSSL_SEV_WARNING = 2, /* worth a look; does not stop issuance */
+	MSSL_SEV_ERROR = 3, /* stops issuance */
+};
+
+/*
+ * Validator operations.  check returns 0 after recording its findings
+ * (refusals are findings, not errors); a negative MSSL_E... only when it
+ * could not do its work (out of memory), which stops the request.
+ *
+ * Add members at the end only.
+ */
+struct mssl_validator_ops {
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	size_t size;
+
+	int (*check)(void *state, const struct mssl_check *in,
+		     struct mssl_findings *out);
+};
+
+/* ---------------------------------------------------------------------
+ * CA plugins: their ops come with the issuance issue; the loader already
+ * accepts the kind.
  * ------------------------------------------------------------------ */
 
 #ifdef __cplusplus

@@ -1,0 +1,575 @@
+/*
+ * PKCS#10 requests: strict parsing with GnuTLS.
+ *
+ * A pasted request must be exactly one CSR, PEM or DER, complete, with
+ * nothing after it, signed by its own key.  Each way it can be wrong has
+ * its own error id so the user learns what to fix.  What is extracted
+ * (subject, SANs, key) is what every validator sees.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+struct mssl_csr {
+	struct mssl_csr_info info;
+	struct mssl_san *sans;
+	const char **names;
+	/* Every string and byte buffer info points to. */
+	void **owned;
+	size_t n_owned, cap_owned;
+};
+
+static void *own(mssl_csr *c, void *p)
+{
+	void **v;
+
+	if (!p)
+		return NULL;
+	if (c->n_owned == c->cap_owned) {
+		size_t nc = c->cap_owned ? c->cap_owned * 2 : 32;
+
+		v = realloc(c->owned, nc * sizeof(*v));
+		if (!v) {
+			free(p);
+			return NULL;
+		}
+		c->owned = v;
+		c->cap_owned = nc;
+	}
+	c->owned[c->n_owned++] = p;
+	return p;
+}
+
+MSSL_API void mssl_csr_free(mssl_csr *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_owned; i++)
+		free(c->owned[i]);
+	free(c->owned);
+	free(c->sans);
+	free(c->names);
+	free(c);
+}
+
+MSSL_API const struct mssl_csr_info *mssl_csr_info(const mssl_csr *c)
+{
+	return c ? &c->info : NULL;
+}
+
+/* ---- framing: PEM or DER, exactly one, nothing more -------------------- */
+
+static const char *find_mem(const char *hay, size_t n, const char *needle)
+{
+	return memmem(hay, n, needle, strlen(needle));
+}
+
+static bool only_space(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return false;
+	return true;
+}
+
+/* Length of the DER element at p (tag + length + content), 0 if unreadable. */
+static size_t der_total(const uint8_t *p, size_t n)
+{
+	size_t len, i, nb;
+
+	if (n < 2 || p[0] != 0x30)
+		return 0;
+	if (!(p[1] & 0x80))
+		return 2 + (size_t)p[1];
+	nb = p[1] & 0x7f;
+	if (nb == 0 || nb > 4 || n < 2 + nb)
+		return 0;
+	for (len = 0, i = 0; i < nb; i++)
+		len = len << 8 | p[2 + i];
+	return 2 + nb + len;
+}
+
+static int frame_der(const uint8_t *d, size_t n, mssl_error *err)
+{
+	size_t total = der_total(d, n);
+
+	if (total == 0)
+		return mssl__error_set(err, MSSL_EINPUT, "csr.garbage", "csr",
+				       N_("this is not a certificate signing request: paste the PEM text that begins with -----BEGIN CERTIFICATE REQUEST-----"));
+	if (total > n)
+		return mssl__error_set(err, MSSL_EINPUT, "csr.truncated", "csr",
+				       N_("the request is cut short: it declares %zu bytes but only %zu arrived; paste or upload it again in full"),
+				       total, n);
+	if (total < n) {
+		if (der_total(d + total, n - total) != 0)
+			return mssl__error_set(err, MSSL_EINPUT, "csr.multiple",
+					       "csr",
+					       N_("more than one request was given; submit one certificate signing request at a time"));
+		return mssl__error_set(err, MSSL_EINPUT, "csr.trailing_data",
+				       "csr",
+				       N_("there are %zu bytes of other data after the request; remove everything after it"),
+				       n - total);
+	}
+	return 0;
+}
+
+static const char *const pem_labels[] = { "CERTIFICATE REQUEST",
+					  "NEW CERTIFICATE REQUEST" };
+
+/* Find the one PEM block and decode it into *der. */
+static int frame_pem(const char *t, size_t n, gnutls_datum_t *der,
+		     mssl_error *err)
+{
+	const char *begin, *label, *label_end, *end, *after;
+	char endline[80];
+	gnutls_datum_t pem;
+	size_t i, label_len;
+	int r;
+
+	begin = find_mem(t, n, "-----BEGIN ");
+	label = begin + strlen("-----BEGIN ");
+	label_end = find_mem(label, (size_t)(t + n - label), "-----");
+	if (!label_end)
+		return mssl__error_set(err, MSSL_EINPUT, "csr.truncated", "csr",
+				       N_("the request is cut short after its -----BEGIN line; paste it again in full"));
+	label_len = (size_t)(label_end - label);
+	for (i = 0; i < MSSL_ARRAY_SIZE(pem_labels); i++)
+		if (strlen(pem_labels[i]) == label_len &&
+		    memcmp(label, pem_labels[i], label_len) == 0)
+			break;
+	if (i == MSSL_ARRAY_SIZE(pem_labels))
+		return mssl__error_set(err, MSSL_EINPUT, "csr.wrong_type", "csr",
+				       N_("this is a PEM \"%.*s\", not a certificate signing request; paste the block that begins with -----BEGIN CERTIFICATE REQUEST----- (never a private key)"),
+				       (int)(label_len > 40 ? 40 : label_len),
+				       label);
+	if (!only_space(t, begin))
+		return mssl__error_set(err, MSSL_EINPUT, "csr.leading_data",
+				       "csr",
+				       N_("there is other text before -----BEGIN %s-----; remove it"),
+				       pem_labels[i]);
+	snprintf(endline, sizeof(endline), "-----END %s-----", pem_labels[i]);
+	end = find_mem(label_end, (size_t)(t + n - label_end), endline);
+	if (find_mem(label_end, (size_t)(t + n - label_end), "-----BEGIN ") &&
+	    (!end || find_mem(label_end, (size_t)(end - label_end),
+			      "-----BEGIN ")))
+		return mssl__error_set(err, MSSL_EINPUT, "csr.truncated", "csr",
+				       N_("the request has no -----END line before the next -----BEGIN; paste one complete request"));
+	if (!end)
+		return mssl__error_set(err, MSSL_EINPUT, "csr.truncated", "csr",
+				       N_("the request is cut short: its -----END %s----- line is missing; paste it again in full"),
+				       pem_labels[i]);
+	after = end + strlen(endline);
+	if (!only_space(after, t + n)) {
+		if (find_mem(after, (size_t)(t + n - after), "-----BEGIN "))
+			return mssl__error_set(err, MSSL_EINPUT, "csr.multiple",
+					       "csr",
+					       N_("more than one PEM block was given; submit one certificate signing request at a time"));
+		return mssl__error_set(err, MSSL_EINPUT, "csr.trailing_data",
+				       "csr",
+				       N_("there is other text after -----END %s-----; remove everything after it"),
+				       pem_labels[i]);
+	}
+	pem.data = (unsigned char *)begin;
+	pem.size = (unsigned)(after - begin);
+	r = gnutls_pem_base64_decode2(pem_labels[i], &pem, der);
+	if (r < 0)
+		return mssl__error_set(err, MSSL_EINPUT, "csr.base64", "csr",
+				       N_("the text between the BEGIN and END lines is not valid base64 (%s); paste the request unchanged"),
+				       gnutls_strerror(r));
+	r = frame_der(der->data, der->size, err);
+	if (r < 0) {
+		gnutls_free(der->data);
+		der->data = NULL;
+	}
+	return r;
+}
+
+/* ---- subject ------------------------------------------------------------ */
+
+static const struct {
+	const char *oid;
+	const char *name;
+	size_t off;
+} attrs[] = {
+#define A(oid, name, f) { oid, name, offsetof(struct mssl_subject_info, f) }
+	A("2.5.4.6", "C", c),
+	A("2.5.4.8", "ST", st),
+	A("2.5.4.7", "L", l),
+	A("2.5.4.10", "O", o),
+	A("2.5.4.11", "OU", ou),
+	A("2.5.4.3", "CN", cn),
+	A("2.5.4.5", "serialNumber", serial_number),
+	A("2.5.4.15", "businessCategory", business_category),
+	A("1.3.6.1.4.1.311.60.2.1.3", "jurisdictionC", jur_c),
+	A("1.3.6.1.4.1.311.60.2.1.2", "jurisdictionST", jur_st),
+	A("1.3.6.1.4.1.311.60.2.1.1", "jurisdictionL", jur_l),
+#undef A
+};
+
+/* Attribute value idx of oid as text; *out NULL when absent. */
+static int dn_value(mssl_csr *c, gnutls_x509_crq_t crq, const char *oid,
+		    unsigned idx, const char **out, mssl_error *err)
+{
+	size_t size = 0;
+	char *buf;
+	int r;
+
+	*out = NULL;
+	r = gnutls_x509_crq_get_dn_by_oid(crq, oid, idx, 0, NULL, &size);
+	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return 0;
+	if (r != GNUTLS_E_SHORT_MEMORY_BUFFER && r < 0)
+		goto bad;
+	buf = own(c, calloc(1, size + 1));
+	if (!buf)
+		return MSSL_ENOMEM;
+	r = gnutls_x509_crq_get_dn_by_oid(crq, oid, idx, 0, buf, &size);
+	if (r < 0)
+		goto bad;
+	if (strlen(buf) != size)
+		return mssl__error_set(err, MSSL_EINPUT, "csr.encoding", "csr",
+				       N_("a subject field (OID %s) contains a NUL character; make a new request"),
+				       oid);
+	*out = buf;
+	return 0;
+bad:
+	return mssl__error_set(err, MSSL_EINPUT, "csr.encoding", "csr",
+			       N_("a subject field (OID %s) cannot be read: %s"),
+			       oid, gnutls_strerror(r));
+}
+
+static int read_subject(mssl_csr *c, gnutls_x509_crq_t crq, mssl_error *err)
+{
+	struct mssl_subject_info *s = &c->info.subject;
+	gnutls_datum_t dn = { NULL, 0 };
+	const char *extra;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < MSSL_ARRAY_SIZE(attrs); i++) {
+		const char **field = (const char **)((char *)s + attrs[i].off);
+
+		rc = dn_value(c, crq, attrs[i].oid, 0, field, err);
+		if (rc < 0)
+			return rc;
+		rc = dn_value(c, crq, attrs[i].oid, 1, &extra, err);
+		if (rc < 0)
+			return rc;
+		if (extra) {
+			if (!s->repeated)
+				s->repeated = attrs[i].name;
+			s->n_repeated++;
+		}
+	}
+	if (gnutls_x509_crq_get_dn3(crq, &dn, 0) == 0) {
+		char *t = own(c, calloc(1, dn.size + 1));
+
+		if (t)
+			memcpy(t, dn.data, dn.size);
+		gnutls_free(dn.data);
+		if (!t)
+			return MSSL_ENOMEM;
+		s->dn = t;
+	} else {
+		s->dn = "";
+	}
+	return 0;
+}
+
+/* ---- subject alternative names ------------------------------------------ */
+
+static int add_san(mssl_csr *c, size_t *cap, int type, char *value)
+{
+	struct mssl_san *v;
+
+	if (!own(c, value))
+		return MSSL_ENOMEM;
+	if (c->info.n_sans == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+
+		v = realloc(c->sans, nc * sizeof(*v));
+		if (!v)
+			return MSSL_ENOMEM;
+		c->sans = v;
+		*cap = nc;
+	}
+	c->sans[c->info.n_sans].type = type;
+	c->sans[c->info.n_sans].value = value;
+	c->info.n_sans++;
+	c->info.sans = c->sans;
+	return 0;
+}
+
+static int read_sans(mssl_csr *c, gnutls_x509_crq_t crq, mssl_error *err)
+{
+	size_t cap = 0;
+	unsigned seq;
+	int rc;
+
+	for (seq = 0;; seq++) {
+		unsigned char buf[1024];
+		char text[INET6_ADDRSTRLEN + 8];
+		size_t size = sizeof(buf) - 1;
+		unsigned type = 0, critical = 0;
+		int r;
+
+		memset(buf, 0, sizeof(buf));
+		r = gnutls_x509_crq_get_subject_alt_name(crq, seq, buf, &size,
+							 &type, &critical);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (r == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			return mssl__error_set(err, MSSL_EINPUT, "csr.san_too_long",
+					       "csr",
+					       N_("subject alternative name %u is longer than %zu bytes; no valid name is that long"),
+					       seq + 1, sizeof(buf) - 1);
+		if (r < 0)
+			return mssl__error_set(err, MSSL_EINPUT, "csr.encoding",
+					       "csr",
+					       N_("subject alternative name %u cannot be read: %s"),
+					       seq + 1, gnutls_strerror(r));
+		switch (r) {
+		case GNUTLS_SAN_DNSNAME:
+		case GNUTLS_SAN_RFC822NAME:
+		case GNUTLS_SAN_URI:
+			if (strlen((char *)buf) != size)
+				return mssl__error_set(err, MSSL_EINPUT,
+						       "csr.encoding", "csr",
+						       N_("subject alternative name %u contains a NUL character; make a new request"),
+						       seq + 1);
+			rc = add_san(c, &cap,
+				     r == GNUTLS_SAN_DNSNAME ? MSSL_SAN_DNS :
+				     r == GNUTLS_SAN_URI     ? MSSL_SAN_URI :
+							       MSSL_SAN_EMAIL,
+				     strdup((char *)buf));
+			break;
+		case GNUTLS_SAN_IPADDRESS:
+			if (!inet_ntop(size == 16 ? AF_INET6 : AF_INET, buf, text,
+				       sizeof(text)) ||
+			    (size != 4 && size != 16))
+				snprintf(text, sizeof(text), "(%zu bytes)",
+					 size);
+			rc = add_san(c, &cap, MSSL_SAN_IP, strdup(text));
+			break;
+		default:
+			rc = add_san(c, &cap, MSSL_SAN_OTHER,
+				     strdup(r == GNUTLS_SAN_DN	 ? "dirName" :
+					    r == GNUTLS_SAN_OTHERNAME ? "otherName" :
+					    r == GNUTLS_SAN_REGISTERED_ID ?
+								   "registeredID" :
+								   "other"));
+			break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* CN first, then DNS SANs, without repeats (case-insensitive). */
+static int collect_names(mssl_csr *c)
+{
+	size_t i, j, n = 0;
+
+	c->names = calloc(c->info.n_sans + 2, sizeof(*c->names));
+	if (!c->names)
+		return MSSL_ENOMEM;
+	if (c->info.subject.cn && *c->info.subject.cn)
+		c->names[n++] = c->info.subject.cn;
+	for (i = 0; i < c->info.n_sans; i++) {
+		if (c->sans[i].type != MSSL_SAN_DNS)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcasecmp(c->names[j], c->sans[i].value) == 0)
+				break;
+		if (j == n)
+			c->names[n++] = c->sans[i].value;
+	}
+	c->info.names = c->names;
+	c->info.n_names = n;
+	return 0;
+}
+
+/* ---- key ------------------------------------------------------------------ */
+
+static const char *curve_name(gnutls_ecc_curve_t curve)
+{
+	switch (curve) {
+	case GNUTLS_ECC_CURVE_SECP192R1:
+		return "P-192";
+	case GNUTLS_ECC_CURVE_SECP224R1:
+		return "P-224";
+	case GNUTLS_ECC_CURVE_SECP256R1:
+		return "P-256";
+	case GNUTLS_ECC_CURVE_SECP384R1:
+		return "P-384";
+	case GNUTLS_ECC_CURVE_SECP521R1:
+		return "P-521";
+	default:
+		return gnutls_ecc_curve_get_name(curve);
+	}
+}
+
+/* Keep a datum's bytes, left-padded with zeros to 'width' when larger. */
+static const uint8_t *keep_datum(mssl_csr *c, const gnutls_datum_t *d,
+				 size_t width, size_t *len)
+{
+	size_t n = d->size > width ? d->size : width;
+	uint8_t *p = own(c, calloc(1, n ? n : 1));
+
+	if (p)
+		memcpy(p + (n - d->size), d->data, d->size);
+	*len = n;
+	return p;
+}
+
+static int read_key(mssl_csr *c, gnutls_x509_crq_t crq, mssl_error *err)
+{
+	struct mssl_key_info *k = &c->info.key;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 }, spki = { NULL, 0 };
+	gnutls_ecc_curve_t curve;
+	unsigned bits = 0;
+	int alg, r, rc = 0;
+
+	alg = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
+	k->bits = bits;
+	k->alg = MSSL_KEY_OTHER;
+	k->alg_name = alg > 0 ? gnutls_pk_get_name(alg) : NULL;
+	if (!k->alg_name)
+		k->alg_name = "unknown";
+	if (gnutls_pubkey_init(&pub) < 0)
+		return MSSL_ENOMEM;
+	r = gnutls_pubkey_import_x509_crq(pub, crq, 0);
+	if (r < 0) {
+		/* GnuTLS knows no such key (an unusual curve, say): the
+		 * validators refuse it by its algorithm. */
+		goto out;
+	}
+	if (gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) == 0)
+		gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size,
+				 k->spki_sha256);
+	if (alg == GNUTLS_PK_RSA) {
+		r = gnutls_pubkey_export_rsa_raw2(pub, &a, &b,
+						  GNUTLS_EXPORT_FLAG_NO_LZ);
+		if (r < 0)
+			goto bad;
+		k->alg = MSSL_KEY_RSA;
+		k->alg_name = "RSA";
+		k->rsa_n = keep_datum(c, &a, 0, &k->rsa_n_len);
+		k->rsa_e = keep_datum(c, &b, 0, &k->rsa_e_len);
+		if (!k->rsa_n || !k->rsa_e)
+			rc = MSSL_ENOMEM;
+	} else if (alg == GNUTLS_PK_ECDSA) {
+		size_t width, ylen;
+
+		r = gnutls_pubkey_export_ecc_raw2(pub, &curve, &a, &b,
+						  GNUTLS_EXPORT_FLAG_NO_LZ);
+		if (r < 0)
+			goto bad;
+		k->alg = MSSL_KEY_EC;
+		k->alg_name = "ECDSA";
+		k->ec_curve = curve_name(curve);
+		k->bits = gnutls_ecc_curve_get_size(curve) * 8;
+		if (curve == GNUTLS_ECC_CURVE_SECP521R1)
+			k->bits = 521;
+		width = gnutls_ecc_curve_get_size(curve);
+		k->ec_x = keep_datum(c, &a, width, &k->ec_len);
+		k->ec_y = keep_datum(c, &b, width, &ylen);
+		if (!k->ec_x || !k->ec_y)
+			rc = MSSL_ENOMEM;
+		else if (ylen != k->ec_len)
+			k->ec_len = ylen > k->ec_len ? ylen : k->ec_len;
+	}
+	goto out;
+bad:
+	rc = mssl__error_set(err, MSSL_EINPUT, "csr.key", "csr",
+			     N_("the request's public key cannot be read: %s"),
+			     gnutls_strerror(r));
+out:
+	gnutls_free(a.data);
+	gnutls_free(b.data);
+	gnutls_free(spki.data);
+	gnutls_pubkey_deinit(pub);
+	return rc;
+}
+
+/* ---- entry ---------------------------------------------------------------- */
+
+MSSL_API int mssl_csr_parse(const void *data, size_t len, mssl_csr **out,
+			    mssl_error *err)
+{
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_datum_t der = { NULL, 0 };
+	mssl_csr *c = NULL;
+	bool pem_der = false;
+	int r, rc;
+
+	return_val_if_fail(out, MSSL_EINVAL);
+	*out = NULL;
+	if (!data || len == 0 || only_space(data, (const char *)data + len))
+		return mssl__error_set(err, MSSL_EINPUT, "csr.empty", "csr",
+				       N_("no certificate signing request was given"));
+	if (len > MSSL_CSR_MAX_SIZE)
+		return mssl__error_set(err, MSSL_EINPUT, "csr.too_large", "csr",
+				       N_("the request is %zu bytes; a certificate signing request is never larger than %d bytes"),
+				       len, MSSL_CSR_MAX_SIZE);
+	if (find_mem(data, len, "-----BEGIN ")) {
+		rc = frame_pem(data, len, &der, err);
+		pem_der = true;
+	} else {
+		rc = frame_der(data, len, err);
+		der.data = (unsigned char *)data;
+		der.size = (unsigned)len;
+	}
+	if (rc < 0)
+		goto out;
+	c = calloc(1, sizeof(*c));
+	if (!c || gnutls_x509_crq_init(&crq) < 0) {
+		rc = mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				     N_("out of memory"));
+		goto out;
+	}
+	r = gnutls_x509_crq_import(crq, &der, GNUTLS_X509_FMT_DER);
+	if (r < 0) {
+		rc = mssl__error_set(err, MSSL_EINPUT, "csr.garbage", "csr",
+				     N_("this is not a valid certificate signing request (%s); make a new one with your server's tools"),
+				     gnutls_strerror(r));
+		goto out;
+	}
+	/* Proof of possession; SHA-1 signatures still prove it. */
+	r = gnutls_x509_crq_verify(crq, GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1);
+	if (r < 0) {
+		rc = mssl__error_set(err, MSSL_EINPUT, "csr.signature", "csr",
+				     N_("the request's signature does not verify with its own key (%s): it was altered or made wrongly; make a new request"),
+				     gnutls_strerror(r));
+		goto out;
+	}
+	if ((rc = read_subject(c, crq, err)) < 0 ||
+	    (rc = read_sans(c, crq, err)) < 0 ||
+	    (rc = read_key(c, crq, err)) < 0 || (rc = collect_names(c)) < 0)
+		goto out;
+	*out = c;
+	c = NULL;
+out:
+	if (rc == MSSL_ENOMEM && mssl_error_code(err) != MSSL_ENOMEM)
+		mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				N_("out of memory"));
+	if (pem_der)
+		gnutls_free(der.data);
+	if (crq)
+		gnutls_x509_crq_deinit(crq);
+	mssl_csr_free(c);
+	return rc;
+}
