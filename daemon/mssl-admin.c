@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <libintl.h>
 #include <limits.h>
@@ -909,6 +911,339 @@ static int cmd_audit_export(struct env *e, int argc, char **argv)
 	return 0;
 }
 
+/* ---- requests: check, blocked keys ------------------------------------- */
+
+/* Read a whole file ("-" for standard input), at most 'limit' bytes. */
+static char *read_file(const char *path, size_t limit, size_t *len)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!fp) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	buf = malloc(limit + 1);
+	if (!buf) {
+		fprintf(stderr, "%s: %s\n", progname, _("out of memory"));
+		exit(EXIT_REFUSED);
+	}
+	n = fread(buf, 1, limit + 1, fp);
+	if (ferror(fp)) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	if (fp != stdin)
+		fclose(fp);
+	buf[n > limit ? limit : n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static uint32_t product_arg(const char *v)
+{
+	if (!v || strcmp(v, "ssl") == 0)
+		return MSSL_PRODUCT_SSL;
+	if (strcmp(v, "wildcard") == 0)
+		return MSSL_PRODUCT_WILDCARD;
+	if (strcmp(v, "ev") == 0)
+		return MSSL_PRODUCT_EV;
+	usage_error(_("--product must be ssl, wildcard or ev, not \"%s\""), v);
+	return 0;
+}
+
+static const char *severity_name(int s)
+{
+	return s == MSSL_SEV_ERROR ? "error" :
+	       s == MSSL_SEV_WARNING ? "warning" : "notice";
+}
+
+static const struct {
+	const char *label;
+	size_t off;
+} subject_fields[] = {
+#define F(l, f) { l, offsetof(struct mssl_subject_info, f) }
+	F("C", c), F("ST", st), F("L", l), F("O", o), F("OU", ou),
+	F("CN", cn), F("serialNumber", serial_number),
+	F("businessCategory", business_category),
+	F("jurisdictionC", jur_c), F("jurisdictionST", jur_st),
+	F("jurisdictionL", jur_l),
+#undef F
+};
+
+static const char *subject_field(const struct mssl_subject_info *s, size_t i)
+{
+	return *(const char *const *)((const char *)s + subject_fields[i].off);
+}
+
+static json_t *report_json(const struct mssl_csr_info *ci,
+			   const mssl_report *r)
+{
+	json_t *j = json_object(), *subj = json_object(), *names, *finds,
+	       *sans = json_array();
+	char spki[65];
+	size_t i;
+
+	for (i = 0; i < MSSL_ARRAY_SIZE(subject_fields); i++)
+		if (subject_field(&ci->subject, i))
+			json_object_set_new(subj, subject_fields[i].label,
+					    json_string(subject_field(
+						    &ci->subject, i)));
+	json_object_set_new(j, "subject", subj);
+	json_object_set_new(j, "dn", json_string(ci->subject.dn));
+	for (i = 0; i < ci->n_sans; i++)
+		json_array_append_new(
+			sans, json_pack("{s:s,s:s}", "type",
+					ci->sans[i].type == MSSL_SAN_DNS ? "DNS" :
+					ci->sans[i].type == MSSL_SAN_IP	 ? "IP" :
+					ci->sans[i].type == MSSL_SAN_EMAIL ?
+									 "email" :
+					ci->sans[i].type == MSSL_SAN_URI ?
+									 "URI" :
+									 "other",
+					"value", ci->sans[i].value));
+	json_object_set_new(j, "sans", sans);
+	for (i = 0; i < 32; i++)
+		snprintf(spki + 2 * i, 3, "%02x", ci->key.spki_sha256[i]);
+	json_object_set_new(j, "key",
+			    json_pack("{s:s,s:i,s:o,s:s}", "algorithm",
+				      ci->key.alg_name, "bits", ci->key.bits,
+				      "curve", jstr(ci->key.ec_curve),
+				      "spki_sha256", spki));
+	names = json_array();
+	for (i = 0; i < mssl_report_n_verdicts(r); i++) {
+		const mssl_verdict *v = mssl_report_verdict(r, i);
+
+		json_array_append_new(names,
+				      json_pack("{s:s,s:b,s:o,s:o}", "name",
+						v->name, "accepted", v->accepted,
+						"rule", jstr(v->rule_en),
+						"rule_zh", jstr(v->rule_zh)));
+	}
+	json_object_set_new(j, "names", names);
+	finds = json_array();
+	for (i = 0; i < mssl_report_n_findings(r); i++) {
+		const mssl_finding *f = mssl_report_finding(r, i);
+
+		json_array_append_new(
+			finds,
+			json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:s}", "severity",
+				  severity_name(f->severity), "code", f->code,
+				  "field", jstr(f->field), "value",
+				  jstr(f->value), "message", f->message_en,
+				  "message_zh", f->message_zh, "source",
+				  f->source));
+	}
+	json_object_set_new(j, "findings", finds);
+	json_object_set_new(j, "issuable",
+			    json_boolean(mssl_report_issuable(r)));
+	return j;
+}
+
+/* Chinese when the program's messages are (LANGUAGE first, as gettext). */
+static bool want_zh(void)
+{
+	const char *l = getenv("LANGUAGE");
+
+	if (!l || !*l)
+		l = setlocale(LC_MESSAGES, NULL);
+	return l && strncmp(l, "zh", 2) == 0;
+}
+
+static void report_print(const struct mssl_csr_info *ci,
+			 const mssl_report *r)
+{
+	bool zh = want_zh();
+	size_t i;
+
+	printf("%s %s\n", _("Subject:"), ci->subject.dn);
+	for (i = 0; i < MSSL_ARRAY_SIZE(subject_fields); i++)
+		if (subject_field(&ci->subject, i))
+			printf("  %-17s %s\n", subject_fields[i].label,
+			       subject_field(&ci->subject, i));
+	printf("%s %s %u%s%s\n", _("Key:"), ci->key.alg_name, ci->key.bits,
+	       ci->key.ec_curve ? " " : "",
+	       ci->key.ec_curve ? ci->key.ec_curve : "");
+	printf("%s\n", _("Names:"));
+	for (i = 0; i < mssl_report_n_verdicts(r); i++) {
+		const mssl_verdict *v = mssl_report_verdict(r, i);
+		const char *rule = zh ? v->rule_zh : v->rule_en;
+
+		printf("  %s %-40s %s\n", v->accepted ? "[ok]" : "[no]",
+		       v->name, rule ? rule : "");
+	}
+	printf("%s\n", _("Findings:"));
+	for (i = 0; i < mssl_report_n_findings(r); i++) {
+		const mssl_finding *f = mssl_report_finding(r, i);
+
+		printf("  %-7s %-28s %s\n", severity_name(f->severity),
+		       f->code, zh ? f->message_zh : f->message_en);
+	}
+	if (!mssl_report_n_findings(r))
+		printf("  %s\n", _("(none)"));
+	printf("%s\n", mssl_report_issuable(r) ?
+			       _("Result: the request can be issued.") :
+			       _("Result: the request is refused."));
+}
+
+static int cmd_check(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "account", 1 }, { "csr", 1 }, { "product", 1 },
+			   { "renew", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	mssl_check_params params = { 0 };
+	mssl_report *report = NULL;
+	mssl_csr *csr = NULL;
+	const char *account;
+	size_t len = 0;
+	char *text;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	account = need_opt(&a, "account");
+	params.product = product_arg(opt(&a, "product"));
+	params.renewal_of = opt(&a, "renew");
+	text = read_file(need_opt(&a, "csr"), MSSL_CSR_MAX_SIZE, &len);
+	rc = mssl_csr_parse(text, len, &csr, e->err);
+	free(text);
+	if (rc < 0)
+		return fail(rc, e->err);
+	rc = env_open(e);
+	if (rc == 0)
+		rc = mssl_check(e->ctx, e->op, account, csr, &params, &report,
+				e->err);
+	if (report) {
+		if (json_out)
+			print_json(report_json(mssl_csr_info(csr), report));
+		else
+			report_print(mssl_csr_info(csr), report);
+		rc = mssl_report_issuable(report) ? 0 : EXIT_REFUSED;
+	} else if (rc < 0) {
+		rc = fail(rc, e->err);
+	}
+	mssl_report_free(report);
+	mssl_csr_free(csr);
+	return rc;
+}
+
+/* Keys to block: one SPKI SHA-256 in hex per line; '#' starts a comment. */
+static int parse_key_list(const char *text, uint8_t (**out)[32], size_t *n,
+			  const char *path)
+{
+	uint8_t(*v)[32] = NULL;
+	const char *line = text;
+	size_t cap = 0, lineno = 0;
+
+	*n = 0;
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line), i, k = 0;
+		char hex[65];
+
+		lineno++;
+		for (i = 0; i < len && line[i] != '#'; i++) {
+			if (strchr(" \t\r:", line[i]))
+				continue;
+			if (k == 64 || !strchr("0123456789abcdefABCDEF",
+					       line[i])) {
+				k = 65;
+				break;
+			}
+			hex[k++] = (char)tolower((unsigned char)line[i]);
+		}
+		if (k != 0 && k != 64) {
+			fprintf(stderr,
+				_("%s: %s:%zu: not a SHA-256 in hex (64 hex digits); nothing was blocked\n"),
+				progname, path, lineno);
+			free(v);
+			exit(EXIT_USAGE);
+		}
+		if (k == 64) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = realloc(v, cap * sizeof(*v));
+				if (!v)
+					return EXIT_REFUSED;
+			}
+			for (i = 0; i < 32; i++) {
+				char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+
+				v[*n][i] = (uint8_t)strtoul(b, NULL, 16);
+			}
+			(*n)++;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int cmd_key_block(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "spki", 1 }, { "file", 1 }, { "csr", 1 },
+			   { "reason", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	uint8_t(*keys)[32] = NULL;
+	const char *source = "operator";
+	size_t n = 0, i, added = 0, already = 0, len;
+	int rc = 0, given;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	given = !!opt(&a, "spki") + !!opt(&a, "file") + !!opt(&a, "csr");
+	if (given != 1)
+		usage_error(_("give exactly one of --spki, --file and --csr"));
+	if (opt(&a, "spki")) {
+		rc = parse_key_list(opt(&a, "spki"), &keys, &n, "--spki");
+	} else if (opt(&a, "file")) {
+		char *text = read_file(opt(&a, "file"), 256u << 20, &len);
+
+		rc = parse_key_list(text, &keys, &n, opt(&a, "file"));
+		free(text);
+		source = opt(&a, "file");
+	} else {
+		char *text = read_file(opt(&a, "csr"), MSSL_CSR_MAX_SIZE, &len);
+		mssl_csr *csr = NULL;
+
+		rc = mssl_csr_parse(text, len, &csr, e->err);
+		free(text);
+		if (rc < 0)
+			return fail(rc, e->err);
+		keys = malloc(sizeof(*keys));
+		if (keys)
+			memcpy(keys[0], mssl_csr_info(csr)->key.spki_sha256, 32);
+		n = keys ? 1 : 0;
+		mssl_csr_free(csr);
+	}
+	if (rc)
+		return rc;
+	if (n == 0)
+		usage_error(_("no key to block was given"));
+	OPEN(e);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = mssl_key_block(e->ctx, e->op, keys[i], source,
+				    opt(&a, "reason"), e->err);
+		if (rc == MSSL_EEXIST) {
+			already++;
+			rc = 0;
+		} else if (rc == 0) {
+			added++;
+		}
+	}
+	free(keys);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:I,s:I}", "blocked", (json_int_t)added,
+				     "already_blocked", (json_int_t)already));
+	else
+		printf(_("%zu keys blocked, %zu already on the list.\n"), added,
+		       already);
+	return 0;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void usage(FILE *fp)
@@ -939,6 +1274,10 @@ static void usage(FILE *fp)
 		"  notice list [--account ID]\n"
 		"Audit log:\n"
 		"  audit verify | audit export [--from SEQ]\n"
+		"Requests:\n"
+		"  check --account ID --csr FILE [--product ssl|wildcard|ev]\n"
+		"        [--renew SERIAL]\n"
+		"  key block (--spki HEX | --file FILE | --csr FILE) [--reason TEXT]\n"
 		"\n"
 		"Exit status: 0 done, 1 refused or failed, 2 bad usage or input.\n"
 		"See mssl-admin(8).\n"),
@@ -1000,6 +1339,8 @@ static const struct cmd cmds[] = {
 	{ "notice", "list", cmd_notice_list },
 	{ "audit", "verify", cmd_audit_verify },
 	{ "audit", "export", cmd_audit_export },
+	{ "check", NULL, cmd_check },
+	{ "key", "block", cmd_key_block },
 };
 
 int main(int argc, char **argv)

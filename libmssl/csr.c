@@ -153,11 +153,10 @@ static int frame_pem(const char *t, size_t n, gnutls_datum_t *der,
 				       N_("this is a PEM \"%.*s\", not a certificate signing request; paste the block that begins with -----BEGIN CERTIFICATE REQUEST----- (never a private key)"),
 				       (int)(label_len > 40 ? 40 : label_len),
 				       label);
-	if (!only_space(t, begin))
-		return mssl__error_set(err, MSSL_EINPUT, "csr.leading_data",
-				       "csr",
-				       N_("there is other text before -----BEGIN %s-----; remove it"),
-				       pem_labels[i]);
+	/*
+	 * Text before the block is allowed: certtool and openssl -text put
+	 * a readable dump there, and it is not part of the request.
+	 */
 	snprintf(endline, sizeof(endline), "-----END %s-----", pem_labels[i]);
 	end = find_mem(label_end, (size_t)(t + n - label_end), endline);
 	if (find_mem(label_end, (size_t)(t + n - label_end), "-----BEGIN ") &&

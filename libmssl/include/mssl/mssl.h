@@ -487,10 +487,12 @@ typedef struct mssl_csr mssl_csr;
  * mssl_csr_parse - parse one PKCS#10 request, PEM or DER, and verify its
  * self-signature (proof of possession of the key).  Refuses, each with its
  * own error id (MSSL_EINPUT): empty or oversized input ("csr.empty",
- * "csr.too_large"), something that is not a CSR ("csr.garbage"), a PEM
+ * "csr.too_large"), something that is not a CSR ("csr.garbage"), another
+ * kind of PEM block ("csr.wrong_type"), bad base64 ("csr.base64"), a PEM
  * block cut short ("csr.truncated"), data after the request
  * ("csr.trailing_data"), several requests ("csr.multiple"), a bad
- * signature ("csr.signature"), unreadable names ("csr.encoding").
+ * signature ("csr.signature"), unreadable names ("csr.encoding").  Text
+ * before a PEM block (as certtool and openssl -text write) is ignored.
  * *out is the caller's, freed with mssl_csr_free.  Thread-safe.
  */
 MSSL_API int mssl_csr_parse(const void *data, size_t len, mssl_csr **out,
