@@ -230,18 +230,25 @@ struct env {
 	mssl_error *err;
 };
 
-/* The operator is the human at the keyboard: the login behind sudo. */
+/*
+ * The operator is the human at the keyboard: the login behind sudo when
+ * root runs us through sudo (only root's environment is trusted for it),
+ * else the login of the real user.  'remote' keeps the uid either way.
+ */
 static mssl_actor *local_operator(void)
 {
-	const char *name = getenv("SUDO_USER");
-	struct passwd *pw;
-	char remote[64];
+	const char *sudo = getenv("SUDO_USER"), *name = NULL;
+	struct passwd *pw = getpwuid(getuid());
+	char remote[96];
 
-	if (!name || !*name) {
-		pw = getpwuid(getuid());
+	if (getuid() == 0 && sudo && *sudo) {
+		name = sudo;
+		snprintf(remote, sizeof(remote), "local:uid=0:sudo");
+	} else {
 		name = pw ? pw->pw_name : "unknown";
+		snprintf(remote, sizeof(remote), "local:uid=%u",
+			 (unsigned)getuid());
 	}
-	snprintf(remote, sizeof(remote), "local:uid=%u", (unsigned)getuid());
 	return mssl_actor_new(MSSL_ROLE_OPERATOR, name, NULL, remote);
 }
 
@@ -1262,7 +1269,7 @@ static void usage(FILE *fp)
 		"  account resume ID --reason TEXT\n"
 		"  domain add ID DOMAIN [--force] | domain remove ID DOMAIN\n"
 		"  domain list ID\n"
-		"  contact add ID --kind KIND --name NAME --email ADDR [--phone P]\n"
+		"  contact add ID --name NAME --email ADDR [--kind KIND] [--phone P]\n"
 		"  contact list ID\n"
 		"Cert-years:\n"
 		"  topup ID YEARS [--memo TEXT]\n"

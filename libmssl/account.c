@@ -159,13 +159,25 @@ MSSL_API int mssl_account_create(mssl_ctx *ctx, const mssl_actor *actor,
 				     N_("name at least one product: ssl, wildcard or ev"));
 		goto out;
 	}
+	if (spec->products & ~(uint32_t)(MSSL_PRODUCT_SSL |
+					 MSSL_PRODUCT_WILDCARD |
+					 MSSL_PRODUCT_EV)) {
+		rc = mssl__error_set(err, MSSL_EINPUT, "products.unknown",
+				     "products",
+				     N_("unknown product bits 0x%x: the products are ssl, wildcard and ev"),
+				     (unsigned)spec->products);
+		goto out;
+	}
 	if (mssl__str_empty(spec->supervisor_name)) {
 		rc = mssl__error_set(err, MSSL_EINPUT, "account.supervisor",
 				     "supervisor_name",
 				     N_("the account's supervisor (作業主管) is required: the CA calls this person before unlocking a card"));
 		goto out;
 	}
-	if ((rc = check_contact(&sup, err)) < 0)
+	/* Name the spec's own fields, not those of a contact. */
+	if ((rc = mssl_email_check(sup.email, "supervisor_email", err)) < 0 ||
+	    (rc = check_text(sup.phone, "supervisor_phone", false, err)) < 0 ||
+	    (rc = check_contact(&sup, err)) < 0)
 		goto out;
 	memset(&r, 0, sizeof(r));
 	r.id = spec->id;

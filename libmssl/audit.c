@@ -176,17 +176,20 @@ MSSL_API int mssl_audit_export(mssl_ctx *ctx, const mssl_actor *actor,
 			       mssl_error *err)
 {
 	struct mssl__op op;
+	char from[32];
 	int rc;
 
+
 	return_val_if_fail(cb, MSSL_EINVAL);
-	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_AUDIT_EXPORT, NULL, NULL,
+	if (from_seq < 1)
+		from_seq = 1;
+	snprintf(from, sizeof(from), "from %" PRId64, from_seq);
+	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_AUDIT_EXPORT, NULL, from,
 			    err);
 	if (rc < 0)
 		return rc;
-	rc = ctx->sops->audit_each(op.conn, from_seq < 1 ? 1 : from_seq, cb,
-				   ud);
+	rc = ctx->sops->audit_each(op.conn, from_seq, cb, ud);
 	if (rc < 0)
 		rc = mssl__op_store_error(&op, rc);
-	snprintf(op.detail, sizeof(op.detail), "from %" PRId64, from_seq);
 	return mssl__op_end(&op, rc);
 }

@@ -35,14 +35,46 @@ struct parse {
 	int rc;
 };
 
+static const struct entry *find_section(const struct mssl__config *cfg,
+					const char *section);
+static int push(struct entry **v, size_t *n, size_t *cap, const char *s,
+		const char *k, const char *val, int line);
+
+/*
+ * inih calls the handler for keys only, so note each "[section]" header as
+ * it is read: a section is then known with its header's line, even when
+ * it holds no key.
+ */
+static int note_section(struct parse *p, const char *line)
+{
+	const char *end;
+	char *name;
+	int rc = 0;
+
+	if (line[0] != '[' || !(end = strchr(line + 1, ']')))
+		return 0; /* not a header, or inih reports the syntax error */
+	name = strndup(line + 1, (size_t)(end - line - 1));
+	if (!name)
+		return MSSL_ENOMEM;
+	if (!find_section(p->cfg, name))
+		rc = push(&p->cfg->sec, &p->cfg->nsec, &p->cfg->capsec, name,
+			  NULL, NULL, p->line);
+	free(name);
+	return rc;
+}
+
 /* inih reads through us so that we know the line of every entry. */
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
 	char *r = fgets(str, num, p->fp);
 
-	if (r)
+	if (r) {
 		p->line++;
+		if (note_section(p, r) < 0 && p->rc == 0)
+			p->rc = mssl__error_set(p->err, MSSL_ENOMEM, "nomem",
+						NULL, N_("out of memory"));
+	}
 	return r;
 }
 

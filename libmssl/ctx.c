@@ -50,8 +50,18 @@ MSSL_API int mssl_ctx_add_builtin(mssl_ctx *ctx, mssl_plugin_entry_fn entry)
 {
 	mssl_plugin_entry_fn *v;
 
+	const struct mssl_plugin *p, *q;
+	size_t i;
+
 	return_val_if_fail(ctx && entry, MSSL_EINVAL);
 	return_val_if_fail(!ctx->open, MSSL_ESTATE);
+	/* Two built-ins of one name: which one loads would be a guess. */
+	p = entry();
+	for (i = 0; p && p->name && i < ctx->n_builtins; i++) {
+		q = ctx->builtins[i]();
+		if (q && q->name && strcmp(p->name, q->name) == 0)
+			return MSSL_EEXIST;
+	}
 	v = realloc(ctx->builtins, (ctx->n_builtins + 1) * sizeof(*v));
 	if (!v)
 		return MSSL_ENOMEM;

@@ -43,7 +43,8 @@ int mssl__ledger_post(struct mssl__op *op, int kind, int64_t delta,
 		return mssl__op_store_error(op, rc);
 	if (bal + delta < 0)
 		return mssl__error_set(op->err, MSSL_EBALANCE, "ledger.balance",
-				       "years",
+				       kind == MSSL_LEDGER_ADJUSTMENT ? "delta" :
+									"years",
 				       N_("the balance of account %s is %" PRId64 " cert-years; %" PRId64 " would take it below zero"),
 				       op->account_id, bal, delta);
 	memset(&r, 0, sizeof(r));

@@ -8,10 +8,6 @@
 #define TITLE_MAX 200
 #define BODY_MAX 8000
 
-static int exists(void *ud, const struct mssl_account_rec *r)
-{
-	return 0;
-}
 
 MSSL_API int mssl_notice_add(mssl_ctx *ctx, const mssl_actor *actor,
 			     const char *account_id, const char *title,
@@ -41,19 +37,7 @@ MSSL_API int mssl_notice_add(mssl_ctx *ctx, const mssl_actor *actor,
 				     N_("a notice's expiry must be in the future"));
 	if (rc < 0)
 		goto out;
-	/* A notice for one account: that account must exist. */
-	if (account_id) {
-		rc = ctx->sops->account_get(op.conn, account_id, exists, NULL);
-		if (rc == MSSL_ENOENT) {
-			rc = mssl__error_set(err, MSSL_ENOENT,
-					     "account.not_found", "account",
-					     N_("there is no account %s"),
-					     account_id);
-			goto out;
-		}
-	}
-	if (rc == 0)
-		rc = ctx->sops->notice_insert(
+	rc = ctx->sops->notice_insert(
 			op.conn,
 			&(struct mssl_notice_rec){
 				.time = now,
@@ -83,14 +67,14 @@ MSSL_API int mssl_notice_list(mssl_ctx *ctx, const mssl_actor *actor,
 	int rc;
 
 	return_val_if_fail(cb, MSSL_EINVAL);
-	/* Members always see their own account's notices and no other's. */
+	/* Members see their own account's notices and those for everyone. */
 	if (mssl__actor_role(actor) != MSSL_ROLE_OPERATOR)
 		account_id = mssl__actor_account(actor);
 	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_NOTICE_LIST, account_id,
 			    account_id, err);
 	if (rc < 0)
 		return rc;
-	rc = ctx->sops->notice_each(op.conn, account_id, mssl__now(ctx), cb,
+	rc = ctx->sops->notice_each(op.conn, op.account_id, mssl__now(ctx), cb,
 				    ud);
 	if (rc < 0)
 		rc = mssl__op_store_error(&op, rc);

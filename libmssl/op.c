@@ -13,53 +13,63 @@
 #define AUDITOR (1u << MSSL_ROLE_AUDITOR)
 #define ANYONE (OPERATOR | MANAGER | AUDITOR)
 
+/* How an operation concerns an account. */
+enum {
+	ACC_NONE = 0, /* not at all (or one being created) */
+	ACC_REQUIRED = 1, /* an existing account; members: their own */
+	ACC_OPTIONAL = 2, /* one account if named, else all (operator) */
+};
+
+/* Data handed to the caller while it runs: audited before it starts. */
+#define STREAM true
+
 static const struct opdef {
 	const char *name;
 	unsigned roles;
-	/* Must name an existing account (members: their own). */
-	bool account;
+	int account;
 	/* The refusal message (a msgid taking the role name). */
 	const char *refusal;
+	bool stream;
 } ops[MSSL_OP__COUNT] = {
-	[MSSL_OP_ACCOUNT_CREATE] = { "account.create", OPERATOR, false,
+	[MSSL_OP_ACCOUNT_CREATE] = { "account.create", OPERATOR, ACC_NONE,
 				     N_("the %s role may not create accounts") },
-	[MSSL_OP_ACCOUNT_SET] = { "account.set", OPERATOR, true,
+	[MSSL_OP_ACCOUNT_SET] = { "account.set", OPERATOR, ACC_REQUIRED,
 				  N_("the %s role may not change accounts") },
-	[MSSL_OP_ACCOUNT_SUSPEND] = { "account.suspend", OPERATOR, true,
+	[MSSL_OP_ACCOUNT_SUSPEND] = { "account.suspend", OPERATOR, ACC_REQUIRED,
 				      N_("the %s role may not suspend or reactivate accounts") },
-	[MSSL_OP_ACCOUNT_SHOW] = { "account.show", ANYONE, true,
+	[MSSL_OP_ACCOUNT_SHOW] = { "account.show", ANYONE, ACC_REQUIRED,
 				   N_("the %s role may not view this account") },
-	[MSSL_OP_ACCOUNT_LIST] = { "account.list", OPERATOR, false,
-				   N_("the %s role may not list all accounts") },
-	[MSSL_OP_DOMAIN_ADD] = { "domain.add", OPERATOR, true,
+	[MSSL_OP_ACCOUNT_LIST] = { "account.list", OPERATOR, ACC_NONE,
+				   N_("the %s role may not list all accounts"), STREAM },
+	[MSSL_OP_DOMAIN_ADD] = { "domain.add", OPERATOR, ACC_REQUIRED,
 				 N_("the %s role may not add agreed domains") },
-	[MSSL_OP_DOMAIN_REMOVE] = { "domain.remove", OPERATOR, true,
+	[MSSL_OP_DOMAIN_REMOVE] = { "domain.remove", OPERATOR, ACC_REQUIRED,
 				    N_("the %s role may not remove agreed domains") },
-	[MSSL_OP_DOMAIN_LIST] = { "domain.list", ANYONE, true,
-				  N_("the %s role may not view this account's domains") },
-	[MSSL_OP_CONTACT_ADD] = { "contact.add", OPERATOR, true,
+	[MSSL_OP_DOMAIN_LIST] = { "domain.list", ANYONE, ACC_REQUIRED,
+				  N_("the %s role may not view this account's domains"), STREAM },
+	[MSSL_OP_CONTACT_ADD] = { "contact.add", OPERATOR, ACC_REQUIRED,
 				  N_("the %s role may not add contacts") },
-	[MSSL_OP_CONTACT_LIST] = { "contact.list", ANYONE, true,
-				   N_("the %s role may not view this account's contacts") },
-	[MSSL_OP_TOPUP] = { "ledger.topup", OPERATOR, true,
+	[MSSL_OP_CONTACT_LIST] = { "contact.list", ANYONE, ACC_REQUIRED,
+				   N_("the %s role may not view this account's contacts"), STREAM },
+	[MSSL_OP_TOPUP] = { "ledger.topup", OPERATOR, ACC_REQUIRED,
 			    N_("the %s role may not top up cert-years") },
-	[MSSL_OP_ADJUST] = { "ledger.adjust", OPERATOR, true,
+	[MSSL_OP_ADJUST] = { "ledger.adjust", OPERATOR, ACC_REQUIRED,
 			     N_("the %s role may not adjust cert-years") },
-	[MSSL_OP_LEDGER_SHOW] = { "ledger.show", ANYONE, true,
-				  N_("the %s role may not view this account's activity") },
-	[MSSL_OP_LEDGER_CHECK] = { "ledger.check", OPERATOR, false,
+	[MSSL_OP_LEDGER_SHOW] = { "ledger.show", ANYONE, ACC_REQUIRED,
+				  N_("the %s role may not view this account's activity"), STREAM },
+	[MSSL_OP_LEDGER_CHECK] = { "ledger.check", OPERATOR, ACC_OPTIONAL,
 				   N_("the %s role may not check the ledger") },
-	[MSSL_OP_NOTICE_ADD] = { "notice.add", OPERATOR, false,
+	[MSSL_OP_NOTICE_ADD] = { "notice.add", OPERATOR, ACC_OPTIONAL,
 				 N_("the %s role may not publish notices") },
-	[MSSL_OP_NOTICE_LIST] = { "notice.list", ANYONE, false,
-				  N_("the %s role may not read notices") },
-	[MSSL_OP_AUDIT_VERIFY] = { "audit.verify", OPERATOR, false,
+	[MSSL_OP_NOTICE_LIST] = { "notice.list", ANYONE, ACC_OPTIONAL,
+				  N_("the %s role may not read notices"), STREAM },
+	[MSSL_OP_AUDIT_VERIFY] = { "audit.verify", OPERATOR, ACC_NONE,
 				   N_("the %s role may not verify the audit log") },
-	[MSSL_OP_AUDIT_EXPORT] = { "audit.export", OPERATOR, false,
-				   N_("the %s role may not export the audit log") },
-	[MSSL_OP_REQUEST_CHECK] = { "request.check", OPERATOR | MANAGER, true,
+	[MSSL_OP_AUDIT_EXPORT] = { "audit.export", OPERATOR, ACC_NONE,
+				   N_("the %s role may not export the audit log"), STREAM },
+	[MSSL_OP_REQUEST_CHECK] = { "request.check", OPERATOR | MANAGER, ACC_REQUIRED,
 				    N_("the %s role may not request certificates") },
-	[MSSL_OP_KEY_BLOCK] = { "key.block", OPERATOR, false,
+	[MSSL_OP_KEY_BLOCK] = { "key.block", OPERATOR, ACC_NONE,
 				N_("the %s role may not block keys") },
 };
 
@@ -129,14 +139,16 @@ static const char *outcome_of(int rc)
 static void audit_failure(struct mssl__op *op, int rc)
 {
 	mssl_ctx *ctx = op->ctx;
-	char detail[512];
+	char detail[768];
 	void *conn = op->conn;
 	int r;
 
-	snprintf(detail, sizeof(detail), "%s: %s",
+	/* The error, and what the operation had noted (e.g. the codes). */
+	snprintf(detail, sizeof(detail), "%s: %s%s%s",
 		 op->err && mssl_error_id(op->err)[0] ? mssl_error_id(op->err) :
 							mssl_err_name(rc),
-		 op->err ? mssl_error_message(op->err, MSSL_LANG_EN) : "");
+		 op->err ? mssl_error_message(op->err, MSSL_LANG_EN) : "",
+		 op->detail[0] ? " | " : "", op->detail);
 	if (!conn && mssl__conn_get(ctx, &conn, NULL) < 0)
 		goto fail;
 	r = ctx->sops->begin(conn, MSSL_TXN_WRITE);
@@ -184,6 +196,34 @@ static int refuse(struct mssl__op *op, int rc)
 	return rc;
 }
 
+/*
+ * A read that hands rows to the caller as it goes: the audit record is
+ * committed first, so no data leaves without its record (a failure of the
+ * read itself is audited after).  The read then runs in a read
+ * transaction, holding no write lock however long it streams.
+ */
+static int begin_stream(struct mssl__op *op)
+{
+	const struct mssl_store_ops *so = op->ctx->sops;
+	int rc;
+
+	rc = mssl__audit_append(op->ctx, op->conn, op->actor, op->account_id,
+				mssl__op_name(op->id), op->object, "ok", NULL,
+				op->err);
+	if (rc == 0) {
+		rc = so->commit(op->conn);
+		if (rc < 0)
+			rc = mssl__op_store_error(op, rc);
+	}
+	if (rc == 0) {
+		op->streaming = true;
+		rc = so->begin(op->conn, MSSL_TXN_READ);
+		if (rc < 0)
+			rc = mssl__op_store_error(op, rc);
+	}
+	return rc < 0 ? mssl__op_end(op, rc) : 0;
+}
+
 int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 		   const mssl_actor *actor, int id, const char *account_id,
 		   const char *object, mssl_error *err)
@@ -208,10 +248,8 @@ int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 		return mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
 				       N_("out of memory"));
 	/* Members act only on their own account. */
-	if (role != MSSL_ROLE_OPERATOR && d->account) {
-		if (!account_id)
-			op->account_id = account_id = mssl__actor_account(actor);
-	}
+	if (role != MSSL_ROLE_OPERATOR && d->account != ACC_NONE && !account_id)
+		op->account_id = account_id = mssl__actor_account(actor);
 	if (!mssl__op_role_allowed(id, role)) {
 		mssl__error_set(err, MSSL_EPERM, "auth.role", NULL,
 				d->refusal, mssl_role_name(role));
@@ -232,7 +270,8 @@ int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 		mssl__op_store_error(op, rc);
 		return refuse(op, rc);
 	}
-	if (d->account) {
+	if (d->account == ACC_REQUIRED || (d->account == ACC_OPTIONAL &&
+					   account_id)) {
 		if (!account_id) {
 			rc = mssl__error_set(err, MSSL_EINPUT,
 					     "account.missing", "account",
@@ -257,6 +296,8 @@ int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 		if (rc < 0)
 			return mssl__op_end(op, rc);
 	}
+	if (d->stream)
+		return begin_stream(op);
 	return 0;
 }
 
@@ -268,7 +309,14 @@ int mssl__op_end(struct mssl__op *op, int rc)
 	/* A positive rc is a caller's callback stopping early: success. */
 	if (rc > 0)
 		rc = 0;
-	if (rc == 0) {
+	if (rc == 0 && op->streaming) {
+		/* Audited before the first row went out. */
+		r = ctx->sops->commit(op->conn);
+		if (r < 0) {
+			ctx->sops->rollback(op->conn);
+			rc = mssl__op_store_error(op, r);
+		}
+	} else if (rc == 0) {
 		r = mssl__audit_append(ctx, op->conn, op->actor,
 				       op->account_id, mssl__op_name(op->id),
 				       op->object, "ok",

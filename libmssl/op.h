@@ -51,6 +51,7 @@ struct mssl__op {
 	char detail[256]; /* what the audit record says beyond the action */
 	struct mssl_account_rec account; /* filled when account_id given */
 	char *account_buf; /* owns the strings of 'account' */
+	bool streaming; /* audited already; in a read transaction */
 };
 
 /* Action name ("account.create") of an operation. */

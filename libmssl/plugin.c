@@ -253,8 +253,9 @@ static int check_ops(const struct mssl__plugin *pl, uint32_t kind,
 		return 0;
 	if (!h)
 		REFUSE("plugin.ops",
-		       N_("plugin %s (%s) has no operations (host ABI %u.%u)"),
-		       pl->origin, pl->p->name, MSSL_PLUGIN_ABI_MAJOR,
+		       N_("plugin %s (%s, ABI %u.%u) has no operations (host ABI %u.%u)"),
+		       pl->origin, pl->p->name, pl->p->abi_major,
+		       pl->p->abi_minor, MSSL_PLUGIN_ABI_MAJOR,
 		       MSSL_PLUGIN_ABI_MINOR);
 	if (h->abi_major != MSSL_PLUGIN_ABI_MAJOR ||
 	    h->abi_minor > MSSL_PLUGIN_ABI_MINOR)
@@ -326,7 +327,7 @@ static int check_descriptor(mssl_ctx *ctx, struct mssl__plugin *pl,
 			       pl->origin, p->abi_major, p->abi_minor,
 			       p->name, o->origin, MSSL_PLUGIN_ABI_MAJOR,
 			       MSSL_PLUGIN_ABI_MINOR);
-	rc = check_ops(pl, kind, err);
+	rc = check_ops(pl, p->kind, err);
 out:
 	return rc;
 }
@@ -408,7 +409,8 @@ int mssl__plugin_load(mssl_ctx *ctx, const char *name, uint32_t kind,
 	plugin_err.code = 0;
 	rc = pl->p->init(&mssl__host, pl, &pl->state);
 	if (rc < 0) {
-		if (plugin_err.code == MSSL_ECONFIG) {
+		if (plugin_err.code == MSSL_ECONFIG &&
+		    strncmp(plugin_err.id, "config.", 7) == 0) {
 			/* The id is "config.<key>": add file and line. */
 			const char *key = plugin_err.id + strlen("config.");
 

@@ -1088,6 +1088,424 @@ static void test_notices(void **state)
 }
 
 /* ---------------------------------------------------------------------
+ * Blocked keys
+ * ------------------------------------------------------------------ */
+
+/* A key hash of this run: nonce, counter and 'tag', then a pattern. */
+static void new_spki(uint8_t h[32], uint8_t tag)
+{
+	unsigned n = ++id_counter;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		h[i] = (uint8_t)(0xa5 ^ (i * 13));
+	for (i = 0; i < 4; i++) {
+		h[i] = (uint8_t)(run_nonce >> (8 * i));
+		h[4 + i] = (uint8_t)(n >> (8 * i));
+	}
+	h[8] = tag;
+	/* Zero bytes, in case a backend treats the key as a string. */
+	h[9] = 0;
+	h[31] = 0;
+}
+
+struct blocked_copy {
+	int calls;
+	uint8_t spki[32];
+	int64_t added;
+	char source[64], reason[64];
+	int reason_null;
+};
+
+static int blocked_copy_cb(void *ud, const struct mssl_blocked_key_rec *r)
+{
+	struct blocked_copy *c = ud;
+	int is_null;
+
+	c->calls++;
+	memcpy(c->spki, r->spki_sha256, 32);
+	c->added = r->added;
+	copy_opt(c->source, sizeof(c->source), &is_null, r->source);
+	assert_false(is_null);
+	copy_opt(c->reason, sizeof(c->reason), &c->reason_null, r->reason);
+	return 0;
+}
+
+static int blocked_stop_cb(void *ud, const struct mssl_blocked_key_rec *r)
+{
+	(*(int *)ud)++;
+	return STOP;
+}
+
+static void test_blocked_keys(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_blocked_key_rec r = { .added = NOW, .source = "operator",
+					  .reason = "Debian weak key" };
+	struct blocked_copy c = { 0 };
+	uint8_t k1[32], k2[32], absent[32], near[32];
+	int calls = 0;
+
+	assert_non_null(f->ops->blocked_key_insert);
+	assert_non_null(f->ops->blocked_key_get);
+	new_spki(k1, 1);
+	new_spki(k2, 2);
+	new_spki(absent, 3);
+	/* Differs from k1 in the last byte only. */
+	memcpy(near, k1, 32);
+	near[31] = 1;
+
+	begin(f, MSSL_TXN_WRITE);
+	memcpy(r.spki_sha256, k1, 32);
+	assert_int_equal(f->ops->blocked_key_insert(f->conn, &r), 0);
+	memcpy(r.spki_sha256, k2, 32);
+	r.added = NOW + 5;
+	r.source = "blocklist-2024.txt";
+	r.reason = NULL;
+	assert_int_equal(f->ops->blocked_key_insert(f->conn, &r), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->blocked_key_get(f->conn, k1, blocked_copy_cb,
+						 &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_memory_equal(c.spki, k1, 32);
+	assert_int_equal(c.added, NOW);
+	assert_string_equal(c.source, "operator");
+	assert_false(c.reason_null);
+	assert_string_equal(c.reason, "Debian weak key");
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->blocked_key_get(f->conn, k2, blocked_copy_cb,
+						 &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_memory_equal(c.spki, k2, 32);
+	assert_int_equal(c.added, NOW + 5);
+	assert_string_equal(c.source, "blocklist-2024.txt");
+	assert_true(c.reason_null);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->blocked_key_get(f->conn, absent,
+						 blocked_copy_cb, &c),
+			 MSSL_ENOENT);
+	assert_int_equal(f->ops->blocked_key_get(f->conn, near,
+						 blocked_copy_cb, &c),
+			 MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+
+	assert_int_equal(f->ops->blocked_key_get(f->conn, k1, blocked_stop_cb,
+						 &calls), STOP);
+	assert_int_equal(calls, 1);
+	commit(f);
+
+	/* Listed twice: refused, and the first entry stays as it was. */
+	begin(f, MSSL_TXN_WRITE);
+	memcpy(r.spki_sha256, k1, 32);
+	r.added = NOW + 9;
+	r.source = "revocation";
+	r.reason = "key compromise";
+	assert_int_equal(f->ops->blocked_key_insert(f->conn, &r), MSSL_EEXIST);
+	rollback(f);
+
+	begin(f, MSSL_TXN_READ);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->blocked_key_get(f->conn, k1, blocked_copy_cb,
+						 &c), 0);
+	assert_int_equal(c.added, NOW);
+	assert_string_equal(c.source, "operator");
+	assert_string_equal(c.reason, "Debian weak key");
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Certificates
+ * ------------------------------------------------------------------ */
+
+/* A serial of this run: lower-case hex. */
+static void new_serial(char buf[32])
+{
+	snprintf(buf, 32, "%08x%04x7e", run_nonce, ++id_counter);
+}
+
+#define CERT_NSTR 13
+#define CERT_DER_MAX 64
+
+/* The record's strings, in one order for copying and comparing. */
+static void cert_strs(const struct mssl_cert_rec *r,
+		      const char *s[CERT_NSTR])
+{
+	s[0] = r->serial;
+	s[1] = r->account_id;
+	s[2] = r->cn;
+	s[3] = r->state;
+	s[4] = r->renewal_of;
+	s[5] = r->requested_by;
+	s[6] = r->server_vendor;
+	s[7] = r->passphrase_hash;
+	s[8] = r->tech_name;
+	s[9] = r->tech_email;
+	s[10] = r->tech_phone;
+	s[11] = r->note;
+	s[12] = r->seal_name;
+}
+
+struct cert_copy {
+	int calls;
+	char strs[CERT_NSTR][128];
+	int nulls[CERT_NSTR];
+	uint32_t product;
+	int years, revoke_reason;
+	int64_t not_before, not_after, revoked_at, created;
+	uint8_t der[CERT_DER_MAX];
+	size_t der_len;
+	int der_null;
+};
+
+static int cert_copy_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	struct cert_copy *c = ud;
+	const char *s[CERT_NSTR];
+	int k;
+
+	c->calls++;
+	cert_strs(r, s);
+	for (k = 0; k < CERT_NSTR; k++)
+		copy_opt(c->strs[k], sizeof(c->strs[k]), &c->nulls[k], s[k]);
+	c->product = r->product;
+	c->years = r->years;
+	c->not_before = r->not_before;
+	c->not_after = r->not_after;
+	c->revoked_at = r->revoked_at;
+	c->revoke_reason = r->revoke_reason;
+	c->created = r->created;
+	c->der_null = r->der == NULL;
+	c->der_len = r->der_len;
+	assert_true(r->der_len <= CERT_DER_MAX);
+	if (r->der)
+		memcpy(c->der, r->der, r->der_len);
+	return 0;
+}
+
+static int cert_stop_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	(*(int *)ud)++;
+	return STOP;
+}
+
+/* Read 'serial' into c; returns cert_get's result. */
+static int cert_read(struct fx *f, const char *serial, struct cert_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	return f->ops->cert_get(f->conn, serial, cert_copy_cb, c);
+}
+
+/* Is what was read exactly what was inserted? */
+static void cert_check(const struct cert_copy *c,
+		       const struct mssl_cert_rec *want)
+{
+	const char *s[CERT_NSTR];
+	int k;
+
+	assert_int_equal(c->calls, 1);
+	cert_strs(want, s);
+	for (k = 0; k < CERT_NSTR; k++) {
+		if (c->nulls[k] != (s[k] == NULL))
+			fail_msg("string %d: NULL %d, want NULL %d", k,
+				 c->nulls[k], s[k] == NULL);
+		if (s[k])
+			assert_string_equal(c->strs[k], s[k]);
+	}
+	assert_int_equal(c->product, want->product);
+	assert_int_equal(c->years, want->years);
+	assert_int_equal(c->not_before, want->not_before);
+	assert_int_equal(c->not_after, want->not_after);
+	assert_int_equal(c->revoked_at, want->revoked_at);
+	assert_int_equal(c->revoke_reason, want->revoke_reason);
+	assert_int_equal(c->created, want->created);
+	assert_int_equal(c->der_null, want->der == NULL);
+	assert_int_equal(c->der_len, want->der_len);
+	if (want->der_len)
+		assert_memory_equal(c->der, want->der, want->der_len);
+}
+
+/* A pending request: only what a request has, every optional field NULL. */
+static void cert_pending(struct mssl_cert_rec *r, const char *serial,
+			 const char *account)
+{
+	memset(r, 0, sizeof(*r));
+	r->serial = serial;
+	r->account_id = account;
+	r->cn = "www.example.com.tw";
+	r->product = MSSL_PRODUCT_SSL;
+	r->state = "pending";
+	r->years = 1;
+	r->revoked_at = 0;
+	r->revoke_reason = -1;
+	r->created = NOW;
+}
+
+/* DER with zero bytes inside and at the end: a blob, not a string. */
+static const uint8_t test_der[] = {
+	0x30, 0x82, 0x00, 0x10, 0x30, 0x00, 0x02, 0x01, 0x00, 0x00,
+	0xff, 0x00, 0x7f, 0x80, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00,
+};
+
+static void test_cert_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_rec full, pending, revoked;
+	struct cert_copy c;
+	char a[16], s1[32], s2[32], s3[32], missing[32];
+	int calls = 0;
+
+	assert_non_null(f->ops->cert_insert);
+	assert_non_null(f->ops->cert_get);
+	new_id(a);
+	add_account(f, a);
+	new_serial(s1);
+	new_serial(s2);
+	new_serial(s3);
+	new_serial(missing);
+
+	/* Every field set, each to a value of its own. */
+	cert_pending(&full, s1, a);
+	full.cn = "*.example.com.tw";
+	full.product = MSSL_PRODUCT_WILDCARD;
+	full.state = "issued";
+	full.years = 3;
+	full.not_before = NOW + 60;
+	full.not_after = NOW + 60 + 3 * 31536000LL;
+	full.der = test_der;
+	full.der_len = sizeof(test_der);
+	full.requested_by = "manager:70759028-01/3";
+	full.server_vendor = "nginx";
+	full.passphrase_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA";
+	full.tech_name = "王小明";
+	full.tech_email = "tech@example.com.tw";
+	full.tech_phone = "+886-2-2345-6789";
+	full.note = "urgent: old one expires Friday";
+	full.seal_name = "大印";
+	full.created = NOW + 1;
+
+	/* Pending: no DER yet, every optional field NULL. */
+	cert_pending(&pending, s2, a);
+
+	/* Revoked for reason 0 (unspecified), a real reason. */
+	cert_pending(&revoked, s3, a);
+	revoked.state = "revoked";
+	revoked.der = test_der;
+	revoked.der_len = 1;
+	revoked.revoked_at = NOW + 100;
+	revoked.revoke_reason = 0;
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->cert_insert(f->conn, &full), 0);
+	assert_int_equal(f->ops->cert_insert(f->conn, &pending), 0);
+	assert_int_equal(f->ops->cert_insert(f->conn, &revoked), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(cert_read(f, s1, &c), 0);
+	cert_check(&c, &full);
+	assert_int_equal(cert_read(f, s2, &c), 0);
+	cert_check(&c, &pending);
+	assert_true(c.der_null);
+	assert_int_equal(c.revoked_at, 0);
+	assert_int_equal(c.revoke_reason, -1);
+	assert_int_equal(cert_read(f, s3, &c), 0);
+	cert_check(&c, &revoked);
+
+	assert_int_equal(cert_read(f, missing, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(f->ops->cert_get(f->conn, s1, cert_stop_cb, &calls),
+			 STOP);
+	assert_int_equal(calls, 1);
+	commit(f);
+}
+
+static void test_cert_refused(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_rec r;
+	struct cert_copy c;
+	char a[16], nobody[16], s1[32], s2[32], s3[32];
+
+	new_id(a);
+	new_id(nobody);
+	add_account(f, a);
+	new_serial(s1);
+	new_serial(s2);
+	new_serial(s3);
+
+	begin(f, MSSL_TXN_WRITE);
+	cert_pending(&r, s1, a);
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	commit(f);
+
+	/* A serial is used once, whoever asks. */
+	begin(f, MSSL_TXN_WRITE);
+	cert_pending(&r, s1, a);
+	r.cn = "impostor.example.com";
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), MSSL_EEXIST);
+	rollback(f);
+
+	/* A certificate of an account that does not exist. */
+	begin(f, MSSL_TXN_WRITE);
+	cert_pending(&r, s2, nobody);
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), MSSL_ENOENT);
+	commit_after_error(f);
+
+	/* The renewal of a certificate that does not exist. */
+	begin(f, MSSL_TXN_WRITE);
+	cert_pending(&r, s3, a);
+	r.renewal_of = s2;
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), MSSL_ENOENT);
+	commit_after_error(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(cert_read(f, s1, &c), 0);
+	assert_string_equal(c.strs[2], "www.example.com.tw");
+	assert_int_equal(cert_read(f, s2, &c), MSSL_ENOENT);
+	assert_int_equal(cert_read(f, s3, &c), MSSL_ENOENT);
+	commit(f);
+}
+
+/* A renewal names the certificate it renews. */
+static void test_cert_renewal(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_rec old, renewal;
+	struct cert_copy c;
+	char a[16], s1[32], s2[32];
+
+	new_id(a);
+	add_account(f, a);
+	new_serial(s1);
+	new_serial(s2);
+
+	begin(f, MSSL_TXN_WRITE);
+	cert_pending(&old, s1, a);
+	old.state = "issued";
+	old.der = test_der;
+	old.der_len = sizeof(test_der);
+	assert_int_equal(f->ops->cert_insert(f->conn, &old), 0);
+	cert_pending(&renewal, s2, a);
+	renewal.renewal_of = s1;
+	assert_int_equal(f->ops->cert_insert(f->conn, &renewal), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(cert_read(f, s2, &c), 0);
+	cert_check(&c, &renewal);
+	assert_false(c.nulls[4]);
+	assert_string_equal(c.strs[4], s1);
+	assert_int_equal(cert_read(f, s1, &c), 0);
+	cert_check(&c, &old);
+	assert_true(c.nulls[4]);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
  * Transactions
  * ------------------------------------------------------------------ */
 
@@ -1292,6 +1710,10 @@ int main(void)
 		T(test_audit_empty_head),
 		T(test_audit),
 		T(test_notices),
+		T(test_blocked_keys),
+		T(test_cert_roundtrip),
+		T(test_cert_refused),
+		T(test_cert_renewal),
 		T(test_txn_rollback_commit),
 		T(test_txn_isolation),
 		T(test_concurrent_writers),

@@ -111,6 +111,23 @@ static int sql_fails(struct fx *f, const char *text, char *msg, size_t n)
 	return rc != SQLITE_OK;
 }
 
+/* The single integer 'query' returns, read from the file directly. */
+static int64_t sql_int(struct fx *f, const char *query)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, query, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", query, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
 /* ---------------------------------------------------------------------
  * Configuration
  * ------------------------------------------------------------------ */
@@ -266,6 +283,236 @@ static void test_migrate_from_zero(void **state)
 	assert_int_equal(n, 1);
 	ops->close(conn);
 	mssl_ctx_free(ctx);
+}
+
+static void ledger_add(const struct mssl_store_ops *ops, void *conn,
+		       const char *id, int kind, int64_t delta, int64_t balance)
+{
+	struct mssl_ledger_rec r = {
+		.account_id = id,
+		.time = 1700000000,
+		.kind = kind,
+		.delta = delta,
+		.balance_after = balance,
+		.actor = "operator:alice",
+	};
+
+	assert_int_equal(ops->ledger_insert(conn, &r, NULL), 0);
+}
+
+static int ledger_count_cb(void *ud, const struct mssl_ledger_rec *r)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
+{
+	memcpy(ud, r->spki_sha256, 32);
+	return 0;
+}
+
+/*
+ * A store as version 1 left it: created by this plugin, then set back to
+ * version 1 without the table step 2 adds, holding an account and its
+ * ledger.  Returns the version a new store has.
+ */
+static int make_v1_store(struct fx *f)
+{
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx = must_open(f, NULL);
+	void *conn = NULL;
+	int current;
+
+	current = version_of(ctx);
+	assert_true(current >= 2);
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	ledger_add(ops, conn, "70759028-01", MSSL_LEDGER_TOPUP, 10, 10);
+	ledger_add(ops, conn, "70759028-01", MSSL_LEDGER_CHARGE, -1, 9);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+
+	sql(f, "UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+	       "DROP TABLE blocked_keys;");
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name = 'blocked_keys'"), 0);
+	return current;
+}
+
+/* Version 1 is brought to the current version and keeps its data. */
+static void test_migrate_from_v1(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	struct mssl_blocked_key_rec k = { .added = 1700000000,
+					  .source = "operator" };
+	uint8_t got[32] = { 0 };
+	void *conn = NULL;
+	mssl_ctx *ctx;
+	int64_t balance = -1;
+	int current, n = 0, m = 0;
+	char msg[256];
+
+	current = make_v1_store(f);
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	assert_int_equal(sql_int(f, "SELECT value FROM meta"
+				    " WHERE key = 'schema_version'"), current);
+
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->account_get(conn, "70759028-01", count_cb, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops->ledger_balance(conn, "70759028-01", &balance),
+			 0);
+	assert_int_equal(balance, 9);
+	assert_int_equal(ops->ledger_each(conn, "70759028-01", 0, 0, 0,
+					  ledger_count_cb, &m), 0);
+	assert_int_equal(m, 2);
+	assert_int_equal(ops->commit(conn), 0);
+
+	/* The table step 2 adds works. */
+	memset(k.spki_sha256, 0x5a, 32);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->blocked_key_insert(conn, &k), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->blocked_key_get(conn, k.spki_sha256, blocked_cb,
+					      got), 0);
+	assert_memory_equal(got, k.spki_sha256, 32);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+
+	/* A key hash is 32 bytes, whoever writes it. */
+	assert_true(sql_fails(f, "INSERT INTO blocked_keys"
+				 " VALUES (zeroblob(31), 1, 'x', NULL)",
+			      msg, sizeof(msg)));
+	assert_non_null(strstr(msg, "CHECK"));
+}
+
+/*
+ * A migration is all or nothing: when step 2 fails (its table is already
+ * there), the file stays at version 1 with its data, and opens once the
+ * cause is removed.
+ */
+static void test_migration_atomic(void **state)
+{
+	struct fx *f = *state;
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = NULL;
+	int current;
+
+	current = make_v1_store(f);
+	sql(f, "CREATE TABLE blocked_keys (x INTEGER)");
+	TH_RC(try_open(f, NULL, &ctx, err), MSSL_ESTORE, err);
+	assert_null(ctx);
+	assert_non_null(strstr(mssl_error_message(err, MSSL_LANG_EN),
+			       "blocked_keys"));
+	mssl_error_free(err);
+	assert_int_equal(sql_int(f, "SELECT value FROM meta"
+				    " WHERE key = 'schema_version'"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger"), 2);
+
+	sql(f, "DROP TABLE blocked_keys");
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	mssl_ctx_free(ctx);
+}
+
+struct der_seen {
+	int calls, is_null;
+	size_t len;
+};
+
+static int der_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	struct der_seen *d = ud;
+
+	d->calls++;
+	d->is_null = r->der == NULL;
+	d->len = r->der_len;
+	return 0;
+}
+
+/*
+ * How certificates sit in the file: not revoked is NULL in both revocation
+ * columns (the record's 0 and -1), the DER a BLOB or NULL.  An empty DER
+ * stays an empty BLOB, not NULL, though SQLite gives a NULL pointer for it.
+ */
+static void test_cert_columns(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t der[] = { 0x30, 0x00, 0x00, 0x01 };
+	struct mssl_cert_rec r = {
+		.serial = "0a",
+		.account_id = "70759028-01",
+		.cn = "www.example.com.tw",
+		.product = MSSL_PRODUCT_SSL,
+		.state = "pending",
+		.years = 1,
+		.revoked_at = 0,
+		.revoke_reason = -1,
+		.created = 1700000000,
+	};
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx = must_open(f, NULL);
+	struct der_seen seen = { 0 };
+	void *conn = NULL;
+
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	r.serial = "0b";
+	r.state = "revoked";
+	r.der = der;
+	r.der_len = sizeof(der);
+	r.revoked_at = 1700000500;
+	r.revoke_reason = 0;
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	r.serial = "0d";
+	r.der_len = 0;
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	assert_int_equal(ops->commit(conn), 0);
+
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->cert_get(conn, "0d", der_cb, &seen), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_false(seen.is_null);
+	assert_int_equal(seen.len, 0);
+	assert_int_equal(ops->cert_get(conn, "0a", der_cb, &seen), 0);
+	assert_true(seen.is_null);
+	assert_int_equal(ops->commit(conn), 0);
+
+	/* Not one of the four states: the schema refuses it. */
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	r.serial = "0c";
+	r.state = "lost";
+	assert_int_equal(ops->cert_insert(conn, &r), MSSL_ESTORE);
+	assert_int_equal(ops->rollback(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM certificates"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM certificates"
+				    " WHERE serial = '0d'"
+				    " AND typeof(der) = 'blob'"
+				    " AND length(der) = 0"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM certificates"
+				    " WHERE serial = '0a' AND der IS NULL"
+				    " AND revoked_at IS NULL"
+				    " AND revoke_reason IS NULL"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM certificates"
+				    " WHERE serial = '0b'"
+				    " AND typeof(der) = 'blob'"
+				    " AND der = x'30000001'"
+				    " AND revoked_at = 1700000500"
+				    " AND revoke_reason = 0"), 1);
 }
 
 static void test_reopen_keeps_data(void **state)
@@ -542,6 +789,9 @@ int main(void)
 		T(test_file_mode),
 		T(test_schema_newer_refused),
 		T(test_migrate_from_zero),
+		T(test_migrate_from_v1),
+		T(test_migration_atomic),
+		T(test_cert_columns),
 		T(test_reopen_keeps_data),
 		T(test_reentrant_iteration),
 		T(test_audit_head_apart),

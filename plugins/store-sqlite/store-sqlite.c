@@ -207,9 +207,21 @@ static const char schema_v1[] =
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
 
+/*
+ * Step 2: the list of keys nobody may certify.  The certificates table of
+ * step 1 already holds every field of struct mssl_cert_rec.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE blocked_keys ("
+	" spki_sha256 BLOB PRIMARY KEY CHECK (length(spki_sha256) = 32),"
+	" added INTEGER NOT NULL,"
+	" source TEXT NOT NULL,"
+	" reason TEXT);";
+
 /* Migration step i + 1 is migrations[i]. */
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -243,6 +255,10 @@ enum stmt_id {
 	S_AUDIT_EACH,
 	S_NOTICE_INSERT,
 	S_NOTICE_EACH,
+	S_BLOCKED_KEY_INSERT,
+	S_BLOCKED_KEY_GET,
+	S_CERT_INSERT,
+	S_CERT_GET,
 	S_COUNT
 };
 
@@ -255,6 +271,12 @@ enum stmt_id {
 #define AUDIT_COLS                                                           \
 	"seq, time, actor_role, actor_name, account_id, remote, action,"     \
 	" object, outcome, detail, prev_hash, hash"
+#define BLOCKED_KEY_COLS "spki_sha256, added, source, reason"
+#define CERT_COLS                                                            \
+	"serial, account_id, cn, product, state, years, not_before,"         \
+	" not_after, der, renewal_of, requested_by, server_vendor,"          \
+	" passphrase_hash, tech_name, tech_email, tech_phone, note,"         \
+	" seal_name, revoked_at, revoke_reason, created"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN_READ] = "BEGIN",
@@ -310,6 +332,15 @@ static const char *const stmt_sql[S_COUNT] = {
 			  "  OR account_id = ?1)"
 			  " AND (expires = 0 OR expires > ?2)"
 			  " ORDER BY time DESC, id DESC",
+	[S_BLOCKED_KEY_INSERT] = "INSERT INTO blocked_keys(" BLOCKED_KEY_COLS
+				 ") VALUES (?1, ?2, ?3, ?4)",
+	[S_BLOCKED_KEY_GET] = "SELECT " BLOCKED_KEY_COLS " FROM blocked_keys"
+			      " WHERE spki_sha256 = ?1",
+	[S_CERT_INSERT] = "INSERT INTO certificates(" CERT_COLS ") VALUES (?1,"
+			  " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+	[S_CERT_GET] = "SELECT " CERT_COLS " FROM certificates"
+		       " WHERE serial = ?1",
 };
 
 /* ---------------------------------------------------------------------
@@ -1300,6 +1331,184 @@ static int notice_each(void *conn, const char *account_id, int64_t now,
 }
 
 /* ---------------------------------------------------------------------
+ * Blocked keys
+ * ------------------------------------------------------------------ */
+
+static int blocked_key_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_blocked_key_rec r = {
+		.added = sqlite3_column_int64(s, 1),
+		.source = col_str(s, 2),
+		.reason = col_str(s, 3),
+	};
+
+	/* The column's CHECK keeps it 32 bytes long. */
+	col_hash(s, 0, r.spki_sha256);
+	return ((mssl_blocked_key_cb)cb)(ud, &r);
+}
+
+static int blocked_key_insert(void *conn, const struct mssl_blocked_key_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_BLOCKED_KEY_INSERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, r->spki_sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, r->added);
+	bind_str(s, 3, r->source);
+	bind_str(s, 4, r->reason);
+	return stmt_exec(conn, s, "blocked key insert", NULL);
+}
+
+static int blocked_key_get(void *conn, const uint8_t spki_sha256[32],
+			   mssl_blocked_key_cb cb, void *ud)
+{
+	struct get_ctx g = { blocked_key_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	char hex[65];
+	int rc = stmt_get(conn, S_BLOCKED_KEY_GET, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, spki_sha256, 32, SQLITE_STATIC);
+	rc = stmt_each(conn, s, "blocked key get", get_row, NULL, &g);
+	if (!rc && !g.found) {
+		hex_encode(spki_sha256, 32, hex);
+		rc = not_found(conn, "blocked key get", hex);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Certificates
+ * ------------------------------------------------------------------ */
+
+/*
+ * Not revoked is stored as NULL in revoked_at and revoke_reason, so that
+ * SQL sees "revoked_at IS NULL"; the record says 0 and -1.  Reason 0 is
+ * RFC 5280's "unspecified", a real reason.
+ */
+#define NOT_REVOKED_AT 0
+#define NOT_REVOKED_REASON (-1)
+
+static void bind_int64_or_null(sqlite3_stmt *s, int i, int64_t v,
+			       int64_t null_value)
+{
+	if (v == null_value)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+static int64_t col_int64_or(sqlite3_stmt *s, int i, int64_t null_value)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return null_value;
+	return sqlite3_column_int64(s, i);
+}
+
+/*
+ * A BLOB column that may be NULL.  SQLite returns a NULL pointer for an
+ * empty BLOB too: give a non-NULL one so that empty and NULL differ.
+ */
+static const uint8_t *col_blob(sqlite3_stmt *s, int i, size_t *len)
+{
+	static const uint8_t empty[1];
+	const uint8_t *p;
+
+	*len = 0;
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return NULL;
+	p = sqlite3_column_blob(s, i);
+	*len = (size_t)sqlite3_column_bytes(s, i);
+	return p ? p : empty;
+}
+
+static int cert_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_cert_rec r = {
+		.serial = col_str(s, 0),
+		.account_id = col_str(s, 1),
+		.cn = col_str(s, 2),
+		.product = (uint32_t)sqlite3_column_int64(s, 3),
+		.state = col_str(s, 4),
+		.years = sqlite3_column_int(s, 5),
+		.not_before = sqlite3_column_int64(s, 6),
+		.not_after = sqlite3_column_int64(s, 7),
+		.renewal_of = col_str(s, 9),
+		.requested_by = col_str(s, 10),
+		.server_vendor = col_str(s, 11),
+		.passphrase_hash = col_str(s, 12),
+		.tech_name = col_str(s, 13),
+		.tech_email = col_str(s, 14),
+		.tech_phone = col_str(s, 15),
+		.note = col_str(s, 16),
+		.seal_name = col_str(s, 17),
+		.revoked_at = col_int64_or(s, 18, NOT_REVOKED_AT),
+		.revoke_reason = (int)col_int64_or(s, 19, NOT_REVOKED_REASON),
+		.created = sqlite3_column_int64(s, 20),
+	};
+
+	r.der = col_blob(s, 8, &r.der_len);
+	return ((mssl_cert_cb)cb)(ud, &r);
+}
+
+static int cert_insert(void *conn, const struct mssl_cert_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_CERT_INSERT, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, r->serial);
+	bind_str(s, 2, r->account_id);
+	bind_str(s, 3, r->cn);
+	sqlite3_bind_int64(s, 4, r->product);
+	bind_str(s, 5, r->state);
+	sqlite3_bind_int(s, 6, r->years);
+	sqlite3_bind_int64(s, 7, r->not_before);
+	sqlite3_bind_int64(s, 8, r->not_after);
+	bind_str(s, 10, r->renewal_of);
+	bind_str(s, 11, r->requested_by);
+	bind_str(s, 12, r->server_vendor);
+	bind_str(s, 13, r->passphrase_hash);
+	bind_str(s, 14, r->tech_name);
+	bind_str(s, 15, r->tech_email);
+	bind_str(s, 16, r->tech_phone);
+	bind_str(s, 17, r->note);
+	bind_str(s, 18, r->seal_name);
+	bind_int64_or_null(s, 19, r->revoked_at, NOT_REVOKED_AT);
+	bind_int64_or_null(s, 20, r->revoke_reason, NOT_REVOKED_REASON);
+	sqlite3_bind_int64(s, 21, r->created);
+	/* A NULL pointer binds NULL; a non-NULL one a BLOB, even empty. */
+	rc = sqlite3_bind_blob64(s, 9, r->der, r->der_len, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		goto out;
+	return stmt_exec(conn, s, "cert insert", NULL);
+out:
+	/* SQLITE_TOOBIG: longer than the file's length limit. */
+	rc = fail(conn, rc, "cert insert: der");
+	stmt_done(s);
+	return rc;
+}
+
+static int cert_get(void *conn, const char *serial, mssl_cert_cb cb, void *ud)
+{
+	struct get_ctx g = { cert_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_CERT_GET, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, serial);
+	rc = stmt_each(conn, s, "cert get", get_row, NULL, &g);
+	if (!rc && !g.found)
+		rc = not_found(conn, "cert get", serial);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
  * Plugin: configuration, init, fini
  * ------------------------------------------------------------------ */
 
@@ -1435,6 +1644,10 @@ static const struct mssl_store_ops store_ops = {
 	.audit_each = audit_each,
 	.notice_insert = notice_insert,
 	.notice_each = notice_each,
+	.blocked_key_insert = blocked_key_insert,
+	.blocked_key_get = blocked_key_get,
+	.cert_insert = cert_insert,
+	.cert_get = cert_get,
 };
 
 static const char *const config_keys[] = {

@@ -104,7 +104,8 @@ MSSL_API int mssl_ctx_new(mssl_ctx **out);
  * mssl_ctx_add_builtin - register a plugin linked into the program.
  * Built-ins go through the same checks as plugins loaded from files and
  * take precedence over a file of the same name.  Call before mssl_ctx_open.
- * Returns 0, MSSL_EINVAL, MSSL_ESTATE (already open) or MSSL_ENOMEM.
+ * Returns 0, MSSL_EINVAL, MSSL_ESTATE (already open), MSSL_EEXIST (a
+ * built-in of that name is already registered) or MSSL_ENOMEM.
  */
 MSSL_API int mssl_ctx_add_builtin(mssl_ctx *ctx, mssl_plugin_entry_fn entry);
 

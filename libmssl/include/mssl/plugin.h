@@ -217,7 +217,7 @@ struct mssl_ledger_rec {
 	int kind; /* enum mssl_ledger_kind */
 	int64_t delta; /* cert-years, signed */
 	int64_t balance_after; /* never negative */
-	const char *actor; /* "operator:alice", "manager:70759028-01/3" */
+	const char *actor; /* "operator:alice", "manager:70759028-01:bob" */
 	const char *memo; /* may be NULL */
 	const char *cert_serial; /* hex, may be NULL */
 };
@@ -252,10 +252,6 @@ struct mssl_notice_rec {
 	const char *author;
 };
 
-/*
- * A callback may call other operations on the same connection, but not the
- * operation that is iterating.
- */
 /* A key nobody may certify (weak, compromised, published). */
 struct mssl_blocked_key_rec {
 	uint8_t spki_sha256[32];
@@ -290,6 +286,10 @@ struct mssl_cert_rec {
 	int64_t created;
 };
 
+/*
+ * A callback may call other operations on the same connection, but not the
+ * operation that is iterating.
+ */
 typedef int (*mssl_account_cb)(void *ud, const struct mssl_account_rec *r);
 typedef int (*mssl_domain_cb)(void *ud, const struct mssl_domain_rec *r);
 typedef int (*mssl_contact_cb)(void *ud, const struct mssl_contact_rec *r);
@@ -512,10 +512,11 @@ struct mssl_check_account {
 	const char *ev_category;
 	/*
 	 * The agreed domains that matter for this request: for each name,
-	 * the agreed domains equal to it or to its parent (the name less its
-	 * leftmost label), lower case.  The host finds them by indexed
-	 * lookups, so the cost does not grow with the account's domain
-	 * count; a validator needs no other domain.
+	 * every agreed domain equal to one of its suffixes on a label
+	 * boundary (itself, its parent, ... its TLD; for "*.x" those of x),
+	 * lower case.  The host finds them with one indexed lookup per
+	 * label, so the cost does not grow with the account's domain count;
+	 * a validator needs no other domain.
 	 */
 	const char *const *domains;
 	size_t n_domains;

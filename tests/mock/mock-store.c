@@ -1,0 +1,267 @@
+/*
+ * mock-store: a store plugin that holds nothing, for the loader tests
+ * (mssl_ctx_open always loads a store first).  Every operation succeeds:
+ * writes are dropped, lookups find nothing (MSSL_ENOENT), iterations are
+ * empty, balances and the audit head are zero, the schema version is 1.
+ *
+ * Config key:
+ *   marker  a file to which it appends one line per init, fini, and
+ *           connection open and close ("mock-store init", ...), so that
+ *           tests can check what ran and in which order.
+ */
+#include <mssl/plugin.h>
+
+#include <stdio.h>
+#include <string.h>
+
+struct state {
+	const struct mssl_host *host;
+	void *hctx;
+	const char *marker;
+};
+
+static void mark(const struct state *st, const char *what)
+{
+	FILE *fp;
+
+	if (!st->marker)
+		return;
+	fp = fopen(st->marker, "a");
+	if (!fp)
+		return;
+	fprintf(fp, "mock-store %s\n", what);
+	fclose(fp);
+}
+
+static int store_init(const struct mssl_host *host, void *hctx, void **out)
+{
+	struct state *st = host->alloc(hctx, sizeof(*st));
+
+	if (!st)
+		return MSSL_ENOMEM;
+	st->host = host;
+	st->hctx = hctx;
+	st->marker = host->config_get(hctx, "marker");
+	mark(st, "init");
+	*out = st;
+	return 0;
+}
+
+static void store_fini(void *state)
+{
+	struct state *st = state;
+
+	mark(st, "fini");
+	st->host->free(st->hctx, st);
+}
+
+/* A connection is the state itself: there is nothing to connect to. */
+static int s_open(void *state, void **conn)
+{
+	mark(state, "open");
+	*conn = state;
+	return 0;
+}
+
+static void s_close(void *conn)
+{
+	mark(conn, "close");
+}
+
+static int s_begin(void *conn, int mode)
+{
+	return 0;
+}
+
+static int s_done(void *conn)
+{
+	return 0;
+}
+
+static int s_schema_version(void *conn, int *version)
+{
+	*version = 1;
+	return 0;
+}
+
+static int s_account_put(void *conn, const struct mssl_account_rec *r)
+{
+	return 0;
+}
+
+static int s_account_get(void *conn, const char *id, mssl_account_cb cb,
+			 void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_account_each(void *conn, mssl_account_cb cb, void *ud)
+{
+	return 0;
+}
+
+static int s_domain_insert(void *conn, const struct mssl_domain_rec *r)
+{
+	return 0;
+}
+
+static int s_domain_delete(void *conn, const char *account_id, const char *name)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_domain_find(void *conn, const char *name, mssl_domain_cb cb,
+			 void *ud)
+{
+	return 0;
+}
+
+static int s_domain_each(void *conn, const char *account_id, mssl_domain_cb cb,
+			 void *ud)
+{
+	return 0;
+}
+
+static int s_contact_insert(void *conn, const struct mssl_contact_rec *r,
+			    int64_t *id_out)
+{
+	*id_out = 1;
+	return 0;
+}
+
+static int s_contact_each(void *conn, const char *account_id,
+			  mssl_contact_cb cb, void *ud)
+{
+	return 0;
+}
+
+static int s_ledger_insert(void *conn, const struct mssl_ledger_rec *r,
+			   int64_t *id_out)
+{
+	*id_out = 1;
+	return 0;
+}
+
+static int s_ledger_balance(void *conn, const char *account_id,
+			    int64_t *balance)
+{
+	*balance = 0;
+	return 0;
+}
+
+static int s_ledger_each(void *conn, const char *account_id, int newest_first,
+			 int64_t offset, int64_t limit, mssl_ledger_cb cb,
+			 void *ud)
+{
+	return 0;
+}
+
+static int s_audit_insert(void *conn, const struct mssl_audit_rec *r)
+{
+	return 0;
+}
+
+static int s_audit_head(void *conn, int64_t *seq, uint8_t hash[32])
+{
+	*seq = 0;
+	memset(hash, 0, 32);
+	return 0;
+}
+
+static int s_audit_each(void *conn, int64_t from_seq, mssl_audit_cb cb,
+			void *ud)
+{
+	return 0;
+}
+
+static int s_notice_insert(void *conn, const struct mssl_notice_rec *r,
+			   int64_t *id_out)
+{
+	*id_out = 1;
+	return 0;
+}
+
+static int s_notice_each(void *conn, const char *account_id, int64_t now,
+			 mssl_notice_cb cb, void *ud)
+{
+	return 0;
+}
+
+static int s_blocked_key_insert(void *conn,
+				const struct mssl_blocked_key_rec *r)
+{
+	return 0;
+}
+
+static int s_blocked_key_get(void *conn, const uint8_t spki_sha256[32],
+			     mssl_blocked_key_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_cert_insert(void *conn, const struct mssl_cert_rec *r)
+{
+	return 0;
+}
+
+static int s_cert_get(void *conn, const char *serial, mssl_cert_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static const struct mssl_store_ops store_ops = {
+	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
+	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct mssl_store_ops),
+	.open = s_open,
+	.close = s_close,
+	.begin = s_begin,
+	.commit = s_done,
+	.rollback = s_done,
+	.schema_version = s_schema_version,
+	.account_insert = s_account_put,
+	.account_update = s_account_put,
+	.account_get = s_account_get,
+	.account_each = s_account_each,
+	.domain_insert = s_domain_insert,
+	.domain_delete = s_domain_delete,
+	.domain_find = s_domain_find,
+	.domain_each = s_domain_each,
+	.contact_insert = s_contact_insert,
+	.contact_each = s_contact_each,
+	.ledger_insert = s_ledger_insert,
+	.ledger_balance = s_ledger_balance,
+	.ledger_each = s_ledger_each,
+	.audit_insert = s_audit_insert,
+	.audit_head = s_audit_head,
+	.audit_each = s_audit_each,
+	.notice_insert = s_notice_insert,
+	.notice_each = s_notice_each,
+	.blocked_key_insert = s_blocked_key_insert,
+	.blocked_key_get = s_blocked_key_get,
+	.cert_insert = s_cert_insert,
+	.cert_get = s_cert_get,
+};
+
+static const char *const store_keys[] = { "marker", NULL };
+
+static const struct mssl_plugin store_plugin = {
+	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
+	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct mssl_plugin),
+	.kind = MSSL_PLUGIN_STORE,
+	.name = "mock-store",
+	.version = "1",
+	.description = "loader test: a store that holds nothing",
+	.init = store_init,
+	.fini = store_fini,
+	.ops = &store_ops,
+	.config_keys = store_keys,
+};
+
+MSSL_PLUGIN_EXPORT const struct mssl_plugin *mssl_plugin_entry(void);
+
+MSSL_PLUGIN_EXPORT const struct mssl_plugin *mssl_plugin_entry(void)
+{
+	return &store_plugin;
+}

@@ -1,0 +1,568 @@
+/*
+ * CSR parsing and the core's own validation rules, with real requests
+ * made by GnuTLS in the test.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "csrgen.h"
+#include "ctx.h"
+#include "testhelp.h"
+
+static const struct csrgen good = {
+	.c = "TW",
+	.l = "Taipei",
+	.o = "Taiwan-CA Inc.",
+	.cn = "www.twca.com.tw",
+	.dns = { "WWW.twca.com.tw", "twca.com.tw", "mail.twca.com.tw" },
+};
+
+static unsigned char *make(const struct csrgen *g, int pem, size_t *len)
+{
+	unsigned char *out = NULL;
+
+	if (csrgen_make(g, pem, &out, len) < 0)
+		fail_msg("cannot make a test CSR");
+	return out;
+}
+
+/* Parsing must fail with this id, field "csr", both languages. */
+static void expect_refused(const void *data, size_t len, const char *id)
+{
+	mssl_error *err = mssl_error_new();
+	mssl_csr *csr = NULL;
+	int rc = mssl_csr_parse(data, len, &csr, err);
+
+	if (rc != MSSL_EINPUT || strcmp(mssl_error_id(err), id) != 0)
+		fail_msg("expected %s, got %s %s: %s", id, mssl_err_name(rc),
+			 mssl_error_id(err),
+			 mssl_error_message(err, MSSL_LANG_EN));
+	assert_null(csr);
+	assert_string_equal(mssl_error_field(err), "csr");
+	assert_true(mssl_error_message(err, MSSL_LANG_ZH_TW)[0] != '\0');
+	mssl_error_free(err);
+}
+
+static mssl_csr *parse_ok(const void *data, size_t len)
+{
+	mssl_error *err = mssl_error_new();
+	mssl_csr *csr = NULL;
+
+	TH_RC(mssl_csr_parse(data, len, &csr, err), 0, err);
+	mssl_error_free(err);
+	return csr;
+}
+
+static void test_parse_pem_fields(void **state)
+{
+	size_t len, i;
+	unsigned char *pem = make(&good, 1, &len);
+	mssl_csr *csr = parse_ok(pem, len);
+	const struct mssl_csr_info *ci = mssl_csr_info(csr);
+	static const uint8_t e65537[] = { 1, 0, 1 };
+	uint8_t zero[32] = { 0 };
+
+	assert_string_equal(ci->subject.c, "TW");
+	assert_string_equal(ci->subject.l, "Taipei");
+	assert_string_equal(ci->subject.o, "Taiwan-CA Inc.");
+	assert_string_equal(ci->subject.cn, "www.twca.com.tw");
+	assert_null(ci->subject.st);
+	assert_null(ci->subject.serial_number);
+	assert_int_equal(ci->subject.n_repeated, 0);
+	assert_non_null(strstr(ci->subject.dn, "CN=www.twca.com.tw"));
+	assert_int_equal(ci->n_sans, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ci->sans[i].type, MSSL_SAN_DNS);
+	/* The CN first; "WWW.twca.com.tw" repeats it (case-insensitive). */
+	assert_int_equal(ci->n_names, 3);
+	assert_string_equal(ci->names[0], "www.twca.com.tw");
+	assert_string_equal(ci->names[1], "twca.com.tw");
+	assert_string_equal(ci->names[2], "mail.twca.com.tw");
+	assert_int_equal(ci->key.alg, MSSL_KEY_RSA);
+	assert_int_equal(ci->key.bits, 2048);
+	assert_int_equal(ci->key.rsa_n_len, 256);
+	assert_true(ci->key.rsa_n[0] & 0x80);
+	assert_int_equal(ci->key.rsa_e_len, 3);
+	assert_memory_equal(ci->key.rsa_e, e65537, 3);
+	assert_memory_not_equal(ci->key.spki_sha256, zero, 32);
+	mssl_csr_free(csr);
+	free(pem);
+}
+
+/* DER and PEM of one request give the same key and names. */
+static void test_parse_der_same(void **state)
+{
+	size_t len, dlen;
+	unsigned char *pem = make(&good, 1, &len), *der;
+	gnutls_datum_t in = { pem, (unsigned)len }, out = { NULL, 0 };
+	mssl_csr *a, *b;
+
+	assert_int_equal(gnutls_pem_base64_decode2("NEW CERTIFICATE REQUEST",
+						   &in, &out) == 0 ||
+				 gnutls_pem_base64_decode2(
+					 "CERTIFICATE REQUEST", &in, &out) == 0,
+			 1);
+	der = out.data;
+	dlen = out.size;
+	a = parse_ok(pem, len);
+	b = parse_ok(der, dlen);
+	assert_memory_equal(mssl_csr_info(a)->key.spki_sha256,
+			    mssl_csr_info(b)->key.spki_sha256, 32);
+	assert_string_equal(mssl_csr_info(a)->subject.dn,
+			    mssl_csr_info(b)->subject.dn);
+	assert_int_equal(mssl_csr_info(b)->n_names, 3);
+	mssl_csr_free(a);
+	mssl_csr_free(b);
+	gnutls_free(der);
+	free(pem);
+}
+
+static void test_parse_ec_and_other_sans(void **state)
+{
+	struct csrgen g = good;
+	size_t len;
+	unsigned char *pem;
+	mssl_csr *csr;
+	const struct mssl_csr_info *ci;
+
+	g.key = "ec256";
+	g.ip = "192.168.1.1";
+	g.email = "it@twca.com.tw";
+	g.serial_number = "70759028";
+	g.jur_c = "TW";
+	g.business_category = "Private Organization";
+	pem = make(&g, 1, &len);
+	csr = parse_ok(pem, len);
+	ci = mssl_csr_info(csr);
+	assert_int_equal(ci->key.alg, MSSL_KEY_EC);
+	assert_string_equal(ci->key.ec_curve, "P-256");
+	assert_int_equal(ci->key.bits, 256);
+	assert_int_equal(ci->key.ec_len, 32);
+	assert_string_equal(ci->subject.serial_number, "70759028");
+	assert_string_equal(ci->subject.jur_c, "TW");
+	assert_string_equal(ci->subject.business_category,
+			    "Private Organization");
+	assert_int_equal(ci->n_sans, 5);
+	assert_int_equal(ci->sans[3].type, MSSL_SAN_IP);
+	assert_string_equal(ci->sans[3].value, "192.168.1.1");
+	assert_int_equal(ci->sans[4].type, MSSL_SAN_EMAIL);
+	assert_string_equal(ci->sans[4].value, "it@twca.com.tw");
+	/* Only DNS names are names to certify. */
+	assert_int_equal(ci->n_names, 3);
+	mssl_csr_free(csr);
+	free(pem);
+}
+
+static void test_parse_leading_text_ok(void **state)
+{
+	size_t len;
+	unsigned char *pem = make(&good, 1, &len);
+	char *t = NULL;
+	mssl_csr *csr;
+
+	assert_true(asprintf(&t, "PKCS #10 Certificate Request Information:\n"
+				 "\tVersion: 1\n%s",
+			     (char *)pem) > 0);
+	csr = parse_ok(t, strlen(t));
+	assert_string_equal(mssl_csr_info(csr)->subject.cn, "www.twca.com.tw");
+	mssl_csr_free(csr);
+	free(t);
+	free(pem);
+}
+
+static void test_refuse_empty_and_large(void **state)
+{
+	char *big = malloc(MSSL_CSR_MAX_SIZE + 1);
+
+	expect_refused("", 0, "csr.empty");
+	expect_refused(" \n\t\r\n", 5, "csr.empty");
+	memset(big, 'A', MSSL_CSR_MAX_SIZE + 1);
+	expect_refused(big, MSSL_CSR_MAX_SIZE + 1, "csr.too_large");
+	free(big);
+}
+
+static void test_refuse_garbage(void **state)
+{
+	static const unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
+
+	expect_refused("hello world", 11, "csr.garbage");
+	/* A well-framed DER element that is no CSR. */
+	expect_refused(junk, sizeof(junk), "csr.garbage");
+}
+
+static void test_refuse_truncated(void **state)
+{
+	size_t len, dlen;
+	unsigned char *pem = make(&good, 1, &len);
+	unsigned char *der = make(&good, 0, &dlen);
+	char *cut = strndup((char *)pem, len / 2);
+	char *noend = strdup((char *)pem);
+
+	expect_refused(cut, strlen(cut), "csr.truncated");
+	*strstr(noend, "-----END") = '\0';
+	expect_refused(noend, strlen(noend), "csr.truncated");
+	expect_refused(der, dlen - 10, "csr.truncated");
+	free(cut);
+	free(noend);
+	free(pem);
+	free(der);
+}
+
+static void test_refuse_trailing_and_multiple(void **state)
+{
+	size_t len, dlen;
+	unsigned char *pem = make(&good, 1, &len);
+	unsigned char *der = make(&good, 0, &dlen);
+	unsigned char *two_der = malloc(2 * dlen + 8);
+	char *t = NULL;
+
+	assert_true(asprintf(&t, "%sthank you!\n", (char *)pem) > 0);
+	expect_refused(t, strlen(t), "csr.trailing_data");
+	free(t);
+	assert_true(asprintf(&t, "%s%s", (char *)pem, (char *)pem) > 0);
+	expect_refused(t, strlen(t), "csr.multiple");
+	free(t);
+	memcpy(two_der, der, dlen);
+	memcpy(two_der + dlen, "junk", 4);
+	expect_refused(two_der, dlen + 4, "csr.trailing_data");
+	memcpy(two_der + dlen, der, dlen);
+	expect_refused(two_der, 2 * dlen, "csr.multiple");
+	free(two_der);
+	free(pem);
+	free(der);
+}
+
+static void test_refuse_bad_signature(void **state)
+{
+	size_t dlen;
+	unsigned char *der = make(&good, 0, &dlen);
+
+	/* The signature BIT STRING is last: alter its final byte. */
+	der[dlen - 1] ^= 0x01;
+	expect_refused(der, dlen, "csr.signature");
+	free(der);
+}
+
+static void test_refuse_wrong_type_and_base64(void **state)
+{
+	const char *cert = "-----BEGIN CERTIFICATE-----\nMIIB\n"
+			   "-----END CERTIFICATE-----\n";
+	const char *key = "-----BEGIN PRIVATE KEY-----\nMIIB\n"
+			  "-----END PRIVATE KEY-----\n";
+	const char *b64 = "-----BEGIN CERTIFICATE REQUEST-----\n!!!!$$$$\n"
+			  "-----END CERTIFICATE REQUEST-----\n";
+
+	expect_refused(cert, strlen(cert), "csr.wrong_type");
+	expect_refused(key, strlen(key), "csr.wrong_type");
+	expect_refused(b64, strlen(b64), "csr.base64");
+}
+
+/* ---- the core's rules through mssl_check --------------------------- */
+
+struct env {
+	char *dir;
+	mssl_ctx *ctx;
+	mssl_actor *op;
+	mssl_error *err;
+};
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	mssl_account_spec s = {
+		.id = "70759028-01",
+		.org_name_en = "Taiwan-CA Inc.",
+		.products = MSSL_PRODUCT_SSL,
+		.supervisor_name = "Wang",
+		.supervisor_email = "wang@twca.com.tw",
+	};
+
+	e->dir = th_mkdtemp();
+	e->ctx = th_ctx_open(e->dir, NULL);
+	e->op = th_operator();
+	e->err = mssl_error_new();
+	TH_RC(mssl_account_create(e->ctx, e->op, &s, e->err), 0, e->err);
+	s.id = "04595257-01";
+	TH_RC(mssl_account_create(e->ctx, e->op, &s, e->err), 0, e->err);
+	TH_RC(mssl_domain_add(e->ctx, e->op, "70759028-01", "twca.com.tw", 0,
+			      e->err),
+	      0, e->err);
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	mssl_ctx_free(e->ctx);
+	mssl_actor_free(e->op);
+	mssl_error_free(e->err);
+	th_rmrf(e->dir);
+	free(e->dir);
+	free(e);
+	return 0;
+}
+
+static bool has_code(const mssl_report *r, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < mssl_report_n_findings(r); i++)
+		if (strcmp(mssl_report_finding(r, i)->code, code) == 0)
+			return true;
+	return false;
+}
+
+static mssl_report *check(struct env *e, const mssl_actor *who,
+			  const char *account, const struct csrgen *g,
+			  uint32_t product, const char *renew, int expect)
+{
+	mssl_check_params p = { product, renew };
+	mssl_report *r = NULL;
+	size_t len;
+	unsigned char *pem = make(g, 1, &len);
+	mssl_csr *csr = parse_ok(pem, len);
+
+	TH_RC(mssl_check(e->ctx, who, account, csr, &p, &r, e->err), expect,
+	      e->err);
+	mssl_csr_free(csr);
+	free(pem);
+	return r;
+}
+
+/* No validator configured: nothing passes (fail closed). */
+static void test_no_validators_fail_closed(void **state)
+{
+	struct env *e = *state;
+	mssl_report *r = check(e, e->op, "70759028-01", &good,
+			       MSSL_PRODUCT_SSL, NULL, MSSL_EREJECTED);
+
+	assert_true(has_code(r, "request.no_validators"));
+	assert_false(mssl_report_issuable(r));
+	assert_int_equal(mssl_report_n_verdicts(r), 3);
+	assert_false(mssl_report_verdict(r, 0)->accepted);
+	mssl_report_free(r);
+}
+
+static void test_product_not_bought(void **state)
+{
+	struct env *e = *state;
+	mssl_report *r = check(e, e->op, "70759028-01", &good,
+			       MSSL_PRODUCT_EV, NULL, MSSL_EREJECTED);
+
+	assert_true(has_code(r, "request.product_not_bought"));
+	mssl_report_free(r);
+	r = check(e, e->op, "70759028-01", &good, MSSL_PRODUCT_SSL, NULL,
+		  MSSL_EREJECTED);
+	assert_false(has_code(r, "request.product_not_bought"));
+	mssl_report_free(r);
+}
+
+static void test_bad_product_param(void **state)
+{
+	struct env *e = *state;
+	mssl_report *r = check(e, e->op, "70759028-01", &good,
+			       MSSL_PRODUCT_SSL | MSSL_PRODUCT_EV, NULL,
+			       MSSL_EINPUT);
+
+	assert_null(r);
+	assert_string_equal(mssl_error_field(e->err), "product");
+}
+
+static void test_roles(void **state)
+{
+	struct env *e = *state;
+	mssl_actor *mgr = th_manager("70759028-01");
+	mssl_actor *aud = th_auditor("70759028-01");
+	mssl_actor *other = th_manager("04595257-01");
+	mssl_report *r;
+
+	r = check(e, mgr, "70759028-01", &good, MSSL_PRODUCT_SSL, NULL,
+		  MSSL_EREJECTED);
+	assert_non_null(r);
+	mssl_report_free(r);
+	assert_null(check(e, aud, "70759028-01", &good, MSSL_PRODUCT_SSL,
+			  NULL, MSSL_EPERM));
+	assert_null(check(e, other, "70759028-01", &good, MSSL_PRODUCT_SSL,
+			  NULL, MSSL_EPERM));
+	mssl_actor_free(mgr);
+	mssl_actor_free(aud);
+	mssl_actor_free(other);
+}
+
+static void test_blocked_key(void **state)
+{
+	struct env *e = *state;
+	mssl_actor *mgr = th_manager("70759028-01");
+	mssl_check_params p = { MSSL_PRODUCT_SSL, NULL };
+	mssl_report *r = NULL;
+	size_t len;
+	unsigned char *pem = make(&good, 1, &len);
+	mssl_csr *csr = parse_ok(pem, len);
+	const uint8_t *spki = mssl_csr_info(csr)->key.spki_sha256;
+
+	TH_RC(mssl_check(e->ctx, e->op, "70759028-01", csr, &p, &r, e->err),
+	      MSSL_EREJECTED, e->err);
+	assert_false(has_code(r, "key.blocked"));
+	mssl_report_free(r);
+	TH_RC(mssl_key_block(e->ctx, mgr, spki, NULL, NULL, e->err),
+	      MSSL_EPERM, e->err);
+	TH_RC(mssl_key_block(e->ctx, e->op, spki, "test", "weak", e->err), 0,
+	      e->err);
+	TH_RC(mssl_key_block(e->ctx, e->op, spki, "test", "weak", e->err),
+	      MSSL_EEXIST, e->err);
+	TH_RC(mssl_check(e->ctx, e->op, "70759028-01", csr, &p, &r, e->err),
+	      MSSL_EREJECTED, e->err);
+	assert_true(has_code(r, "key.blocked"));
+	mssl_report_free(r);
+	mssl_csr_free(csr);
+	mssl_actor_free(mgr);
+	free(pem);
+}
+
+static void put_cert(struct env *e, const char *serial, const char *account,
+		     const char *cn, const char *st)
+{
+	const struct mssl_store_ops *ops;
+	void *sstate, *conn;
+	struct mssl_cert_rec c = {
+		.serial = serial,
+		.account_id = account,
+		.cn = cn,
+		.product = MSSL_PRODUCT_SSL,
+		.state = st,
+		.years = 1,
+		.revoke_reason = -1,
+		.created = 1,
+	};
+
+	assert_int_equal(mssl__ctx_store(e->ctx, &ops, &sstate), 0);
+	assert_int_equal(ops->open(sstate, &conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_insert(conn, &c), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+}
+
+static void test_renewal_rules(void **state)
+{
+	struct env *e = *state;
+	struct csrgen other = good;
+	mssl_report *r;
+
+	put_cert(e, "0a01", "70759028-01", "www.twca.com.tw", "issued");
+	put_cert(e, "0a02", "04595257-01", "www.twca.com.tw", "issued");
+	put_cert(e, "0a03", "70759028-01", "www.twca.com.tw", "revoked");
+	r = check(e, e->op, "70759028-01", &good, MSSL_PRODUCT_SSL, "0a01",
+		  MSSL_EREJECTED);
+	assert_false(has_code(r, "request.renew_cn"));
+	assert_false(has_code(r, "request.renew_unknown"));
+	mssl_report_free(r);
+	other.cn = "mail.twca.com.tw";
+	r = check(e, e->op, "70759028-01", &other, MSSL_PRODUCT_SSL, "0a01",
+		  MSSL_EREJECTED);
+	assert_true(has_code(r, "request.renew_cn"));
+	mssl_report_free(r);
+	/* Another account's certificate, or none: the same refusal. */
+	r = check(e, e->op, "70759028-01", &good, MSSL_PRODUCT_SSL, "0a02",
+		  MSSL_EREJECTED);
+	assert_true(has_code(r, "request.renew_unknown"));
+	mssl_report_free(r);
+	r = check(e, e->op, "70759028-01", &good, MSSL_PRODUCT_SSL, "ffff",
+		  MSSL_EREJECTED);
+	assert_true(has_code(r, "request.renew_unknown"));
+	mssl_report_free(r);
+	r = check(e, e->op, "70759028-01", &good, MSSL_PRODUCT_SSL, "0a03",
+		  MSSL_EREJECTED);
+	assert_true(has_code(r, "request.renew_state"));
+	mssl_report_free(r);
+}
+
+static int last_audit(void *ud, const struct mssl_audit_rec *r)
+{
+	char *buf = ud;
+
+	snprintf(buf, 512, "%s|%s|%s|%s", r->action, r->outcome,
+		 r->object ? r->object : "", r->detail ? r->detail : "");
+	return 0;
+}
+
+static void test_check_audited(void **state)
+{
+	struct env *e = *state;
+	char buf[512] = "";
+	mssl_report *r = check(e, e->op, "70759028-01", &good,
+			       MSSL_PRODUCT_EV, NULL, MSSL_EREJECTED);
+
+	mssl_report_free(r);
+	TH_RC(mssl_audit_export(e->ctx, e->op, 1, last_audit, buf, e->err), 0,
+	      e->err);
+	/* The export itself is audited after; the check is in the log. */
+	assert_non_null(strstr(buf, "audit.export") ? buf : NULL);
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+}
+
+static int find_check(void *ud, const struct mssl_audit_rec *r)
+{
+	char *buf = ud;
+
+	if (strcmp(r->action, "request.check") == 0)
+		snprintf(buf, 512, "%s|%s|%s", r->outcome,
+			 r->object ? r->object : "",
+			 r->detail ? r->detail : "");
+	return 0;
+}
+
+static void test_check_audit_record(void **state)
+{
+	struct env *e = *state;
+	char buf[512] = "";
+	mssl_report *r = check(e, e->op, "70759028-01", &good,
+			       MSSL_PRODUCT_EV, NULL, MSSL_EREJECTED);
+
+	mssl_report_free(r);
+	TH_RC(mssl_audit_export(e->ctx, e->op, 1, find_check, buf, e->err), 0,
+	      e->err);
+	assert_non_null(strstr(buf, "refused|www.twca.com.tw|"));
+	assert_non_null(strstr(buf, "request.product_not_bought"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_pem_fields),
+		cmocka_unit_test(test_parse_der_same),
+		cmocka_unit_test(test_parse_ec_and_other_sans),
+		cmocka_unit_test(test_parse_leading_text_ok),
+		cmocka_unit_test(test_refuse_empty_and_large),
+		cmocka_unit_test(test_refuse_garbage),
+		cmocka_unit_test(test_refuse_truncated),
+		cmocka_unit_test(test_refuse_trailing_and_multiple),
+		cmocka_unit_test(test_refuse_bad_signature),
+		cmocka_unit_test(test_refuse_wrong_type_and_base64),
+		cmocka_unit_test_setup_teardown(test_no_validators_fail_closed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_product_not_bought, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_product_param, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocked_key, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_rules, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_check_audited, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_check_audit_record, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("csr", tests, NULL, NULL);
+}
