@@ -441,7 +441,7 @@ static int list_cb(void *ud, const mssl_account_info *a)
 static int cmd_account_list(struct env *e, int argc, char **argv)
 {
 	struct args a = { 0 };
-	json_t *arr = json_out ? json_array() : NULL;
+	json_t *arr;
 	int rc;
 
 	parse(argc, argv, &a);
@@ -450,6 +450,7 @@ static int cmd_account_list(struct env *e, int argc, char **argv)
 		printf("%-12s %-9s %8s  %-16s %s\n", _("ACCOUNT"), _("STATUS"),
 		       _("BALANCE"), _("PRODUCTS"), _("ORGANISATION"));
 	OPEN(e);
+	arr = json_out ? json_array() : NULL;
 	rc = mssl_account_list(e->ctx, e->op, list_cb, arr, e->err);
 	if (rc < 0) {
 		json_decref(arr);
@@ -553,12 +554,13 @@ static int domain_cb(void *ud, const struct mssl_domain_rec *r)
 static int cmd_domain_list(struct env *e, int argc, char **argv)
 {
 	struct args a = { 0 };
-	json_t *arr = json_out ? json_array() : NULL;
+	json_t *arr;
 	int rc;
 
 	parse(argc, argv, &a);
 	need_pos(&a, 1, _("account ID"));
 	OPEN(e);
+	arr = json_out ? json_array() : NULL;
 	rc = mssl_domain_list(e->ctx, e->op, a.pos[0], domain_cb, arr, e->err);
 	if (rc < 0) {
 		json_decref(arr);
@@ -613,12 +615,13 @@ static int contact_cb(void *ud, const mssl_contact *c)
 static int cmd_contact_list(struct env *e, int argc, char **argv)
 {
 	struct args a = { 0 };
-	json_t *arr = json_out ? json_array() : NULL;
+	json_t *arr;
 	int rc;
 
 	parse(argc, argv, &a);
 	need_pos(&a, 1, _("account ID"));
 	OPEN(e);
+	arr = json_out ? json_array() : NULL;
 	rc = mssl_contact_list(e->ctx, e->op, a.pos[0], contact_cb, arr,
 			       e->err);
 	if (rc < 0) {
@@ -795,12 +798,13 @@ static int cmd_notice_list(struct env *e, int argc, char **argv)
 {
 	struct opt o[] = { { "account", 1 } };
 	struct args a = { o, MSSL_ARRAY_SIZE(o) };
-	json_t *arr = json_out ? json_array() : NULL;
+	json_t *arr;
 	int rc;
 
 	parse(argc, argv, &a);
 	need_pos(&a, 0, "");
 	OPEN(e);
+	arr = json_out ? json_array() : NULL;
 	rc = mssl_notice_list(e->ctx, e->op, opt(&a, "account"), notice_cb,
 			      arr, e->err);
 	if (rc < 0) {
