@@ -163,3 +163,15 @@ void mssl__error_prefix(mssl_error *err, const char *prefix)
 	err->msg_en = prefixed(prefix, err->msg_en);
 	err->msg_zh = prefixed(prefix, err->msg_zh);
 }
+
+MSSL_API int mssl_error_set(mssl_error *err, int code, const char *id,
+			    const char *field, const char *msgid, ...)
+{
+	va_list ap;
+
+	mssl__i18n_init();
+	va_start(ap, msgid);
+	mssl__error_setv(err, code, id, field, msgid, ap);
+	va_end(ap);
+	return code;
+}

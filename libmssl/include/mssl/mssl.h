@@ -88,6 +88,18 @@ MSSL_API const char *mssl_error_field(const mssl_error *err);
  */
 MSSL_API const char *mssl_error_message(const mssl_error *err, int lang);
 
+/*
+ * mssl_error_set - record an error in err (may be NULL), for libraries
+ * built on libmssl (libmssl-token).  'msgid' is an English printf format
+ * from the "mssl" gettext domain: the message is formatted as written and
+ * from its zh_TW translation.  'id' is a stable dotted id, 'field' the
+ * input concerned (may be NULL).  Returns code.  Thread-safe for distinct
+ * err objects.
+ */
+MSSL_API int mssl_error_set(mssl_error *err, int code, const char *id,
+			    const char *field, const char *msgid, ...)
+	MSSL_PRINTF(5, 6);
+
 /* ---------------------------------------------------------------------
  * Context
  * ------------------------------------------------------------------ */
