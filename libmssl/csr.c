@@ -216,6 +216,46 @@ static const struct {
 #undef A
 };
 
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * GnuTLS gives attribute values RFC 4514-escaped ("Co.\, Ltd."), but the
+ * rules compare the value itself, so undo it in place: "\c" is c, "\XX"
+ * is the byte 0xXX.  Returns false on a malformed escape.
+ */
+static bool rfc4514_unescape(char *s, size_t *len)
+{
+	char *r = s, *w = s, *end = s + *len;
+
+	while (r < end) {
+		if (*r != '\\') {
+			*w++ = *r++;
+			continue;
+		}
+		if (r + 1 >= end)
+			return false;
+		if (r + 2 < end && hexdigit(r[1]) >= 0 && hexdigit(r[2]) >= 0) {
+			*w++ = (char)(hexdigit(r[1]) << 4 | hexdigit(r[2]));
+			r += 3;
+		} else {
+			*w++ = r[1];
+			r += 2;
+		}
+	}
+	*w = '\0';
+	*len = (size_t)(w - s);
+	return true;
+}
+
 /* Attribute value idx of oid as text; *out NULL when absent. */
 static int dn_value(mssl_csr *c, gnutls_x509_crq_t crq, const char *oid,
 		    unsigned idx, const char **out, mssl_error *err)
@@ -236,6 +276,11 @@ static int dn_value(mssl_csr *c, gnutls_x509_crq_t crq, const char *oid,
 	r = gnutls_x509_crq_get_dn_by_oid(crq, oid, idx, 0, buf, &size);
 	if (r < 0)
 		goto bad;
+	/* "#..." is the hex DER GnuTLS gives for a value that is no string. */
+	if (buf[0] == '#' || !rfc4514_unescape(buf, &size))
+		return mssl__error_set(err, MSSL_EINPUT, "csr.encoding", "csr",
+				       N_("a subject field (OID %s) is not a text string; make a new request"),
+				       oid);
 	if (strlen(buf) != size)
 		return mssl__error_set(err, MSSL_EINPUT, "csr.encoding", "csr",
 				       N_("a subject field (OID %s) contains a NUL character; make a new request"),

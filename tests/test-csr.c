@@ -176,6 +176,28 @@ static void test_parse_leading_text_ok(void **state)
 	free(pem);
 }
 
+/* Values come back exactly as the requester wrote them, unescaped. */
+static void test_parse_special_characters(void **state)
+{
+	struct csrgen g = good;
+	size_t len;
+	unsigned char *pem;
+	mssl_csr *csr;
+	const struct mssl_csr_info *ci;
+
+	g.o = "Demo Enterprise Co., Ltd. + \"Sons\" <A=B>; #1\\2";
+	g.l = " Taipei ";
+	g.ou = "#hash";
+	pem = make(&g, 1, &len);
+	csr = parse_ok(pem, len);
+	ci = mssl_csr_info(csr);
+	assert_string_equal(ci->subject.o, g.o);
+	assert_string_equal(ci->subject.l, g.l);
+	assert_string_equal(ci->subject.ou, g.ou);
+	mssl_csr_free(csr);
+	free(pem);
+}
+
 static void test_refuse_empty_and_large(void **state)
 {
 	char *big = malloc(MSSL_CSR_MAX_SIZE + 1);
@@ -541,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_parse_der_same),
 		cmocka_unit_test(test_parse_ec_and_other_sans),
 		cmocka_unit_test(test_parse_leading_text_ok),
+		cmocka_unit_test(test_parse_special_characters),
 		cmocka_unit_test(test_refuse_empty_and_large),
 		cmocka_unit_test(test_refuse_garbage),
 		cmocka_unit_test(test_refuse_truncated),
