@@ -36,6 +36,11 @@ static const size_t validator_ops_size_by_minor[] = {
 	sizeof(struct mssl_validator_ops), /* 1.0 */
 };
 
+/* Size of struct mssl_ca_ops as of each minor. */
+static const size_t ca_ops_size_by_minor[] = {
+	sizeof(struct mssl_ca_ops), /* 1.0 */
+};
+
 /* ---- host services ---------------------------------------------------- */
 
 static __thread struct {
@@ -249,6 +254,8 @@ static int check_ops(const struct mssl__plugin *pl, uint32_t kind,
 		sizes = store_ops_size_by_minor;
 	else if (kind == MSSL_PLUGIN_VALIDATOR)
 		sizes = validator_ops_size_by_minor;
+	else if (kind == MSSL_PLUGIN_CA)
+		sizes = ca_ops_size_by_minor;
 	else
 		return 0;
 	if (!h)

@@ -561,9 +561,102 @@ struct mssl_validator_ops {
 };
 
 /* ---------------------------------------------------------------------
- * CA plugins: their ops come with the issuance issue; the loader already
- * accepts the kind.
+ * CA plugins
+ *
+ * The core decides everything a certificate says (profile, subject,
+ * names, validity, extensions, serial) and hands it to the backend as
+ * data; the backend only signs, with a key in a file, on a PKCS#11 token,
+ * or through a remote signer.  The core re-parses what comes back and
+ * compares it with what it asked for before it stores anything.
  * ------------------------------------------------------------------ */
+
+/* One subject attribute (one per RDN, in order): its value as DER. */
+struct mssl_dn_attr {
+	const char *oid; /* "2.5.4.3" */
+	const uint8_t *der; /* the value, e.g. a UTF8String, tag included */
+	size_t der_len;
+};
+
+/* One extension: its extnValue contents (DER), as the core built it. */
+struct mssl_ext {
+	const char *oid;
+	int critical;
+	const uint8_t *der;
+	size_t der_len;
+};
+
+/* What to sign.  Add members at the end only. */
+struct mssl_tbs {
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	size_t size;
+	/*
+	 * Serial, big-endian, positive, no leading zero byte.  A backend
+	 * that must choose its own (a remote signer) may ignore it: the
+	 * core reads the serial back from the certificate.
+	 */
+	const uint8_t *serial;
+	size_t serial_len;
+	int64_t not_before; /* seconds since the epoch */
+	int64_t not_after;
+	const struct mssl_dn_attr *subject;
+	size_t n_subject;
+	const uint8_t *spki; /* SubjectPublicKeyInfo DER */
+	size_t spki_len;
+	/* Every extension, in order; the backend adds none of its own. */
+	const struct mssl_ext *exts;
+	size_t n_exts;
+	/* The validated request (DER), for signers that need it. */
+	const uint8_t *csr;
+	size_t csr_len;
+	const char *profile; /* "ssl", "wildcard", "ev" */
+};
+
+struct mssl_crl_entry {
+	const uint8_t *serial;
+	size_t serial_len;
+	int64_t revoked_at;
+	int reason; /* RFC 5280 CRLReason, -1 for none */
+};
+
+/* What CRL to sign.  Add members at the end only. */
+struct mssl_crl_tbs {
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	size_t size;
+	uint64_t number; /* cRLNumber, strictly increasing */
+	int64_t this_update;
+	int64_t next_update;
+	const struct mssl_crl_entry *entries;
+	size_t n_entries;
+};
+
+/* Each DER certificate of a chain; borrowed during the call. */
+typedef int (*mssl_der_cb)(void *ud, const uint8_t *der, size_t len);
+
+/*
+ * CA operations.  Outputs (*der) are allocated with host->alloc and
+ * freed by the host with host->free.  Returns 0, MSSL_ECRYPTO (signing
+ * failed: detail through host->error), MSSL_EIO (a remote signer did not
+ * answer) or MSSL_ENOMEM.
+ *
+ * Add members at the end only.
+ */
+struct mssl_ca_ops {
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	size_t size;
+
+	/*
+	 * The issuing CA's certificate first, then each certificate up to,
+	 * and including, the root.
+	 */
+	int (*chain)(void *state, mssl_der_cb cb, void *ud);
+	int (*issue)(void *state, const struct mssl_tbs *tbs, uint8_t **der,
+		     size_t *der_len);
+	int (*crl)(void *state, const struct mssl_crl_tbs *tbs, uint8_t **der,
+		   size_t *der_len);
+};
 
 #ifdef __cplusplus
 }
