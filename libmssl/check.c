@@ -190,6 +190,13 @@ static int core_rules(struct mssl__op *op, const struct mssl_csr_info *ci,
 		if (rc < 0)
 			return rc;
 	}
+	if (!ci->signature_verified &&
+	    (rc = mssl__finding_add(out, MSSL_SEV_ERROR,
+				    "csr.signature_unverified", "key",
+				    ci->key.alg_name,
+				    N_("the request's signature cannot be checked: its key (%s) is of a kind mssl does not support, so possession of the key is not proven; make a request with an RSA or ECDSA P-256/P-384 key"),
+				    ci->key.alg_name)) < 0)
+		return rc;
 	if (op->ctx->n_validators == 0)
 		return mssl__finding_add(out, MSSL_SEV_ERROR,
 					 "request.no_validators", NULL, NULL,

@@ -478,32 +478,134 @@ static const uint8_t *keep_datum(mssl_csr *c, const gnutls_datum_t *d,
 	return p;
 }
 
+/* One DER element at *p: its tag, contents; *p moves past it. */
+static bool der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag,
+		     const uint8_t **val, size_t *len)
+{
+	const uint8_t *q = *p;
+	size_t n, i, nb;
+
+	if (end - q < 2)
+		return false;
+	*tag = q[0];
+	n = q[1];
+	q += 2;
+	if (n & 0x80) {
+		nb = n & 0x7f;
+		if (nb == 0 || nb > 4 || (size_t)(end - q) < nb)
+			return false;
+		for (n = 0, i = 0; i < nb; i++)
+			n = n << 8 | q[i];
+		q += nb;
+	}
+	if ((size_t)(end - q) < n)
+		return false;
+	*val = q;
+	*len = n;
+	*p = q + n;
+	return true;
+}
+
+/* A DER OBJECT IDENTIFIER's contents in dotted form. */
+static bool oid_text(const uint8_t *v, size_t n, char *out, size_t size)
+{
+	unsigned long long arc = 0;
+	size_t i, w = 0;
+	bool first = true;
+
+	for (i = 0; i < n; i++) {
+		if (arc > (~0ull >> 8))
+			return false;
+		arc = arc << 7 | (v[i] & 0x7f);
+		if (v[i] & 0x80)
+			continue;
+		if (first)
+			w += (size_t)snprintf(out + w, size - w, "%llu.%llu",
+					      arc < 80 ? arc / 40 : 2,
+					      arc < 80 ? arc % 40 : arc - 80);
+		else
+			w += (size_t)snprintf(out + w, size - w, ".%llu", arc);
+		if (w >= size)
+			return false;
+		first = false;
+		arc = 0;
+	}
+	return !first && !(n && (v[n - 1] & 0x80));
+}
+
+/*
+ * The SubjectPublicKeyInfo, read from the request's DER itself, so that
+ * its hash and an EC key's curve are known even for a key GnuTLS cannot
+ * use: such a key can still be named in a finding and blocked.
+ */
+static void read_spki(mssl_csr *c, const uint8_t *der, size_t len)
+{
+	struct mssl_key_info *k = &c->info.key;
+	const uint8_t *p = der, *end = der + len, *v, *spki;
+	size_t n;
+	uint8_t tag;
+	char oid[96];
+
+	/* CertificationRequest, certificationRequestInfo, version, subject */
+	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x30)
+		return;
+	p = v;
+	end = v + n;
+	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x30)
+		return;
+	p = v;
+	end = v + n;
+	if (!der_next(&p, end, &tag, &v, &n) || !der_next(&p, end, &tag, &v, &n))
+		return;
+	spki = p;
+	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x30)
+		return;
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, spki, (size_t)(p - spki),
+			 k->spki_sha256);
+	/* algorithm: OID and, for EC keys, the named curve's OID. */
+	end = v + n;
+	p = v;
+	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x30)
+		return;
+	end = v + n;
+	p = v;
+	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x06 ||
+	    !oid_text(v, n, oid, sizeof(oid)))
+		return;
+	if (strcmp(oid, "1.2.840.10045.2.1") != 0)
+		return;
+	k->alg = MSSL_KEY_EC;
+	k->alg_name = "ECDSA";
+	if (der_next(&p, end, &tag, &v, &n) && tag == 0x06 &&
+	    oid_text(v, n, oid, sizeof(oid)))
+		k->ec_curve = own(c, strdup(oid));
+}
+
 static int read_key(mssl_csr *c, gnutls_x509_crq_t crq, mssl_error *err)
 {
 	struct mssl_key_info *k = &c->info.key;
 	gnutls_pubkey_t pub = NULL;
-	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 }, spki = { NULL, 0 };
+	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
 	gnutls_ecc_curve_t curve;
 	unsigned bits = 0;
 	int alg, r, rc = 0;
 
 	alg = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
 	k->bits = bits;
-	k->alg = MSSL_KEY_OTHER;
-	k->alg_name = alg > 0 ? gnutls_pk_get_name(alg) : NULL;
-	if (!k->alg_name)
-		k->alg_name = "unknown";
+	if (k->alg != MSSL_KEY_EC) {
+		k->alg = MSSL_KEY_OTHER;
+		k->alg_name = alg > 0 ? gnutls_pk_get_name(alg) : NULL;
+		if (!k->alg_name)
+			k->alg_name = "unknown";
+	}
 	if (gnutls_pubkey_init(&pub) < 0)
 		return MSSL_ENOMEM;
 	r = gnutls_pubkey_import_x509_crq(pub, crq, 0);
 	if (r < 0) {
-		/* GnuTLS knows no such key (an unusual curve, say): the
-		 * validators refuse it by its algorithm. */
+		/* GnuTLS knows no such key (an unusual curve, say): what
+		 * read_spki found lets the validators refuse it by name. */
 		goto out;
 	}
-	if (gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) == 0)
-		gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size,
-				 k->spki_sha256);
 	if (alg == GNUTLS_PK_RSA) {
 		r = gnutls_pubkey_export_rsa_raw2(pub, &a, &b,
 						  GNUTLS_EXPORT_FLAG_NO_LZ);
@@ -544,7 +646,6 @@ bad:
 out:
 	gnutls_free(a.data);
 	gnutls_free(b.data);
-	gnutls_free(spki.data);
 	gnutls_pubkey_deinit(pub);
 	return rc;
 }
@@ -594,12 +695,21 @@ MSSL_API int mssl_csr_parse(const void *data, size_t len, mssl_csr **out,
 	}
 	/* Proof of possession; SHA-1 signatures still prove it. */
 	r = gnutls_x509_crq_verify(crq, GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1);
+	c->info.signature_verified = r >= 0;
+	/* A key GnuTLS cannot use is not a forgery: the validators say why
+	 * it is refused, and the core refuses what it could not verify. */
+	if (r == GNUTLS_E_ECC_UNSUPPORTED_CURVE ||
+	    r == GNUTLS_E_UNKNOWN_PK_ALGORITHM ||
+	    r == GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM ||
+	    r == GNUTLS_E_UNKNOWN_ALGORITHM)
+		r = 0;
 	if (r < 0) {
 		rc = mssl__error_set(err, MSSL_EINPUT, "csr.signature", "csr",
 				     N_("the request's signature does not verify with its own key (%s): it was altered or made wrongly; make a new request"),
 				     gnutls_strerror(r));
 		goto out;
 	}
+	read_spki(c, der.data, der.size);
 	if ((rc = read_subject(c, crq, err)) < 0 ||
 	    (rc = read_sans(c, crq, err)) < 0 ||
 	    (rc = read_key(c, crq, err)) < 0 || (rc = collect_names(c)) < 0)

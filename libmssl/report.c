@@ -160,6 +160,7 @@ static bool name_has_error(const mssl_report *r, const char *name)
 
 	for (i = 0; i < r->n_f; i++)
 		if (r->f[i].severity == MSSL_SEV_ERROR && r->f[i].value &&
+		    r->f[i].field && strcmp(r->f[i].field, "name") == 0 &&
 		    strcasecmp(r->f[i].value, name) == 0)
 			return true;
 	return false;

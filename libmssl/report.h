@@ -28,7 +28,8 @@ int mssl__verdict_addv(struct mssl_findings *out, const char *name,
 /*
  * Build the per-name verdicts for 'names' from the rules recorded and the
  * error findings: a name is accepted when a rule accepted it and no error
- * finding has it as its value.  Call once, after every validator ran.
+ * finding about it (field "name", value the name) exists.  Call once,
+ * after every validator ran.
  */
 int mssl__report_finish(mssl_report *r, const char *const *names,
 			size_t n_names);

@@ -10,6 +10,8 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 
 #include "csrgen.h"
 #include "ctx.h"
@@ -91,6 +93,29 @@ static void test_parse_pem_fields(void **state)
 	assert_int_equal(ci->key.rsa_e_len, 3);
 	assert_memory_equal(ci->key.rsa_e, e65537, 3);
 	assert_memory_not_equal(ci->key.spki_sha256, zero, 32);
+	assert_true(ci->signature_verified);
+	/* The SPKI hash read from the DER equals GnuTLS's own export. */
+	{
+		gnutls_datum_t in = { pem, (unsigned)len }, spki = { 0 };
+		gnutls_x509_crq_t crq;
+		gnutls_pubkey_t pub;
+		uint8_t h[32];
+
+		assert_int_equal(gnutls_x509_crq_init(&crq), 0);
+		assert_int_equal(gnutls_x509_crq_import(crq, &in,
+							GNUTLS_X509_FMT_PEM),
+				 0);
+		assert_int_equal(gnutls_pubkey_init(&pub), 0);
+		assert_int_equal(gnutls_pubkey_import_x509_crq(pub, crq, 0), 0);
+		assert_int_equal(gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER,
+						       &spki),
+				 0);
+		gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, h);
+		assert_memory_equal(h, ci->key.spki_sha256, 32);
+		gnutls_free(spki.data);
+		gnutls_pubkey_deinit(pub);
+		gnutls_x509_crq_deinit(crq);
+	}
 	mssl_csr_free(csr);
 	free(pem);
 }

@@ -499,6 +499,13 @@ struct mssl_csr_info {
 	 */
 	const char *const *names;
 	size_t n_names;
+	/*
+	 * 1 when the self-signature was verified (proof of possession);
+	 * 0 when the key or algorithm is one GnuTLS cannot check (an
+	 * unusual curve): the request is parsed so validators can say why
+	 * the key is unacceptable, and the core refuses it.
+	 */
+	int signature_verified;
 };
 
 struct mssl_check_account {
