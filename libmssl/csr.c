@@ -26,7 +26,24 @@ struct mssl_csr {
 	/* Every string and byte buffer info points to. */
 	void **owned;
 	size_t n_owned, cap_owned;
+	/* The request and its SubjectPublicKeyInfo, DER, for issuance. */
+	const uint8_t *der;
+	size_t der_len;
+	const uint8_t *spki;
+	size_t spki_len;
 };
+
+const uint8_t *mssl__csr_der(const mssl_csr *c, size_t *len)
+{
+	*len = c->der_len;
+	return c->der;
+}
+
+const uint8_t *mssl__csr_spki(const mssl_csr *c, size_t *len)
+{
+	*len = c->spki_len;
+	return c->spki;
+}
 
 static void *own(mssl_csr *c, void *p)
 {
@@ -478,34 +495,6 @@ static const uint8_t *keep_datum(mssl_csr *c, const gnutls_datum_t *d,
 	return p;
 }
 
-/* One DER element at *p: its tag, contents; *p moves past it. */
-static bool der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag,
-		     const uint8_t **val, size_t *len)
-{
-	const uint8_t *q = *p;
-	size_t n, i, nb;
-
-	if (end - q < 2)
-		return false;
-	*tag = q[0];
-	n = q[1];
-	q += 2;
-	if (n & 0x80) {
-		nb = n & 0x7f;
-		if (nb == 0 || nb > 4 || (size_t)(end - q) < nb)
-			return false;
-		for (n = 0, i = 0; i < nb; i++)
-			n = n << 8 | q[i];
-		q += nb;
-	}
-	if ((size_t)(end - q) < n)
-		return false;
-	*val = q;
-	*len = n;
-	*p = q + n;
-	return true;
-}
-
 /* A DER OBJECT IDENTIFIER's contents in dotted form. */
 static bool oid_text(const uint8_t *v, size_t n, char *out, size_t size)
 {
@@ -547,36 +536,41 @@ static void read_spki(mssl_csr *c, const uint8_t *der, size_t len)
 	char oid[96];
 
 	/* CertificationRequest, certificationRequestInfo, version, subject */
-	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x30)
+	if (!mssl__der_next(&p, end, &tag, &v, &n) || tag != 0x30)
 		return;
 	p = v;
 	end = v + n;
-	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x30)
+	if (!mssl__der_next(&p, end, &tag, &v, &n) || tag != 0x30)
 		return;
 	p = v;
 	end = v + n;
-	if (!der_next(&p, end, &tag, &v, &n) || !der_next(&p, end, &tag, &v, &n))
+	if (!mssl__der_next(&p, end, &tag, &v, &n) || !mssl__der_next(&p, end, &tag, &v, &n))
 		return;
 	spki = p;
-	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x30)
+	if (!mssl__der_next(&p, end, &tag, &v, &n) || tag != 0x30)
 		return;
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, spki, (size_t)(p - spki),
 			 k->spki_sha256);
+	c->spki = own(c, malloc((size_t)(p - spki)));
+	if (c->spki) {
+		memcpy((uint8_t *)c->spki, spki, (size_t)(p - spki));
+		c->spki_len = (size_t)(p - spki);
+	}
 	/* algorithm: OID and, for EC keys, the named curve's OID. */
 	end = v + n;
 	p = v;
-	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x30)
+	if (!mssl__der_next(&p, end, &tag, &v, &n) || tag != 0x30)
 		return;
 	end = v + n;
 	p = v;
-	if (!der_next(&p, end, &tag, &v, &n) || tag != 0x06 ||
+	if (!mssl__der_next(&p, end, &tag, &v, &n) || tag != 0x06 ||
 	    !oid_text(v, n, oid, sizeof(oid)))
 		return;
 	if (strcmp(oid, "1.2.840.10045.2.1") != 0)
 		return;
 	k->alg = MSSL_KEY_EC;
 	k->alg_name = "ECDSA";
-	if (der_next(&p, end, &tag, &v, &n) && tag == 0x06 &&
+	if (mssl__der_next(&p, end, &tag, &v, &n) && tag == 0x06 &&
 	    oid_text(v, n, oid, sizeof(oid)))
 		k->ec_curve = own(c, strdup(oid));
 }
@@ -710,6 +704,18 @@ MSSL_API int mssl_csr_parse(const void *data, size_t len, mssl_csr **out,
 		goto out;
 	}
 	read_spki(c, der.data, der.size);
+	if (!c->spki) {
+		rc = mssl__error_set(err, MSSL_EINPUT, "csr.encoding", "csr",
+				     N_("the request's public key information cannot be read; make a new request"));
+		goto out;
+	}
+	c->der = own(c, malloc(der.size));
+	if (!c->der) {
+		rc = MSSL_ENOMEM;
+		goto out;
+	}
+	memcpy((uint8_t *)c->der, der.data, der.size);
+	c->der_len = der.size;
 	if ((rc = read_subject(c, crq, err)) < 0 ||
 	    (rc = read_sans(c, crq, err)) < 0 ||
 	    (rc = read_key(c, crq, err)) < 0 || (rc = collect_names(c)) < 0)

@@ -21,6 +21,17 @@ static const char *const core_keys[] = {
 static const char *const level_names[] = { "error", "warning", "info",
 					   "debug" };
 
+/* Keys of the [issuance] section. */
+static const char *const issuance_keys[] = {
+	"max_years", "max_validity_days", "server_vendors", "crl_url",
+	"ca_issuers_url", "policy_oids", "renewal_window_days",
+	"refund_window_days", "pending_timeout_s", NULL,
+};
+
+#define DEFAULT_VENDORS "Apache, nginx, IIS, Tomcat, Other"
+
+static int apply_issuance(mssl_ctx *ctx, mssl_error *err);
+
 MSSL_API int mssl_ctx_new(mssl_ctx **out)
 {
 	mssl_ctx *ctx;
@@ -38,7 +49,7 @@ MSSL_API int mssl_ctx_new(mssl_ctx **out)
 	ctx->psl_file = strdup(PSLFILE);
 	ctx->iso_codes_dir = strdup(ISOCODESDIR);
 	if (!ctx->plugin_dir || !ctx->store_name || !ctx->psl_file ||
-	    !ctx->iso_codes_dir) {
+	    !ctx->iso_codes_dir || apply_issuance(ctx, NULL) < 0) {
 		mssl_ctx_free(ctx);
 		return MSSL_ENOMEM;
 	}
@@ -132,6 +143,96 @@ static int apply_core(mssl_ctx *ctx, mssl_error *err)
 	return 0;
 }
 
+/* A whole number in [min, max] from section.key, or 'dflt' when absent. */
+static int get_int(const struct mssl__config *cfg, const char *section,
+		   const char *key, long min, long max, long dflt, int *out,
+		   mssl_error *err)
+{
+	const char *v = mssl__config_get(cfg, section, key);
+	char *end = NULL;
+	long n;
+
+	*out = (int)dflt;
+	if (!v)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || n < min || n > max)
+		return mssl__config_error(cfg, err, section, key,
+					  "config.range",
+					  N_("\"%s\" must be a whole number from %ld to %ld"),
+					  v, min, max);
+	*out = (int)n;
+	return 0;
+}
+
+static int get_url(const struct mssl__config *cfg, const char *key,
+		   char **out, mssl_error *err)
+{
+	const char *v = mssl__config_get(cfg, "issuance", key);
+
+	if (!v || !*v)
+		return 0;
+	if (strncmp(v, "http://", 7) != 0 || strchr(v, ' '))
+		return mssl__config_error(cfg, err, "issuance", key,
+					  "config.url",
+					  N_("\"%s\" must be an http:// URL (relying parties fetch it without TLS)"),
+					  v);
+	return set_str(out, v);
+}
+
+/* Read and check the [issuance] section: the CA's policy. */
+static int apply_issuance(mssl_ctx *ctx, mssl_error *err)
+{
+	const struct mssl__config *cfg = ctx->cfg;
+	struct mssl__policy *p = &ctx->policy;
+	const char *v;
+	int days, rc;
+	size_t i;
+
+	if ((rc = mssl__config_check_keys(cfg, "issuance", issuance_keys,
+					  err)) < 0 ||
+	    (rc = get_int(cfg, "issuance", "max_years", 1, 10, 3,
+			  &p->max_years, err)) < 0 ||
+	    (rc = get_int(cfg, "issuance", "max_validity_days", 0, 3650, 0,
+			  &days, err)) < 0 ||
+	    (rc = get_int(cfg, "issuance", "renewal_window_days", 1, 365, 30,
+			  &p->renewal_window_days, err)) < 0 ||
+	    (rc = get_int(cfg, "issuance", "refund_window_days", 0, 365, 7,
+			  &p->refund_window_days, err)) < 0 ||
+	    (rc = get_int(cfg, "issuance", "pending_timeout_s", 10, 86400, 600,
+			  &p->pending_timeout_s, err)) < 0 ||
+	    (rc = get_url(cfg, "crl_url", &p->crl_url, err)) < 0 ||
+	    (rc = get_url(cfg, "ca_issuers_url", &p->ca_issuers_url, err)) < 0)
+		return rc;
+	p->max_validity = (int64_t)days * 86400;
+	v = mssl__config_get(cfg, "issuance", "server_vendors");
+	mssl__strv_free(p->vendors);
+	rc = mssl__split_list(v ? v : DEFAULT_VENDORS, &p->vendors,
+			      &p->n_vendors);
+	if (rc < 0)
+		return rc;
+	if (p->n_vendors == 0)
+		return mssl__config_error(cfg, err, "issuance", "server_vendors",
+					  "config.empty",
+					  N_("name at least one server vendor"));
+	mssl__strv_free(p->policy_oids);
+	p->policy_oids = NULL;
+	p->n_policy_oids = 0;
+	v = mssl__config_get(cfg, "issuance", "policy_oids");
+	if (v && (rc = mssl__split_list(v, &p->policy_oids,
+					&p->n_policy_oids)) < 0)
+		return rc;
+	for (i = 0; i < p->n_policy_oids; i++)
+		if (strspn(p->policy_oids[i], "0123456789.") !=
+			    strlen(p->policy_oids[i]) ||
+		    !strchr(p->policy_oids[i], '.'))
+			return mssl__config_error(cfg, err, "issuance",
+						  "policy_oids", "config.oid",
+						  N_("\"%s\" is not an object identifier like 1.3.6.1.4.1.12345.1"),
+						  p->policy_oids[i]);
+	return 0;
+}
+
 /* Sections allowed: [mssl] and one per configured plugin. */
 static int check_sections(mssl_ctx *ctx, mssl_error *err)
 {
@@ -139,10 +240,11 @@ static int check_sections(mssl_ctx *ctx, mssl_error *err)
 	size_t i, n = 0;
 	int rc;
 
-	allowed = calloc(ctx->n_validators + 4, sizeof(*allowed));
+	allowed = calloc(ctx->n_validators + 5, sizeof(*allowed));
 	if (!allowed)
 		return MSSL_ENOMEM;
 	allowed[n++] = "mssl";
+	allowed[n++] = "issuance";
 	allowed[n++] = ctx->store_name;
 	if (ctx->ca_name)
 		allowed[n++] = ctx->ca_name;
@@ -166,6 +268,8 @@ MSSL_API int mssl_ctx_load_config(mssl_ctx *ctx, const char *path,
 	if (rc < 0)
 		return rc;
 	rc = apply_core(ctx, err);
+	if (rc == 0)
+		rc = apply_issuance(ctx, err);
 	if (rc < 0)
 		return rc;
 	return check_sections(ctx, err);
@@ -191,8 +295,8 @@ MSSL_API int mssl_ctx_open(mssl_ctx *ctx, mssl_error *err)
 			goto out;
 	}
 	if (ctx->ca_name) {
-		rc = mssl__plugin_load(ctx, ctx->ca_name, MSSL_PLUGIN_CA, NULL,
-				       err);
+		rc = mssl__plugin_load(ctx, ctx->ca_name, MSSL_PLUGIN_CA,
+				       &ctx->ca, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -225,6 +329,7 @@ out:
 	if (rc < 0) {
 		ctx->open = false;
 		ctx->store = NULL;
+		ctx->ca = NULL;
 		ctx->sops = NULL;
 		mssl__plugins_unload(ctx);
 	}
@@ -270,6 +375,10 @@ MSSL_API void mssl_ctx_free(mssl_ctx *ctx)
 		psl_free(ctx->psl);
 	mssl__countries_free(ctx->countries);
 	mssl__strv_free(ctx->validators);
+	mssl__strv_free(ctx->policy.vendors);
+	mssl__strv_free(ctx->policy.policy_oids);
+	free(ctx->policy.crl_url);
+	free(ctx->policy.ca_issuers_url);
 	free(ctx->builtins);
 	free(ctx->plugin_dir);
 	free(ctx->store_name);

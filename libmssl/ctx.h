@@ -51,6 +51,22 @@ struct mssl_ctx {
 	psl_ctx_t *psl;
 	struct mssl_countries *countries;
 	bool open;
+
+	/* [issuance]: the CA's policy (mssl.conf(5)). */
+	struct mssl__policy {
+		int max_years;
+		int64_t max_validity; /* seconds; 0: CA/B Forum schedule */
+		char **vendors;
+		size_t n_vendors;
+		char *crl_url;
+		char *ca_issuers_url;
+		char **policy_oids;
+		size_t n_policy_oids;
+		int renewal_window_days;
+		int refund_window_days;
+		int pending_timeout_s;
+	} policy;
+	struct mssl__plugin *ca;
 };
 
 /* Current time through the context's clock. */

@@ -71,6 +71,15 @@ char *mssl__asprintf(const char *fmt, ...) MSSL_PRINTF(1, 2);
 void mssl__hex(const uint8_t *in, size_t n, char *out); /* out: 2n+1 */
 int mssl__unhex(const char *in, uint8_t *out, size_t n);
 bool mssl__str_empty(const char *s); /* NULL or only blanks */
+/* One DER element at *p (not past end): tag and contents; *p moves on. */
+bool mssl__der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag,
+		    const uint8_t **val, size_t *len);
+
+/* ---- requests (csr.c) ----------------------------------------------- */
+
+/* The request's DER and its SubjectPublicKeyInfo DER; borrowed. */
+const uint8_t *mssl__csr_der(const mssl_csr *c, size_t *len);
+const uint8_t *mssl__csr_spki(const mssl_csr *c, size_t *len);
 
 /* ---- context internals used by tests -------------------------------- */
 

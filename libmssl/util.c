@@ -75,3 +75,31 @@ MSSL_API void mssl_free(void *p)
 {
 	free(p);
 }
+
+/* One DER element at *p: its tag, contents; *p moves past it. */
+bool mssl__der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag,
+		     const uint8_t **val, size_t *len)
+{
+	const uint8_t *q = *p;
+	size_t n, i, nb;
+
+	if (end - q < 2)
+		return false;
+	*tag = q[0];
+	n = q[1];
+	q += 2;
+	if (n & 0x80) {
+		nb = n & 0x7f;
+		if (nb == 0 || nb > 4 || (size_t)(end - q) < nb)
+			return false;
+		for (n = 0, i = 0; i < nb; i++)
+			n = n << 8 | q[i];
+		q += nb;
+	}
+	if ((size_t)(end - q) < n)
+		return false;
+	*val = q;
+	*len = n;
+	*p = q + n;
+	return true;
+}
