@@ -245,10 +245,13 @@ static void summarise(struct mssl__op *op, uint32_t product,
 	}
 }
 
-MSSL_API int mssl_check(mssl_ctx *ctx, const mssl_actor *actor,
-			const char *account_id, const mssl_csr *csr,
-			const mssl_check_params *params, mssl_report **out,
-			mssl_error *err)
+/*
+ * The whole validation of one request inside an open operation 'op' (the
+ * dry run's or issuance's): every finding into 'report'.  Returns 0 or an
+ * error that stopped the validation itself; findings are not errors.
+ */
+int mssl__check_run(struct mssl__op *op, const mssl_csr *csr,
+		    const mssl_check_params *params, mssl_report *report)
 {
 	const struct mssl_csr_info *ci = mssl_csr_info(csr);
 	struct mssl_check_account acc;
@@ -256,52 +259,37 @@ MSSL_API int mssl_check(mssl_ctx *ctx, const mssl_actor *actor,
 	struct mssl_check in;
 	struct cert_ctx old = { "", "", "" };
 	struct strset domains = { 0 };
-	mssl_report *report = NULL;
-	struct mssl__op op;
 	char ubn[9];
 	size_t i;
 	int rc;
 
-	return_val_if_fail(csr && params && out, MSSL_EINVAL);
-	*out = NULL;
-	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_REQUEST_CHECK, account_id,
-			    ci->subject.cn, err);
-	if (rc < 0)
-		return rc;
 	if (params->product != MSSL_PRODUCT_SSL &&
 	    params->product != MSSL_PRODUCT_WILDCARD &&
-	    params->product != MSSL_PRODUCT_EV) {
-		rc = mssl__error_set(err, MSSL_EINPUT, "request.product",
-				     "product",
-				     N_("choose exactly one product: ssl, wildcard or ev"));
-		goto out;
-	}
-	report = mssl__report_new();
-	if (!report) {
-		rc = MSSL_ENOMEM;
-		goto out;
-	}
+	    params->product != MSSL_PRODUCT_EV)
+		return mssl__error_set(op->err, MSSL_EINPUT, "request.product",
+				       "product",
+				       N_("choose exactly one product: ssl, wildcard or ev"));
 	memset(&req, 0, sizeof(req));
 	req.product = params->product;
-	rc = core_rules(&op, ci, params, &req, &old, report);
+	rc = core_rules(op, ci, params, &req, &old, report);
 	for (i = 0; rc == 0 && i < ci->n_names; i++) {
 		const char *n = ci->names[i];
 
-		rc = relevant_domains(&op, strncmp(n, "*.", 2) == 0 ? n + 2 : n,
+		rc = relevant_domains(op, strncmp(n, "*.", 2) == 0 ? n + 2 : n,
 				      &domains);
 	}
 	if (rc < 0)
 		goto out;
-	snprintf(ubn, sizeof(ubn), "%s", op.account_id);
+	snprintf(ubn, sizeof(ubn), "%s", op->account_id);
 	memset(&acc, 0, sizeof(acc));
-	acc.id = op.account_id;
+	acc.id = op->account_id;
 	acc.ubn = ubn;
-	acc.org_name_en = op.account.org_name_en;
-	acc.products = op.account.products;
-	acc.ev_country = op.account.ev_country;
-	acc.ev_state = op.account.ev_state;
-	acc.ev_locality = op.account.ev_locality;
-	acc.ev_category = op.account.ev_category;
+	acc.org_name_en = op->account.org_name_en;
+	acc.products = op->account.products;
+	acc.ev_country = op->account.ev_country;
+	acc.ev_state = op->account.ev_state;
+	acc.ev_locality = op->account.ev_locality;
+	acc.ev_category = op->account.ev_category;
 	acc.domains = (const char *const *)domains.v;
 	acc.n_domains = domains.n;
 	memset(&in, 0, sizeof(in));
@@ -311,21 +299,42 @@ MSSL_API int mssl_check(mssl_ctx *ctx, const mssl_actor *actor,
 	in.csr = ci;
 	in.account = &acc;
 	in.request = &req;
-	rc = run_validators(ctx, &in, report);
+	rc = run_validators(op->ctx, &in, report);
 	if (rc == 0)
 		rc = mssl__report_finish(report, ci->names, ci->n_names);
+	if (rc == 0)
+		summarise(op, params->product, ci, report);
+out:
+	if (rc == MSSL_ENOMEM)
+		mssl__error_set(op->err, rc, "nomem", NULL, N_("out of memory"));
+	mssl__strv_free(domains.v);
+	return rc;
+}
+
+MSSL_API int mssl_check(mssl_ctx *ctx, const mssl_actor *actor,
+			const char *account_id, const mssl_csr *csr,
+			const mssl_check_params *params, mssl_report **out,
+			mssl_error *err)
+{
+	mssl_report *report = NULL;
+	struct mssl__op op;
+	int rc;
+
+	return_val_if_fail(csr && params && out, MSSL_EINVAL);
+	*out = NULL;
+	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_REQUEST_CHECK, account_id,
+			    mssl_csr_info(csr)->subject.cn, err);
 	if (rc < 0)
-		goto out;
-	summarise(&op, params->product, ci, report);
-	if (mssl__report_n_errors(report) > 0)
+		return rc;
+	report = mssl__report_new();
+	rc = report ? mssl__check_run(&op, csr, params, report) :
+		      mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				      N_("out of memory"));
+	if (rc == 0 && mssl__report_n_errors(report) > 0)
 		rc = mssl__error_set(err, MSSL_EREJECTED, "request.rejected",
 				     NULL,
 				     N_("the request was refused: %zu findings must be fixed first"),
 				     mssl__report_n_errors(report));
-out:
-	if (rc == MSSL_ENOMEM)
-		mssl__error_set(err, rc, "nomem", NULL, N_("out of memory"));
-	mssl__strv_free(domains.v);
 	rc = mssl__op_end(&op, rc);
 	if (rc == 0 || rc == MSSL_EREJECTED)
 		*out = report;

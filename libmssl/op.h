@@ -101,4 +101,9 @@ int mssl__ledger_post(struct mssl__op *op, int kind, int64_t delta,
 		      const char *memo, const char *cert_serial,
 		      int64_t *balance_after);
 
+/* ---- validation (check.c) --------------------------------------------- */
+
+int mssl__check_run(struct mssl__op *op, const mssl_csr *csr,
+		    const mssl_check_params *params, mssl_report *report);
+
 #endif
