@@ -1255,6 +1255,184 @@ static int cmd_key_block(struct env *e, int argc, char **argv)
 	return 0;
 }
 
+/* ---- issuance --------------------------------------------------------- */
+
+/* A secret from a file descriptor ("--passphrase-fd N"), never argv. */
+static char *read_secret_fd(const char *fdtext)
+{
+	char buf[256], *nl;
+	ssize_t n;
+	int fd = (int)number(fdtext, "--passphrase-fd", 0, 1024);
+
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		fprintf(stderr, "%s: --passphrase-fd %d: %s\n", progname, fd,
+			strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	buf[n] = '\0';
+	if ((nl = strchr(buf, '\n')))
+		*nl = '\0';
+	nl = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return nl;
+}
+
+static int write_file(const char *path, const char *text, size_t len)
+{
+	FILE *fp = fopen(path, "wx");
+
+	if (!fp || fwrite(text, 1, len, fp) != len || fclose(fp) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* PEM of a DER certificate; caller frees. */
+static char *cert_pem(const uint8_t *der, size_t len)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t out_len = 64 + (len + 2) / 3 * 4 + len / 48 + 64, i, w = 0,
+	       col = 0;
+	char *out = malloc(out_len);
+
+	if (!out)
+		return NULL;
+	w += (size_t)snprintf(out, out_len, "-----BEGIN CERTIFICATE-----\n");
+	for (i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)der[i] << 16 |
+			     (i + 1 < len ? (uint32_t)der[i + 1] << 8 : 0) |
+			     (i + 2 < len ? der[i + 2] : 0);
+
+		out[w++] = b64[v >> 18 & 63];
+		out[w++] = b64[v >> 12 & 63];
+		out[w++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		out[w++] = i + 2 < len ? b64[v & 63] : '=';
+		if ((col += 4) == 64) {
+			out[w++] = '\n';
+			col = 0;
+		}
+	}
+	if (col)
+		out[w++] = '\n';
+	snprintf(out + w, out_len - w, "-----END CERTIFICATE-----\n");
+	return out;
+}
+
+static int cmd_issue(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = {
+		{ "account", 1 }, { "csr", 1 }, { "product", 1 }, { "years", 1 },
+		{ "vendor", 1 }, { "passphrase-fd", 1 }, { "tech-name", 1 },
+		{ "tech-email", 1 }, { "tech-phone", 1 }, { "note", 1 },
+		{ "seal-name", 1 }, { "renew", 1 }, { "idempotency-key", 1 },
+		{ "out", 1 },
+	};
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	mssl_issue_params p = { 0 };
+	mssl_report *report = NULL;
+	mssl_cert *cert = NULL;
+	const struct mssl_cert_rec *r;
+	mssl_csr *csr = NULL;
+	const char *account, *outpath;
+	char *text, *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	account = need_opt(&a, "account");
+	p.product = product_arg(opt(&a, "product"));
+	p.years = (int)number(opt(&a, "years") ? opt(&a, "years") : "1",
+			      "--years", 1, 10);
+	p.server_vendor = need_opt(&a, "vendor");
+	p.tech_name = need_opt(&a, "tech-name");
+	p.tech_email = need_opt(&a, "tech-email");
+	p.tech_phone = opt(&a, "tech-phone");
+	p.note = opt(&a, "note");
+	p.seal_name = opt(&a, "seal-name");
+	p.renewal_of = opt(&a, "renew");
+	p.idempotency_key = opt(&a, "idempotency-key");
+	outpath = opt(&a, "out");
+	p.passphrase = read_secret_fd(need_opt(&a, "passphrase-fd"));
+	text = read_file(need_opt(&a, "csr"), MSSL_CSR_MAX_SIZE, &len);
+	rc = mssl_csr_parse(text, len, &csr, e->err);
+	free(text);
+	if (rc < 0) {
+		rc = fail(rc, e->err);
+		goto out;
+	}
+	if ((rc = env_open(e)) != 0)
+		goto out;
+	rc = mssl_issue(e->ctx, e->op, account, csr, &p, &cert, &report,
+			e->err);
+	if (rc == MSSL_EREJECTED && report) {
+		if (json_out)
+			print_json(report_json(mssl_csr_info(csr), report));
+		else
+			report_print(mssl_csr_info(csr), report);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (rc < 0) {
+		rc = fail(rc, e->err);
+		goto out;
+	}
+	r = mssl_cert_record(cert);
+	pem = cert_pem(r->der, r->der_len);
+	rc = pem && outpath ? write_file(outpath, pem, strlen(pem)) : 0;
+	if (json_out)
+		print_json(json_pack("{s:s,s:s,s:s,s:i,s:o,s:o,s:o}", "serial",
+				     r->serial, "cn", r->cn, "state", r->state,
+				     "charged", r->years, "not_before",
+				     jtime(r->not_before), "not_after",
+				     jtime(r->not_after), "file",
+				     jstr(outpath)));
+	else {
+		char until[32];
+
+		fmt_time(r->not_after, until, sizeof(until));
+		printf(_("Certificate %s issued for %s, valid until %s; %d cert-years charged.\n"),
+		       r->serial, r->cn, until, r->years);
+		if (outpath)
+			printf(_("Written to %s.\n"), outpath);
+		else if (pem)
+			fputs(pem, stdout);
+	}
+out:
+	if (p.passphrase) {
+		explicit_bzero((char *)p.passphrase, strlen(p.passphrase));
+		free((char *)p.passphrase);
+	}
+	free(pem);
+	mssl_cert_free(cert);
+	mssl_report_free(report);
+	mssl_csr_free(csr);
+	return rc;
+}
+
+static int cmd_resolve_pending(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	int64_t n = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	OPEN(e);
+	rc = mssl_cert_resolve_pending(e->ctx, e->op, &n, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:I}", "resolved", (json_int_t)n));
+	else
+		printf(_("%" PRId64 " interrupted issuances settled (failed, refunded).\n"),
+		       n);
+	return 0;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void usage(FILE *fp)
@@ -1289,6 +1467,12 @@ static void usage(FILE *fp)
 		"  check --account ID --csr FILE [--product ssl|wildcard|ev]\n"
 		"        [--renew SERIAL]\n"
 		"  key block (--spki HEX | --file FILE | --csr FILE) [--reason TEXT]\n"
+		"Certificates:\n"
+		"  issue --account ID --csr FILE --vendor V --tech-name N\n"
+		"        --tech-email ADDR --passphrase-fd FD [--product P]\n"
+		"        [--years N] [--seal-name S] [--renew SERIAL] [--note T]\n"
+		"        [--tech-phone P] [--idempotency-key K] [--out FILE]\n"
+		"  cert resolve-pending\n"
 		"\n"
 		"Exit status: 0 done, 1 refused or failed, 2 bad usage or input.\n"
 		"See mssl-admin(8).\n"),
@@ -1352,6 +1536,8 @@ static const struct cmd cmds[] = {
 	{ "audit", "export", cmd_audit_export },
 	{ "check", NULL, cmd_check },
 	{ "key", "block", cmd_key_block },
+	{ "issue", NULL, cmd_issue },
+	{ "cert", "resolve-pending", cmd_resolve_pending },
 };
 
 int main(int argc, char **argv)

@@ -5,6 +5,7 @@
 #include "ctx.h"
 #include "checks.h"
 
+#include <gnutls/x509.h>
 #include <libpsl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -369,6 +370,8 @@ MSSL_API void mssl_ctx_free(mssl_ctx *ctx)
 	for (i = 0; i < ctx->pool_n; i++)
 		ctx->sops->close(ctx->pool[i]);
 	free(ctx->pool);
+	if (ctx->ca_crt)
+		gnutls_x509_crt_deinit(ctx->ca_crt);
 	mssl__plugins_unload(ctx);
 	mssl__config_free(ctx->cfg);
 	if (ctx->psl)

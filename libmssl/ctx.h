@@ -67,6 +67,7 @@ struct mssl_ctx {
 		int pending_timeout_s;
 	} policy;
 	struct mssl__plugin *ca;
+	void *ca_crt; /* gnutls_x509_crt_t of the issuing CA, asked once */
 };
 
 /* Current time through the context's clock. */

@@ -71,6 +71,10 @@ static const struct opdef {
 				    N_("the %s role may not request certificates") },
 	[MSSL_OP_KEY_BLOCK] = { "key.block", OPERATOR, ACC_NONE,
 				N_("the %s role may not block keys") },
+	[MSSL_OP_CERT_ISSUE] = { "cert.issue", OPERATOR | MANAGER, ACC_REQUIRED,
+				 N_("the %s role may not issue certificates") },
+	[MSSL_OP_CERT_RESOLVE] = { "cert.resolve_pending", OPERATOR, ACC_NONE,
+				   N_("the %s role may not settle interrupted issuances") },
 };
 
 const char *mssl__op_name(int id)

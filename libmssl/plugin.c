@@ -248,6 +248,7 @@ static int check_ops(const struct mssl__plugin *pl, uint32_t kind,
 {
 	const struct ops_head *h = pl->p->ops;
 	const size_t *sizes;
+	size_t i;
 	int rc = 0;
 
 	if (kind == MSSL_PLUGIN_STORE)
@@ -277,6 +278,24 @@ static int check_ops(const struct mssl__plugin *pl, uint32_t kind,
 		       pl->origin, h->size, sizes[h->abi_minor],
 		       h->abi_major, h->abi_minor, MSSL_PLUGIN_ABI_MAJOR,
 		       MSSL_PLUGIN_ABI_MINOR);
+	/*
+	 * Every operation of the plugin's minor must be there: a NULL one
+	 * would crash the host the first time it is needed.
+	 */
+	for (i = 0; sizeof(*h) + (i + 1) * sizeof(void (*)(void)) <=
+		    sizes[h->abi_minor];
+	     i++) {
+		void (*fn)(void);
+
+		memcpy(&fn,
+		       (const char *)h + sizeof(*h) + i * sizeof(void (*)(void)),
+		       sizeof(fn));
+		if (!fn)
+			REFUSE("plugin.ops_missing",
+			       N_("plugin %s (ABI %u.%u) leaves operation %zu unimplemented (host ABI %u.%u)"),
+			       pl->origin, h->abi_major, h->abi_minor, i + 1,
+			       MSSL_PLUGIN_ABI_MAJOR, MSSL_PLUGIN_ABI_MINOR);
+	}
 out:
 	return rc;
 }

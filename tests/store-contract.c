@@ -1227,7 +1227,7 @@ static void new_serial(char buf[32])
 	snprintf(buf, 32, "%08x%04x7e", run_nonce, ++id_counter);
 }
 
-#define CERT_NSTR 13
+#define CERT_NSTR 14
 #define CERT_DER_MAX 64
 
 /* The record's strings, in one order for copying and comparing. */
@@ -1247,6 +1247,7 @@ static void cert_strs(const struct mssl_cert_rec *r,
 	s[10] = r->tech_phone;
 	s[11] = r->note;
 	s[12] = r->seal_name;
+	s[13] = r->idempotency_key;
 }
 
 struct cert_copy {
@@ -1386,6 +1387,7 @@ static void test_cert_roundtrip(void **state)
 	full.note = "urgent: old one expires Friday";
 	full.seal_name = "大印";
 	full.created = NOW + 1;
+	full.idempotency_key = "order-2024-0017";
 
 	/* Pending: no DER yet, every optional field NULL. */
 	cert_pending(&pending, s2, a);
@@ -1503,6 +1505,1113 @@ static void test_cert_renewal(void **state)
 	cert_check(&c, &old);
 	assert_true(c.nulls[4]);
 	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Issuance: finishing, revoking, listing certificates
+ * ------------------------------------------------------------------ */
+
+#define YEAR ((int64_t)31536000)
+
+/* Insert pending certificates in their own committed transaction. */
+static void cert_add_pending(struct fx *f, const char *account,
+			     const char *const *serials, size_t n)
+{
+	struct mssl_cert_rec r;
+	size_t i;
+
+	begin(f, MSSL_TXN_WRITE);
+	for (i = 0; i < n; i++) {
+		cert_pending(&r, serials[i], account);
+		assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	}
+	commit(f);
+}
+
+/*
+ * cert_finish in a transaction of its own, committed when it succeeds.
+ * "issued" gets test_der and a year from 'not_before'; "failed" no DER.
+ */
+static int finish_txn(struct fx *f, const char *serial, const char *new_serial,
+		      const char *state, int64_t not_before)
+{
+	int issued = strcmp(state, "issued") == 0;
+	int rc;
+
+	begin(f, MSSL_TXN_WRITE);
+	rc = f->ops->cert_finish(f->conn, serial, new_serial, state,
+				 issued ? test_der : NULL,
+				 issued ? sizeof(test_der) : 0,
+				 issued ? not_before : 0,
+				 issued ? not_before + YEAR : 0);
+	if (rc)
+		rollback(f);
+	else
+		commit(f);
+	return rc;
+}
+
+static int revoke_txn(struct fx *f, const char *serial, int64_t at, int reason)
+{
+	int rc;
+
+	begin(f, MSSL_TXN_WRITE);
+	rc = f->ops->cert_revoke(f->conn, serial, at, reason);
+	if (rc)
+		rollback(f);
+	else
+		commit(f);
+	return rc;
+}
+
+/* Is 'serial' as read now in 'state'? */
+static void expect_state(struct fx *f, const char *serial, const char *state)
+{
+	struct cert_copy c;
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(cert_read(f, serial, &c), 0);
+	assert_string_equal(c.strs[3], state);
+	commit(f);
+}
+
+static void test_cert_finish(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_rec want[3];
+	struct cert_copy c;
+	char a[16], s1[32], s2[32], s2b[32], s3[32], s4[32], missing[32];
+	const char *serials[4] = { s1, s2, s3, s4 };
+	int i;
+
+	assert_non_null(f->ops->cert_finish);
+	new_id(a);
+	add_account(f, a);
+	new_serial(s1);
+	new_serial(s2);
+	new_serial(s2b);
+	new_serial(s3);
+	new_serial(s4);
+	new_serial(missing);
+	cert_add_pending(f, a, serials, 4);
+
+	/* Issued under its serial; under the signer's; failed. */
+	assert_int_equal(finish_txn(f, s1, s1, "issued", NOW + 10), 0);
+	assert_int_equal(finish_txn(f, s2, s2b, "issued", NOW + 20), 0);
+	assert_int_equal(finish_txn(f, s3, s3, "failed", 0), 0);
+
+	/* Everything else is as the request left it. */
+	for (i = 0; i < 3; i++)
+		cert_pending(&want[i], serials[i], a);
+	want[0].state = "issued";
+	want[0].der = test_der;
+	want[0].der_len = sizeof(test_der);
+	want[0].not_before = NOW + 10;
+	want[0].not_after = NOW + 10 + YEAR;
+	want[1] = want[0];
+	want[1].serial = s2b;
+	want[1].not_before = NOW + 20;
+	want[1].not_after = NOW + 20 + YEAR;
+	want[2].state = "failed";
+
+	begin(f, MSSL_TXN_READ);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(cert_read(f, want[i].serial, &c), 0);
+		cert_check(&c, &want[i]);
+	}
+	assert_true(c.der_null);
+	/* The old serial is gone. */
+	assert_int_equal(cert_read(f, s2, &c), MSSL_ENOENT);
+	commit(f);
+
+	/* Only a pending certificate finishes. */
+	assert_int_equal(finish_txn(f, s1, s1, "issued", NOW + 99),
+			 MSSL_ENOENT);
+	assert_int_equal(finish_txn(f, s2b, s2b, "failed", 0), MSSL_ENOENT);
+	assert_int_equal(finish_txn(f, s3, s3, "issued", NOW + 99),
+			 MSSL_ENOENT);
+	assert_int_equal(finish_txn(f, s2, s2, "issued", NOW + 99),
+			 MSSL_ENOENT);
+	assert_int_equal(finish_txn(f, missing, missing, "issued", NOW + 99),
+			 MSSL_ENOENT);
+
+	/* A serial the signer chose that is taken: refused, still pending. */
+	assert_int_equal(finish_txn(f, s4, s1, "issued", NOW + 99),
+			 MSSL_EEXIST);
+
+	begin(f, MSSL_TXN_READ);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(cert_read(f, want[i].serial, &c), 0);
+		cert_check(&c, &want[i]);
+	}
+	assert_int_equal(cert_read(f, s4, &c), 0);
+	assert_string_equal(c.strs[3], "pending");
+	assert_true(c.der_null);
+	commit(f);
+
+	/* And it may still finish. */
+	assert_int_equal(finish_txn(f, s4, s4, "failed", 0), 0);
+	expect_state(f, s4, "failed");
+}
+
+/* Revokes every certificate cert_each shows it, from the callback. */
+struct revoker {
+	struct fx *f;
+	int calls, rc;
+};
+
+static int revoke_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	struct revoker *v = ud;
+
+	v->calls++;
+	v->rc = v->f->ops->cert_revoke(v->f->conn, r->serial, NOW + 900, 4);
+	return v->rc;
+}
+
+static void test_cert_revoke(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_filter flt = { 0 };
+	struct mssl_cert_rec want;
+	struct revoker v = { f, 0, 0 };
+	struct cert_copy c;
+	char a[16], b[16], pend[32], iss[32], zero[32], none[32], bad[32];
+	char missing[32], bs[3][32];
+	const char *serials[5] = { pend, iss, zero, none, bad };
+	const char *bser[3] = { bs[0], bs[1], bs[2] };
+	int i;
+
+	assert_non_null(f->ops->cert_revoke);
+	new_id(a);
+	new_id(b);
+	add_account(f, a);
+	add_account(f, b);
+	new_serial(pend);
+	new_serial(iss);
+	new_serial(zero);
+	new_serial(none);
+	new_serial(bad);
+	new_serial(missing);
+	cert_add_pending(f, a, serials, 5);
+	assert_int_equal(finish_txn(f, iss, iss, "issued", NOW), 0);
+	assert_int_equal(finish_txn(f, zero, zero, "issued", NOW), 0);
+	assert_int_equal(finish_txn(f, none, none, "issued", NOW), 0);
+	assert_int_equal(finish_txn(f, bad, bad, "failed", 0), 0);
+
+	/* Only an issued certificate is revoked. */
+	assert_int_equal(revoke_txn(f, pend, NOW + 100, 1), MSSL_ENOENT);
+	assert_int_equal(revoke_txn(f, bad, NOW + 100, 1), MSSL_ENOENT);
+	assert_int_equal(revoke_txn(f, missing, NOW + 100, 1), MSSL_ENOENT);
+	expect_state(f, pend, "pending");
+	expect_state(f, bad, "failed");
+
+	/* keyCompromise (1); unspecified (0) is a reason; -1 is none. */
+	assert_int_equal(revoke_txn(f, iss, NOW + 100, 1), 0);
+	assert_int_equal(revoke_txn(f, zero, NOW + 200, 0), 0);
+	assert_int_equal(revoke_txn(f, none, NOW + 300, -1), 0);
+
+	/* Once only: the first revocation stands. */
+	assert_int_equal(revoke_txn(f, iss, NOW + 400, 4), MSSL_ENOENT);
+	/* A revoked certificate does not finish either. */
+	assert_int_equal(finish_txn(f, iss, iss, "issued", NOW), MSSL_ENOENT);
+
+	cert_pending(&want, iss, a);
+	want.state = "revoked";
+	want.der = test_der;
+	want.der_len = sizeof(test_der);
+	want.not_before = NOW;
+	want.not_after = NOW + YEAR;
+	want.revoked_at = NOW + 100;
+	want.revoke_reason = 1;
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(cert_read(f, iss, &c), 0);
+	cert_check(&c, &want);
+	assert_int_equal(cert_read(f, zero, &c), 0);
+	assert_string_equal(c.strs[3], "revoked");
+	assert_int_equal(c.revoked_at, NOW + 200);
+	assert_int_equal(c.revoke_reason, 0);
+	assert_int_equal(cert_read(f, none, &c), 0);
+	assert_string_equal(c.strs[3], "revoked");
+	assert_int_equal(c.revoked_at, NOW + 300);
+	assert_int_equal(c.revoke_reason, -1);
+	commit(f);
+
+	/* Revoking from inside the iteration that lists them. */
+	for (i = 0; i < 3; i++)
+		new_serial(bs[i]);
+	cert_add_pending(f, b, bser, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(finish_txn(f, bs[i], bs[i], "issued", NOW),
+				 0);
+	flt.account_id = b;
+	flt.state = "issued";
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->cert_each(f->conn, &flt, revoke_cb, &v), 0);
+	assert_int_equal(v.calls, 3);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	v.calls = 0;
+	assert_int_equal(f->ops->cert_each(f->conn, &flt, revoke_cb, &v), 0);
+	assert_int_equal(v.calls, 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(cert_read(f, bs[i], &c), 0);
+		assert_string_equal(c.strs[3], "revoked");
+		assert_int_equal(c.revoked_at, NOW + 900);
+		assert_int_equal(c.revoke_reason, 4);
+	}
+	commit(f);
+}
+
+/*
+ * A set of certificates a test made, and what cert_each lists of them
+ * ("0 1 4", the set's indexes, in the order seen).  Rows outside the set
+ * (other tests', other runs') are skipped.
+ */
+#define CERT_SET 8
+
+struct cert_set {
+	char serial[CERT_SET][32];
+	int n;
+};
+
+struct cert_list {
+	const struct cert_set *set;
+	char got[3 * CERT_SET * 4];
+	size_t len;
+	int calls, stop_at;
+};
+
+static int cert_list_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	struct cert_list *l = ud;
+	int k;
+
+	l->calls++;
+	for (k = 0; k < l->set->n; k++)
+		if (strcmp(r->serial, l->set->serial[k]) == 0)
+			break;
+	if (k < l->set->n) {
+		assert_true(l->len + 4 < sizeof(l->got));
+		l->len += (size_t)snprintf(l->got + l->len,
+					   sizeof(l->got) - l->len, "%s%d",
+					   l->len ? " " : "", k);
+	}
+	return l->stop_at && l->calls == l->stop_at ? STOP : 0;
+}
+
+static void expect_each(struct fx *f, const struct cert_set *set,
+			const struct mssl_cert_filter *flt, const char *want)
+{
+	struct cert_list l = { .set = set };
+
+	assert_int_equal(f->ops->cert_each(f->conn, flt, cert_list_cb, &l), 0);
+	if (strcmp(l.got, want) != 0)
+		fail_msg("cert_each {account %s, state %s, cn %s, before %lld,"
+			 " after %lld, newest %d, offset %lld, limit %lld}:"
+			 " got \"%s\", want \"%s\"",
+			 flt->account_id ? flt->account_id : "-",
+			 flt->state ? flt->state : "-",
+			 flt->cn ? flt->cn : "-",
+			 (long long)flt->expires_before,
+			 (long long)flt->expires_after, flt->newest_first,
+			 (long long)flt->offset, (long long)flt->limit, l.got,
+			 want);
+}
+
+static void test_cert_each(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_filter flt;
+	struct mssl_cert_rec r;
+	struct cert_set set = { .n = 6 };
+	struct cert_list stop = { .set = &set, .stop_at = 2 };
+	char a[16], b[16], cnx[64], cny[64], cnx_upper[64];
+	/*
+	 * Six certificates, each with its account, state, CN, creation and
+	 * expiry; 1 and 4 are created in the same second, and so are 0 and
+	 * 5.  The CN of 4 is in upper case.
+	 */
+	static const struct {
+		int account_b, cn, upper;
+		const char *state;
+		int64_t created, not_after;
+	} spec[6] = {
+		{ 0, 'x', 0, "issued", NOW + 1, NOW + 100 },
+		{ 0, 'y', 0, "issued", NOW + 2, NOW + 200 },
+		{ 0, 'x', 0, "pending", NOW + 3, NOW + 250 },
+		{ 0, 'x', 0, "revoked", NOW + 4, NOW + 300 },
+		{ 0, 'x', 1, "failed", NOW + 2, NOW + 50 },
+		{ 1, 'x', 0, "issued", NOW + 1, NOW + 150 },
+	};
+	/* Inserted out of order: the store must sort. */
+	static const int order[6] = { 3, 4, 0, 5, 2, 1 };
+	size_t k;
+	int i;
+
+	assert_non_null(f->ops->cert_each);
+	new_id(a);
+	new_id(b);
+	add_account(f, a);
+	add_account(f, b);
+	run_domain(cnx, sizeof(cnx), "www");
+	run_domain(cny, sizeof(cny), "api");
+	for (k = 0; k < sizeof(cnx_upper) && cnx[k]; k++)
+		cnx_upper[k] = (char)(cnx[k] >= 'a' && cnx[k] <= 'z' ?
+				      cnx[k] - 'a' + 'A' : cnx[k]);
+	cnx_upper[k] = '\0';
+	for (i = 0; i < 6; i++)
+		new_serial(set.serial[i]);
+
+	begin(f, MSSL_TXN_WRITE);
+	for (k = 0; k < 6; k++) {
+		i = order[k];
+		cert_pending(&r, set.serial[i], spec[i].account_b ? b : a);
+		r.cn = spec[i].cn == 'y' ? cny : cnx;
+		if (spec[i].upper)
+			r.cn = cnx_upper;
+		r.state = spec[i].state;
+		r.created = spec[i].created;
+		r.not_before = spec[i].created;
+		r.not_after = spec[i].not_after;
+		if (strcmp(r.state, "revoked") == 0) {
+			r.revoked_at = NOW + 5;
+			r.revoke_reason = 1;
+		}
+		assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	}
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	/* No filter: every certificate, by created then serial. */
+	memset(&flt, 0, sizeof(flt));
+	expect_each(f, &set, &flt, "0 5 1 4 2 3");
+	flt.newest_first = 1;
+	expect_each(f, &set, &flt, "3 2 4 1 5 0");
+
+	/* Account. */
+	memset(&flt, 0, sizeof(flt));
+	flt.account_id = a;
+	expect_each(f, &set, &flt, "0 1 4 2 3");
+	flt.newest_first = 1;
+	expect_each(f, &set, &flt, "3 2 4 1 0");
+	flt.account_id = b;
+	expect_each(f, &set, &flt, "5");
+
+	/* State, alone and with the account. */
+	memset(&flt, 0, sizeof(flt));
+	flt.state = "issued";
+	expect_each(f, &set, &flt, "0 5 1");
+	flt.account_id = a;
+	expect_each(f, &set, &flt, "0 1");
+	flt.state = "pending";
+	expect_each(f, &set, &flt, "2");
+	flt.state = "revoked";
+	expect_each(f, &set, &flt, "3");
+	flt.state = "failed";
+	expect_each(f, &set, &flt, "4");
+
+	/* CN, case-insensitive, alone and with the account or state. */
+	memset(&flt, 0, sizeof(flt));
+	flt.cn = cnx;
+	expect_each(f, &set, &flt, "0 5 4 2 3");
+	flt.cn = cnx_upper;
+	flt.account_id = a;
+	expect_each(f, &set, &flt, "0 4 2 3");
+	flt.cn = cnx;
+	flt.account_id = b;
+	expect_each(f, &set, &flt, "5");
+	flt.account_id = NULL;
+	flt.cn = cny;
+	expect_each(f, &set, &flt, "1");
+	flt.state = "pending";
+	expect_each(f, &set, &flt, "");
+
+	/* Expiry: before is exclusive, after inclusive. */
+	memset(&flt, 0, sizeof(flt));
+	flt.expires_before = NOW + 200;
+	expect_each(f, &set, &flt, "0 5 4");
+	flt.account_id = a;
+	expect_each(f, &set, &flt, "0 4");
+	flt.expires_before = 0;
+	flt.expires_after = NOW + 200;
+	expect_each(f, &set, &flt, "1 2 3");
+	flt.account_id = NULL;
+	flt.expires_after = NOW + 150;
+	expect_each(f, &set, &flt, "5 1 2 3");
+	flt.account_id = a;
+	flt.expires_after = NOW + 100;
+	flt.expires_before = NOW + 300;
+	expect_each(f, &set, &flt, "0 1 2");
+
+	/* Combinations. */
+	memset(&flt, 0, sizeof(flt));
+	flt.account_id = a;
+	flt.state = "issued";
+	flt.cn = cnx;
+	expect_each(f, &set, &flt, "0");
+	flt.cn = NULL;
+	flt.expires_after = NOW + 150;
+	expect_each(f, &set, &flt, "1");
+	memset(&flt, 0, sizeof(flt));
+	flt.account_id = a;
+	flt.cn = cnx;
+	flt.expires_before = NOW + 300;
+	flt.newest_first = 1;
+	expect_each(f, &set, &flt, "2 4 0");
+	flt.limit = 2;
+	expect_each(f, &set, &flt, "2 4");
+	flt.offset = 1;
+	expect_each(f, &set, &flt, "4 0");
+
+	/* Pages of account a ("0 1 4 2 3"), in both directions. */
+	memset(&flt, 0, sizeof(flt));
+	flt.account_id = a;
+	flt.offset = 1;
+	flt.limit = 2;
+	expect_each(f, &set, &flt, "1 4");
+	flt.offset = 3;
+	expect_each(f, &set, &flt, "2 3");
+	flt.offset = 4;
+	flt.limit = 0;
+	expect_each(f, &set, &flt, "3");
+	flt.offset = 5;
+	expect_each(f, &set, &flt, "");
+	flt.offset = 0;
+	flt.limit = 1;
+	expect_each(f, &set, &flt, "0");
+	flt.limit = 10;
+	expect_each(f, &set, &flt, "0 1 4 2 3");
+	flt.newest_first = 1;
+	flt.offset = 1;
+	flt.limit = 2;
+	expect_each(f, &set, &flt, "2 4");
+	flt.offset = 3;
+	expect_each(f, &set, &flt, "1 0");
+
+	/* A non-zero return stops the iteration. */
+	memset(&flt, 0, sizeof(flt));
+	flt.account_id = a;
+	assert_int_equal(f->ops->cert_each(f->conn, &flt, cert_list_cb, &stop),
+			 STOP);
+	assert_int_equal(stop.calls, 2);
+	assert_string_equal(stop.got, "0 1");
+	commit(f);
+}
+
+/* The client's idempotency key: unique per account, NULL never clashes. */
+static void test_cert_idempotency(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_rec r;
+	struct cert_copy c;
+	char a[16], b[16], nobody[16], key[48], other[48];
+	char s1[32], s1b[32], s2[32], s3[32], s4[32], s5[32];
+	int calls = 0;
+
+	assert_non_null(f->ops->cert_by_key);
+	new_id(a);
+	new_id(b);
+	new_id(nobody);
+	add_account(f, a);
+	add_account(f, b);
+	snprintf(key, sizeof(key), "req-%08u-%u", run_nonce, id_counter);
+	snprintf(other, sizeof(other), "req-%08u-%u-x", run_nonce, id_counter);
+	new_serial(s1);
+	new_serial(s1b);
+	new_serial(s2);
+	new_serial(s3);
+	new_serial(s4);
+	new_serial(s5);
+
+	begin(f, MSSL_TXN_WRITE);
+	cert_pending(&r, s1, a);
+	r.idempotency_key = key;
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	commit(f);
+
+	/* The same key again in the same account: refused. */
+	begin(f, MSSL_TXN_WRITE);
+	cert_pending(&r, s2, a);
+	r.idempotency_key = key;
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), MSSL_EEXIST);
+	rollback(f);
+
+	/* In another account: its own. */
+	begin(f, MSSL_TXN_WRITE);
+	cert_pending(&r, s3, b);
+	r.idempotency_key = key;
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	/* Without a key, as often as one likes. */
+	cert_pending(&r, s4, a);
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	cert_pending(&r, s5, a);
+	assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(cert_read(f, s2, &c), MSSL_ENOENT);
+	assert_int_equal(cert_read(f, s1, &c), 0);
+	assert_false(c.nulls[13]);
+	assert_string_equal(c.strs[13], key);
+	assert_int_equal(cert_read(f, s4, &c), 0);
+	assert_true(c.nulls[13]);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->cert_by_key(f->conn, a, key, cert_copy_cb, &c),
+			 0);
+	assert_int_equal(c.calls, 1);
+	assert_string_equal(c.strs[0], s1);
+	assert_string_equal(c.strs[1], a);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->cert_by_key(f->conn, b, key, cert_copy_cb, &c),
+			 0);
+	assert_int_equal(c.calls, 1);
+	assert_string_equal(c.strs[0], s3);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->cert_by_key(f->conn, a, other, cert_copy_cb,
+					     &c), MSSL_ENOENT);
+	assert_int_equal(f->ops->cert_by_key(f->conn, nobody, key,
+					     cert_copy_cb, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(f->ops->cert_by_key(f->conn, a, key, cert_stop_cb,
+					     &calls), STOP);
+	assert_int_equal(calls, 1);
+	commit(f);
+
+	/* The key follows the certificate to the serial its signer chose. */
+	assert_int_equal(finish_txn(f, s1, s1b, "issued", NOW), 0);
+	begin(f, MSSL_TXN_READ);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->cert_by_key(f->conn, a, key, cert_copy_cb, &c),
+			 0);
+	assert_string_equal(c.strs[0], s1b);
+	assert_string_equal(c.strs[3], "issued");
+	assert_string_equal(c.strs[13], key);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * CN terms
+ * ------------------------------------------------------------------ */
+
+struct term_copy {
+	int calls;
+	char account[32], cn[96];
+	int64_t started, paid_until;
+};
+
+static int term_copy_cb(void *ud, const struct mssl_term_rec *r)
+{
+	struct term_copy *c = ud;
+
+	c->calls++;
+	snprintf(c->account, sizeof(c->account), "%s", r->account_id);
+	snprintf(c->cn, sizeof(c->cn), "%s", r->cn);
+	c->started = r->started;
+	c->paid_until = r->paid_until;
+	return 0;
+}
+
+static int term_stop_cb(void *ud, const struct mssl_term_rec *r)
+{
+	(*(int *)ud)++;
+	return STOP;
+}
+
+static int term_read(struct fx *f, const char *account, const char *cn,
+		     struct term_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	return f->ops->term_get(f->conn, account, cn, term_copy_cb, c);
+}
+
+static void term_expect(struct fx *f, const char *account, const char *cn,
+			int64_t started, int64_t paid_until)
+{
+	struct term_copy c;
+
+	assert_int_equal(term_read(f, account, cn, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_string_equal(c.account, account);
+	assert_string_equal(c.cn, cn);
+	assert_int_equal(c.started, started);
+	assert_int_equal(c.paid_until, paid_until);
+}
+
+static void test_terms(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_term_rec t;
+	struct term_copy c;
+	char a[16], b[16], nobody[16], cn[64], cn2[64];
+	const char *ids[2] = { a, b };
+	int calls = 0;
+
+	assert_non_null(f->ops->term_get);
+	assert_non_null(f->ops->term_put);
+	new_id(a);
+	new_id(b);
+	new_id(nobody);
+	add_accounts(f, ids, 2);
+	run_domain(cn, sizeof(cn), "www");
+	run_domain(cn2, sizeof(cn2), "mail");
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(term_read(f, a, cn, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_WRITE);
+	t = (struct mssl_term_rec){ a, cn, NOW, NOW + YEAR };
+	assert_int_equal(f->ops->term_put(f->conn, &t), 0);
+	t = (struct mssl_term_rec){ b, cn, NOW + 7, NOW + 2 * YEAR };
+	assert_int_equal(f->ops->term_put(f->conn, &t), 0);
+	t = (struct mssl_term_rec){ a, cn2, NOW + 9, NOW + 3 * YEAR };
+	assert_int_equal(f->ops->term_put(f->conn, &t), 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	term_expect(f, a, cn, NOW, NOW + YEAR);
+	term_expect(f, b, cn, NOW + 7, NOW + 2 * YEAR);
+	term_expect(f, a, cn2, NOW + 9, NOW + 3 * YEAR);
+	assert_int_equal(term_read(f, b, cn2, &c), MSSL_ENOENT);
+	assert_int_equal(f->ops->term_get(f->conn, a, cn, term_stop_cb,
+					  &calls), STOP);
+	assert_int_equal(calls, 1);
+	commit(f);
+
+	/* Put again: the term is replaced, the others stay. */
+	begin(f, MSSL_TXN_WRITE);
+	t = (struct mssl_term_rec){ a, cn, NOW + 50, NOW + 2 * YEAR };
+	assert_int_equal(f->ops->term_put(f->conn, &t), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	term_expect(f, a, cn, NOW + 50, NOW + 2 * YEAR);
+	term_expect(f, b, cn, NOW + 7, NOW + 2 * YEAR);
+	term_expect(f, a, cn2, NOW + 9, NOW + 3 * YEAR);
+	commit(f);
+
+	/* A rolled-back put leaves the term as it was. */
+	begin(f, MSSL_TXN_WRITE);
+	t = (struct mssl_term_rec){ a, cn, NOW + 60, NOW + 9 * YEAR };
+	assert_int_equal(f->ops->term_put(f->conn, &t), 0);
+	rollback(f);
+
+	/* A term of an account that does not exist. */
+	begin(f, MSSL_TXN_WRITE);
+	t = (struct mssl_term_rec){ nobody, cn, NOW, NOW + YEAR };
+	assert_int_equal(f->ops->term_put(f->conn, &t), MSSL_ENOENT);
+	commit_after_error(f);
+
+	begin(f, MSSL_TXN_READ);
+	term_expect(f, a, cn, NOW + 50, NOW + 2 * YEAR);
+	assert_int_equal(term_read(f, nobody, cn, &c), MSSL_ENOENT);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Counters
+ * ------------------------------------------------------------------ */
+
+static void counter_name(char *buf, size_t n, const char *label)
+{
+	snprintf(buf, n, "%s:%08u-%u", label, run_nonce, ++id_counter);
+}
+
+static int64_t next_of(struct fx *f, const char *name)
+{
+	int64_t v = -1;
+
+	assert_int_equal(f->ops->counter_next(f->conn, name, &v), 0);
+	return v;
+}
+
+static void test_counter(void **state)
+{
+	struct fx *f = *state;
+	char c1[64], c2[64];
+	int64_t i;
+
+	assert_non_null(f->ops->counter_next);
+	counter_name(c1, sizeof(c1), "crl");
+	counter_name(c2, sizeof(c2), "crl");
+
+	/* 1, 2, 3 ...; each name its own. */
+	begin(f, MSSL_TXN_WRITE);
+	for (i = 1; i <= 3; i++)
+		assert_int_equal(next_of(f, c1), i);
+	assert_int_equal(next_of(f, c2), 1);
+	commit(f);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(next_of(f, c1), 4);
+	commit(f);
+
+	/* A rolled-back step is not spent: the next commit reuses it. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(next_of(f, c1), 5);
+	assert_int_equal(next_of(f, c2), 2);
+	rollback(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(next_of(f, c1), 5);
+	assert_int_equal(next_of(f, c2), 2);
+	commit(f);
+}
+
+#define COUNTER_THREADS 2
+#define COUNTER_ROUNDS 200
+#define COUNTER_TOTAL (COUNTER_THREADS * COUNTER_ROUNDS)
+
+struct counter_writer {
+	struct fx *f;
+	const char *name;
+	pthread_barrier_t *start;
+	int64_t got[COUNTER_ROUNDS];
+	int rc; /* first failure, 0 when none */
+	const char *where;
+};
+
+static int counter_step(struct counter_writer *w, void *conn, int64_t *v)
+{
+	const struct mssl_store_ops *ops = w->f->ops;
+	int rc;
+
+	rc = ops->begin(conn, MSSL_TXN_WRITE);
+	if (rc) {
+		w->where = "begin";
+		return rc;
+	}
+	rc = ops->counter_next(conn, w->name, v);
+	if (rc) {
+		w->where = "counter_next";
+		goto out;
+	}
+	rc = ops->commit(conn);
+	if (rc)
+		w->where = "commit";
+out:
+	if (rc)
+		ops->rollback(conn);
+	return rc;
+}
+
+static void *counter_main(void *arg)
+{
+	struct counter_writer *w = arg;
+	void *conn = NULL;
+	int i;
+
+	w->rc = w->f->ops->open(w->f->state, &conn);
+	if (w->rc)
+		w->where = "open";
+	pthread_barrier_wait(w->start);
+	if (w->rc)
+		return NULL;
+	for (i = 0; i < COUNTER_ROUNDS && !w->rc; i++)
+		w->rc = counter_step(w, conn, &w->got[i]);
+	w->f->ops->close(conn);
+	return NULL;
+}
+
+/* Two connections counting at once never get the same value. */
+static void test_counter_concurrent(void **state)
+{
+	struct fx *f = *state;
+	struct counter_writer w[COUNTER_THREADS];
+	uint8_t seen[COUNTER_TOTAL + 1] = { 0 };
+	pthread_barrier_t start;
+	pthread_t t[COUNTER_THREADS];
+	char name[64];
+	int64_t v;
+	int i, k;
+
+	counter_name(name, sizeof(name), "serial");
+	assert_int_equal(pthread_barrier_init(&start, NULL, COUNTER_THREADS),
+			 0);
+	for (i = 0; i < COUNTER_THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].f = f;
+		w[i].name = name;
+		w[i].start = &start;
+		assert_int_equal(
+			pthread_create(&t[i], NULL, counter_main, &w[i]), 0);
+	}
+	for (i = 0; i < COUNTER_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < COUNTER_THREADS; i++) {
+		if (w[i].rc)
+			print_error("counter %d: %s: %d\n", i, w[i].where,
+				    w[i].rc);
+		assert_int_equal(w[i].rc, 0);
+	}
+	/* Every value once, 1 to COUNTER_TOTAL; each thread's rising. */
+	for (i = 0; i < COUNTER_THREADS; i++) {
+		for (k = 0; k < COUNTER_ROUNDS; k++) {
+			v = w[i].got[k];
+			if (v < 1 || v > COUNTER_TOTAL || seen[v])
+				fail_msg("thread %d got %lld twice or out of "
+					 "range", i, (long long)v);
+			seen[v] = 1;
+			if (k > 0)
+				assert_true(v > w[i].got[k - 1]);
+		}
+	}
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(next_of(f, name), COUNTER_TOTAL + 1);
+	rollback(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Mail outbox
+ * ------------------------------------------------------------------ */
+
+struct mail_copy {
+	const char *prefix; /* to_addr of this test's mails */
+	struct fx *f; /* set: mark this test's mails sent from the callback */
+	int stop_at;
+	int calls; /* every mail, this test's or not */
+	int64_t head[8]; /* ids of the first mails seen, anybody's */
+	int n;
+	struct {
+		int64_t id, created, next_attempt, sent_at;
+		int attempts;
+		char to[96], subject[64], body[96], related[32], error[64];
+		int related_null, error_null;
+	} r[MAXROWS];
+	int sent_rc;
+};
+
+static int mail_copy_cb(void *ud, const struct mssl_mail_rec *m)
+{
+	struct mail_copy *c = ud;
+	int i;
+
+	if (c->calls < 8)
+		c->head[c->calls] = m->id;
+	c->calls++;
+	if (!starts_with(m->to_addr, c->prefix))
+		goto out;
+	i = c->n++;
+	assert_true(i < MAXROWS);
+	c->r[i].id = m->id;
+	c->r[i].created = m->created;
+	c->r[i].next_attempt = m->next_attempt;
+	c->r[i].sent_at = m->sent_at;
+	c->r[i].attempts = m->attempts;
+	snprintf(c->r[i].to, sizeof(c->r[i].to), "%s", m->to_addr);
+	snprintf(c->r[i].subject, sizeof(c->r[i].subject), "%s", m->subject);
+	snprintf(c->r[i].body, sizeof(c->r[i].body), "%s", m->body);
+	copy_opt(c->r[i].related, sizeof(c->r[i].related),
+		 &c->r[i].related_null, m->related);
+	copy_opt(c->r[i].error, sizeof(c->r[i].error), &c->r[i].error_null,
+		 m->last_error);
+	if (c->f && !c->sent_rc)
+		c->sent_rc = c->f->ops->mail_sent(c->f->conn, m->id, NOW + 500);
+out:
+	return c->stop_at && c->calls == c->stop_at ? STOP : 0;
+}
+
+/* mail_due into c; returns its result. */
+static int mail_read(struct fx *f, const char *prefix, int64_t now,
+		     int64_t limit, struct mail_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->prefix = prefix;
+	return f->ops->mail_due(f->conn, now, limit, mail_copy_cb, c);
+}
+
+/* This test's due mails at 'now' are exactly 'want' (ids, in order). */
+static void expect_due(struct fx *f, const char *prefix, int64_t now,
+		       const int64_t *want, int n)
+{
+	struct mail_copy *c = calloc(1, sizeof(*c));
+	int i;
+
+	assert_non_null(c);
+	assert_int_equal(mail_read(f, prefix, now, 0, c), 0);
+	if (c->n != n)
+		fail_msg("due at %lld: %d mails, want %d", (long long)now,
+			 c->n, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(c->r[i].id, want[i]);
+	free(c);
+}
+
+static int64_t mail_add(struct fx *f, const char *prefix, int k,
+			int64_t next_attempt, const char *related)
+{
+	char to[96], subject[32];
+	struct mssl_mail_rec m = {
+		.created = NOW + k,
+		.to_addr = to,
+		.subject = subject,
+		.body = "您的憑證已簽發。\nYour certificate is issued.\n",
+		.related = related,
+		.next_attempt = next_attempt,
+	};
+	int64_t id = -1;
+
+	snprintf(to, sizeof(to), "%s%d@example.com.tw", prefix, k);
+	snprintf(subject, sizeof(subject), "mssl notice %d", k);
+	assert_int_equal(f->ops->mail_insert(f->conn, &m, &id), 0);
+	return id;
+}
+
+/*
+ * Due times are small (1 to 100): mails of other runs on a shared store
+ * were all marked sent at the end of theirs, and where one is still due
+ * the checks of 'limit' compare with the full list, not with ours.
+ */
+static void test_mail(void **state)
+{
+	struct fx *f = *state;
+	struct mail_copy *c = calloc(1, sizeof(*c));
+	struct mail_copy *all = calloc(1, sizeof(*all));
+	char prefix[48];
+	int64_t id[4], want[4];
+	int i;
+
+	assert_non_null(c);
+	assert_non_null(all);
+	assert_non_null(f->ops->mail_insert);
+	snprintf(prefix, sizeof(prefix), "m%08u-%u-", run_nonce, ++id_counter);
+
+	begin(f, MSSL_TXN_WRITE);
+	id[0] = mail_add(f, prefix, 0, 1, "7a3f01");
+	id[1] = mail_add(f, prefix, 1, 5, NULL);
+	id[2] = mail_add(f, prefix, 2, 2, NULL);
+	id[3] = mail_add(f, prefix, 3, 100, NULL);
+	for (i = 1; i < 4; i++)
+		assert_true(id[i] > id[i - 1]);
+	commit(f);
+
+	/* Oldest first (by id, not by due time); due when next <= now. */
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(mail_read(f, prefix, 10, 0, c), 0);
+	assert_int_equal(c->n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(c->r[i].id, id[i]);
+		assert_int_equal(c->r[i].created, NOW + i);
+		assert_int_equal(c->r[i].attempts, 0);
+		assert_int_equal(c->r[i].sent_at, 0);
+		assert_true(c->r[i].error_null);
+		assert_int_equal(c->r[i].related_null, i != 0);
+		assert_string_equal(c->r[i].body,
+				    "您的憑證已簽發。\nYour certificate is "
+				    "issued.\n");
+	}
+	assert_int_equal(c->r[0].next_attempt, 1);
+	assert_int_equal(c->r[2].next_attempt, 2);
+	assert_string_equal(c->r[0].related, "7a3f01");
+	assert_string_equal(c->r[1].subject, "mssl notice 1");
+	assert_true(starts_with(c->r[1].to, prefix));
+	assert_string_equal(c->r[1].to + strlen(prefix), "1@example.com.tw");
+
+	want[0] = id[0];
+	expect_due(f, prefix, 1, want, 1);
+	want[1] = id[2];
+	expect_due(f, prefix, 4, want, 2);
+	expect_due(f, prefix, 0, want, 0);
+	want[1] = id[1];
+	want[2] = id[2];
+	want[3] = id[3];
+	expect_due(f, prefix, 100, want, 4);
+
+	/* At most 'limit': the first of the full list. */
+	assert_int_equal(mail_read(f, prefix, 10, 0, all), 0);
+	assert_true(all->calls >= 3);
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(mail_read(f, prefix, 10, i, c), 0);
+		assert_int_equal(c->calls, i);
+		assert_memory_equal(c->head, all->head, i * sizeof(int64_t));
+	}
+	memset(c, 0, sizeof(*c));
+	c->prefix = prefix;
+	c->stop_at = 1;
+	assert_int_equal(f->ops->mail_due(f->conn, 10, 0, mail_copy_cb, c),
+			 STOP);
+	assert_int_equal(c->calls, 1);
+	commit(f);
+
+	/* Not sent: one more attempt, later, with the error. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->mail_retry(f->conn, id[0], 50,
+					    "421 4.7.0 try again later"), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	want[0] = id[1];
+	want[1] = id[2];
+	expect_due(f, prefix, 10, want, 2);
+	assert_int_equal(mail_read(f, prefix, 50, 0, c), 0);
+	assert_int_equal(c->n, 3);
+	assert_int_equal(c->r[0].id, id[0]);
+	assert_int_equal(c->r[0].attempts, 1);
+	assert_int_equal(c->r[0].next_attempt, 50);
+	assert_false(c->r[0].error_null);
+	assert_string_equal(c->r[0].error, "421 4.7.0 try again later");
+	assert_int_equal(c->r[1].attempts, 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->mail_retry(f->conn, id[0], 60,
+					    "450 mailbox busy"), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(mail_read(f, prefix, 60, 0, c), 0);
+	assert_int_equal(c->r[0].id, id[0]);
+	assert_int_equal(c->r[0].attempts, 2);
+	assert_int_equal(c->r[0].next_attempt, 60);
+	assert_string_equal(c->r[0].error, "450 mailbox busy");
+	commit(f);
+
+	/* Sent: never due again. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->mail_sent(f->conn, id[1], NOW + 70), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	want[0] = id[0];
+	want[1] = id[2];
+	want[2] = id[3];
+	expect_due(f, prefix, 1000, want, 3);
+	commit(f);
+
+	/* Unknown ids. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->mail_sent(f->conn, -1, NOW), MSSL_ENOENT);
+	rollback(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->mail_sent(f->conn, INT64_MAX, NOW),
+			 MSSL_ENOENT);
+	rollback(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->mail_retry(f->conn, -1, 10, "x"),
+			 MSSL_ENOENT);
+	rollback(f);
+
+	/* A rolled-back "sent" leaves the mail due. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->mail_sent(f->conn, id[2], NOW + 80), 0);
+	rollback(f);
+
+	/* The mailer: marks each mail sent from inside the iteration. */
+	begin(f, MSSL_TXN_WRITE);
+	memset(c, 0, sizeof(*c));
+	c->prefix = prefix;
+	c->f = f;
+	assert_int_equal(f->ops->mail_due(f->conn, 1000, 0, mail_copy_cb, c),
+			 0);
+	assert_int_equal(c->sent_rc, 0);
+	assert_int_equal(c->n, 3);
+	assert_int_equal(c->r[1].id, id[2]);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	expect_due(f, prefix, INT64_MAX, want, 0);
+	commit(f);
+	free(c);
+	free(all);
 }
 
 /* ---------------------------------------------------------------------
@@ -1714,6 +2823,14 @@ int main(void)
 		T(test_cert_roundtrip),
 		T(test_cert_refused),
 		T(test_cert_renewal),
+		T(test_cert_finish),
+		T(test_cert_revoke),
+		T(test_cert_each),
+		T(test_cert_idempotency),
+		T(test_terms),
+		T(test_counter),
+		T(test_counter_concurrent),
+		T(test_mail),
 		T(test_txn_rollback_commit),
 		T(test_txn_isolation),
 		T(test_concurrent_writers),

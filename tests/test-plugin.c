@@ -691,6 +691,14 @@ static const struct mssl_validator_ops bi_small_ops = {
 	.check = bi_check,
 };
 
+/* Operations of the right size with one left out. */
+static const struct mssl_validator_ops bi_null_ops = {
+	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
+	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct mssl_validator_ops),
+	.check = NULL,
+};
+
 static const char *const bi_keys[] = { "greeting", NULL };
 
 #define BI_PLUGIN(var, nm, major, ini, ops_)                                   \
@@ -717,6 +725,8 @@ BI_PLUGIN(bi_initfail, "bi-initfail", MSSL_PLUGIN_ABI_MAJOR, bi_init_fails,
 BI_PLUGIN(bi_noops, "bi-noops", MSSL_PLUGIN_ABI_MAJOR, bi_init, NULL)
 BI_PLUGIN(bi_smallops, "bi-smallops", MSSL_PLUGIN_ABI_MAJOR, bi_init,
 	  &bi_small_ops)
+BI_PLUGIN(bi_nullop, "bi-nullop", MSSL_PLUGIN_ABI_MAJOR, bi_init,
+	  &bi_null_ops)
 /* Named like a file in the mock directory, which it shadows. */
 BI_PLUGIN(bi_shadow, "mock-good", MSSL_PLUGIN_ABI_MAJOR, bi_init, &bi_ops)
 
@@ -731,6 +741,7 @@ static int open_builtins(struct fx *f, const char *validators,
 	assert_int_equal(mssl_ctx_add_builtin(f->ctx, bi_initfail_entry), 0);
 	assert_int_equal(mssl_ctx_add_builtin(f->ctx, bi_noops_entry), 0);
 	assert_int_equal(mssl_ctx_add_builtin(f->ctx, bi_smallops_entry), 0);
+	assert_int_equal(mssl_ctx_add_builtin(f->ctx, bi_nullop_entry), 0);
 	bi_reset();
 	return mssl_ctx_open(f->ctx, f->err);
 }
@@ -770,6 +781,8 @@ static void test_builtin_refused(void **state)
 		{ "bi-initfail", false, "plugin.init", "1.0",
 		  "built-in ran out of memory" },
 		{ "bi-smallops", false, "plugin.ops_size", "1.0", NULL },
+		/* A NULL operation would crash the host when first used. */
+		{ "bi-nullop", false, "plugin.ops_missing", "1.0", NULL },
 	};
 	size_t i;
 

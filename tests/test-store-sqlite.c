@@ -128,6 +128,24 @@ static int64_t sql_int(struct fx *f, const char *query)
 	return v;
 }
 
+/* The single text 'query' returns (empty for NULL) into buf[n]. */
+static void sql_text(const char *db_path, const char *query, char *buf,
+		     size_t n)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	const unsigned char *v;
+
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, query, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", query, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_text(s, 0);
+	snprintf(buf, n, "%s", v ? (const char *)v : "");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
 /* ---------------------------------------------------------------------
  * Configuration
  * ------------------------------------------------------------------ */
@@ -312,28 +330,82 @@ static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
 	return 0;
 }
 
+/* What step 3 did, undone: the schema as version 2 left it. */
+#define UNDO_STEP_3                                                          \
+	"DROP INDEX certificates_idempotency;"                               \
+	"DROP INDEX certificates_cn;"                                        \
+	"DROP INDEX certificates_account_created;"                           \
+	"DROP INDEX certificates_account_state;"                             \
+	"DROP INDEX certificates_not_after;"                                 \
+	"DROP INDEX certificates_renewal;"                                   \
+	"ALTER TABLE certificates DROP COLUMN idempotency_key;"              \
+	"CREATE INDEX certificates_account ON certificates(account_id, cn);" \
+	"DROP TABLE cn_terms;"                                               \
+	"DROP TABLE counters;"                                               \
+	"DROP TABLE mail_outbox;"                                            \
+	"UPDATE meta SET value = '2' WHERE key = 'schema_version';"
+
+/* Tables, indexes and triggers of the file, as one string. */
+#define SCHEMA_NAMES                                                         \
+	"SELECT group_concat(x, ' ') FROM (SELECT type || ':' || name AS x"  \
+	" FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY x)"
+
 /*
- * A store as version 1 left it: created by this plugin, then set back to
- * version 1 without the table step 2 adds, holding an account and its
- * ledger.  Returns the version a new store has.
+ * A store as version 2 left it: created by this plugin, then set back to
+ * version 2 without what step 3 adds, holding an account, its ledger, a
+ * pending certificate ("0a") and a blocked key (0x5a...).  Returns the
+ * version a new store has.
  */
-static int make_v1_store(struct fx *f)
+static int make_v2_store(struct fx *f)
 {
+	struct mssl_blocked_key_rec k = { .added = 1700000000,
+					  .source = "operator" };
+	struct mssl_cert_rec r = {
+		.serial = "0a",
+		.account_id = "70759028-01",
+		.cn = "www.example.com.tw",
+		.product = MSSL_PRODUCT_SSL,
+		.state = "pending",
+		.years = 1,
+		.revoke_reason = -1,
+		.created = 1700000000,
+	};
 	const struct mssl_store_ops *ops;
 	mssl_ctx *ctx = must_open(f, NULL);
 	void *conn = NULL;
 	int current;
 
 	current = version_of(ctx);
-	assert_true(current >= 2);
+	assert_true(current >= 3);
 	ops = store_conn(ctx, &conn);
 	add_account(ops, conn, "70759028-01");
+	memset(k.spki_sha256, 0x5a, 32);
 	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
 	ledger_add(ops, conn, "70759028-01", MSSL_LEDGER_TOPUP, 10, 10);
 	ledger_add(ops, conn, "70759028-01", MSSL_LEDGER_CHARGE, -1, 9);
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	assert_int_equal(ops->blocked_key_insert(conn, &k), 0);
 	assert_int_equal(ops->commit(conn), 0);
 	ops->close(conn);
 	mssl_ctx_free(ctx);
+
+	sql(f, UNDO_STEP_3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name IN ('cn_terms', 'counters',"
+				    " 'mail_outbox')"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*)"
+				    " FROM pragma_table_info('certificates')"
+				    " WHERE name = 'idempotency_key'"), 0);
+	return current;
+}
+
+/*
+ * A store as version 1 left it: a version 2 store without the table step
+ * 2 adds.  Returns the version a new store has.
+ */
+static int make_v1_store(struct fx *f)
+{
+	int current = make_v2_store(f);
 
 	sql(f, "UPDATE meta SET value = '1' WHERE key = 'schema_version';"
 	       "DROP TABLE blocked_keys;");
@@ -376,7 +448,7 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(ops->commit(conn), 0);
 
 	/* The table step 2 adds works. */
-	memset(k.spki_sha256, 0x5a, 32);
+	memset(k.spki_sha256, 0x6b, 32);
 	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
 	assert_int_equal(ops->blocked_key_insert(conn, &k), 0);
 	assert_int_equal(ops->commit(conn), 0);
@@ -422,6 +494,306 @@ static void test_migration_atomic(void **state)
 	ctx = must_open(f, NULL);
 	assert_int_equal(version_of(ctx), current);
 	mssl_ctx_free(ctx);
+}
+
+struct cert_seen {
+	int calls, key_null;
+	char serial[32], state[16], key[32];
+	size_t der_len;
+};
+
+static int cert_seen_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	struct cert_seen *c = ud;
+
+	c->calls++;
+	snprintf(c->serial, sizeof(c->serial), "%s", r->serial);
+	snprintf(c->state, sizeof(c->state), "%s", r->state);
+	c->key_null = r->idempotency_key == NULL;
+	snprintf(c->key, sizeof(c->key), "%s",
+		 r->idempotency_key ? r->idempotency_key : "");
+	c->der_len = r->der_len;
+	return 0;
+}
+
+static int cert_count_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+static int term_seen_cb(void *ud, const struct mssl_term_rec *r)
+{
+	*(int64_t *)ud = r->paid_until;
+	return 0;
+}
+
+static int mail_count_cb(void *ud, const struct mssl_mail_rec *r)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+/*
+ * Version 2 is brought to the current version: its data stays, the new
+ * column, tables and indexes are those of a new store, and the new
+ * operations work on the old rows.
+ */
+static void test_migrate_from_v2(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t der[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+	struct mssl_cert_rec r = {
+		.serial = "0b",
+		.account_id = "70759028-01",
+		.cn = "www.example.com.tw",
+		.product = MSSL_PRODUCT_SSL,
+		.state = "pending",
+		.years = 1,
+		.revoke_reason = -1,
+		.created = 1700000001,
+		.idempotency_key = "k1",
+	};
+	struct mssl_term_rec t = { "70759028-01", "www.example.com.tw",
+				   1700000000, 1731536000 };
+	struct mssl_mail_rec m = { .created = 1700000000,
+				   .to_addr = "ops@example.com.tw",
+				   .subject = "s", .body = "b",
+				   .next_attempt = 1700000000 };
+	struct mssl_cert_filter flt = { .account_id = "70759028-01" };
+	const struct mssl_store_ops *ops;
+	struct cert_seen c = { 0 };
+	uint8_t got[32] = { 0 }, k[32];
+	char fresh[2048], migrated[2048], *fresh_db = NULL, *fresh_dir;
+	int64_t balance = -1, v = 0, paid = 0;
+	int current, n = 0, mails = 0;
+	void *conn = NULL;
+	mssl_ctx *ctx;
+
+	current = make_v2_store(f);
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	assert_int_equal(sql_int(f, "SELECT value FROM meta"
+				    " WHERE key = 'schema_version'"), current);
+
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->account_get(conn, "70759028-01", count_cb, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops->ledger_balance(conn, "70759028-01", &balance),
+			 0);
+	assert_int_equal(balance, 9);
+	memset(k, 0x5a, 32);
+	assert_int_equal(ops->blocked_key_get(conn, k, blocked_cb, got), 0);
+	assert_memory_equal(got, k, 32);
+	/* The old certificate has no key. */
+	assert_int_equal(ops->cert_get(conn, "0a", cert_seen_cb, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_string_equal(c.state, "pending");
+	assert_true(c.key_null);
+	assert_int_equal(ops->commit(conn), 0);
+
+	/* The new operations, on old rows and new. */
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	r.serial = "0c";
+	assert_int_equal(ops->cert_insert(conn, &r), MSSL_EEXIST);
+	assert_int_equal(ops->rollback(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	r.serial = "0b";
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	assert_int_equal(ops->cert_finish(conn, "0a", "7f0a", "issued", der,
+					  sizeof(der), 1700000000,
+					  1731536000), 0);
+	assert_int_equal(ops->term_put(conn, &t), 0);
+	assert_int_equal(ops->counter_next(conn, "crl:test", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ops->mail_insert(conn, &m, NULL), 0);
+	assert_int_equal(ops->commit(conn), 0);
+
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(ops->cert_by_key(conn, "70759028-01", "k1",
+					  cert_seen_cb, &c), 0);
+	assert_string_equal(c.serial, "0b");
+	assert_string_equal(c.key, "k1");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(ops->cert_get(conn, "7f0a", cert_seen_cb, &c), 0);
+	assert_string_equal(c.state, "issued");
+	assert_int_equal(c.der_len, sizeof(der));
+	n = 0;
+	assert_int_equal(ops->cert_each(conn, &flt, cert_count_cb, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ops->term_get(conn, "70759028-01",
+				       "www.example.com.tw", term_seen_cb,
+				       &paid), 0);
+	assert_int_equal(paid, 1731536000);
+	assert_int_equal(ops->mail_due(conn, 1700000000, 0, mail_count_cb,
+				       &mails), 0);
+	assert_int_equal(mails, 1);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+
+	/* The same tables, indexes and triggers as a store made new. */
+	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
+	fresh_dir = th_mkdtemp();
+	assert_non_null(fresh_dir);
+	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
+	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
+	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
+	th_rmrf(fresh_dir);
+	free(fresh_dir);
+	free(fresh_db);
+	assert_string_equal(migrated, fresh);
+	assert_non_null(strstr(migrated, "index:certificates_idempotency"));
+	assert_null(strstr(migrated, "index:certificates_account "));
+}
+
+/*
+ * Step 3 is all or nothing too: when it fails half way (a table it
+ * creates is there), the certificates table has not gained its column.
+ */
+static void test_migration_atomic_v3(void **state)
+{
+	struct fx *f = *state;
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = NULL;
+	int current;
+
+	current = make_v2_store(f);
+	sql(f, "CREATE TABLE mail_outbox (x INTEGER)");
+	TH_RC(try_open(f, NULL, &ctx, err), MSSL_ESTORE, err);
+	assert_null(ctx);
+	assert_non_null(strstr(mssl_error_message(err, MSSL_LANG_EN),
+			       "mail_outbox"));
+	mssl_error_free(err);
+	assert_int_equal(sql_int(f, "SELECT value FROM meta"
+				    " WHERE key = 'schema_version'"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*)"
+				    " FROM pragma_table_info('certificates')"
+				    " WHERE name = 'idempotency_key'"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name IN ('cn_terms', 'counters',"
+				    " 'certificates_cn')"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM certificates"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger"), 2);
+
+	sql(f, "DROP TABLE mail_outbox");
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	mssl_ctx_free(ctx);
+}
+
+/*
+ * cert_finish changes the serial with a plain UPDATE.  A renewal that
+ * already refers to the pending certificate (the core makes none) keeps
+ * it from changing: MSSL_ESTORE, and nothing moves; finishing under the
+ * same serial is still possible.
+ */
+static void test_finish_serial_referenced(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_rec r = {
+		.serial = "0a",
+		.account_id = "70759028-01",
+		.cn = "www.example.com.tw",
+		.product = MSSL_PRODUCT_SSL,
+		.state = "pending",
+		.years = 1,
+		.revoke_reason = -1,
+		.created = 1700000000,
+	};
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx = must_open(f, NULL);
+	struct cert_seen c = { 0 };
+	void *conn = NULL;
+
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	r.serial = "0b";
+	r.renewal_of = "0a";
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	assert_int_equal(ops->commit(conn), 0);
+
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_finish(conn, "0a", "7f", "failed", NULL, 0,
+					  0, 0), MSSL_ESTORE);
+	assert_int_equal(ops->rollback(conn), 0);
+	/* Neither pending nor a state a certificate finishes in. */
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_finish(conn, "0a", "0a", "revoked", NULL,
+					  0, 0, 0), MSSL_ESTORE);
+	assert_int_equal(ops->rollback(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_finish(conn, "0a", "0a", "failed", NULL, 0,
+					  0, 0), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->cert_get(conn, "0a", cert_seen_cb, &c), 0);
+	assert_string_equal(c.state, "failed");
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM certificates"
+				    " WHERE serial = '7f'"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM certificates"
+				    " WHERE renewal_of = '0a'"), 1);
+}
+
+/*
+ * How the outbox, terms and counters sit in the file: an unsent mail has
+ * NULL in sent_at (the record's 0); a term's CN is compared without
+ * regard to case; a counter is one row.
+ */
+static void test_issuance_columns(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_mail_rec m = { .created = 1700000000,
+				   .to_addr = "ops@example.com.tw",
+				   .subject = "s", .body = "b",
+				   .next_attempt = 1700000000 };
+	struct mssl_term_rec t = { "70759028-01", "www.example.com.tw",
+				   1700000000, 1731536000 };
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx = must_open(f, NULL);
+	int64_t id1 = 0, id2 = 0, v = 0, paid = 0;
+	void *conn = NULL;
+	int i;
+
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->mail_insert(conn, &m, &id1), 0);
+	assert_int_equal(ops->mail_insert(conn, &m, &id2), 0);
+	assert_int_equal(ops->mail_sent(conn, id2, 1700000100), 0);
+	assert_int_equal(ops->term_put(conn, &t), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ops->counter_next(conn, "crl:ca1", &v), 0);
+	assert_int_equal(ops->commit(conn), 0);
+
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->term_get(conn, "70759028-01",
+				       "WWW.Example.COM.tw", term_seen_cb,
+				       &paid), 0);
+	assert_int_equal(paid, 1731536000);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM mail_outbox"
+				    " WHERE sent_at IS NULL AND attempts = 0"
+				    " AND last_error IS NULL"), 1);
+	assert_int_equal(sql_int(f, "SELECT sent_at FROM mail_outbox"
+				    " WHERE sent_at IS NOT NULL"), 1700000100);
+	assert_int_equal(sql_int(f, "SELECT value FROM counters"
+				    " WHERE name = 'crl:ca1'"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM counters"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM cn_terms"), 1);
 }
 
 struct der_seen {
@@ -791,6 +1163,10 @@ int main(void)
 		T(test_migrate_from_zero),
 		T(test_migrate_from_v1),
 		T(test_migration_atomic),
+		T(test_migrate_from_v2),
+		T(test_migration_atomic_v3),
+		T(test_finish_serial_referenced),
+		T(test_issuance_columns),
 		T(test_cert_columns),
 		T(test_reopen_keeps_data),
 		T(test_reentrant_iteration),

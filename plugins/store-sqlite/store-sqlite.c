@@ -218,10 +218,68 @@ static const char schema_v2[] =
 	" source TEXT NOT NULL,"
 	" reason TEXT);";
 
+/*
+ * Step 3: issuance.  Certificates gain the client's idempotency key,
+ * unique per account (NULL never conflicts), and the indexes cert_each
+ * needs:
+ *  - certificates_cn: cn compared case-insensitively, alone or with the
+ *    account (then in cert_each's order).  It replaces step 1's
+ *    (account_id, cn), whose BINARY collation a NOCASE comparison cannot
+ *    use;
+ *  - certificates_account_created, certificates_account_state: an
+ *    account's certificates (of one state) already in the order cert_each
+ *    returns them, so a page with a limit stops early;
+ *  - certificates_not_after: expiry across accounts (reminders, CRLs);
+ *    an account's expiry keeps step 1's certificates_expiry;
+ *  - certificates_renewal: the child side of the renewal_of foreign key,
+ *    checked when cert_finish changes a serial.
+ * Then the paid terms of CNs, named counters and the mail outbox.  The
+ * outbox says "not sent" with a NULL sent_at (the record shows 0).
+ */
+static const char schema_v3[] =
+	"ALTER TABLE certificates ADD COLUMN idempotency_key TEXT;"
+	"CREATE UNIQUE INDEX certificates_idempotency"
+	" ON certificates(account_id, idempotency_key)"
+	" WHERE idempotency_key IS NOT NULL;"
+	"DROP INDEX certificates_account;"
+	"CREATE INDEX certificates_cn"
+	" ON certificates(cn COLLATE NOCASE, account_id, created, serial);"
+	"CREATE INDEX certificates_account_created"
+	" ON certificates(account_id, created, serial);"
+	"CREATE INDEX certificates_account_state"
+	" ON certificates(account_id, state, created, serial);"
+	"CREATE INDEX certificates_not_after ON certificates(not_after);"
+	"CREATE INDEX certificates_renewal ON certificates(renewal_of);"
+
+	"CREATE TABLE cn_terms ("
+	" account_id TEXT NOT NULL REFERENCES accounts(id),"
+	" cn TEXT NOT NULL COLLATE NOCASE,"
+	" started INTEGER NOT NULL,"
+	" paid_until INTEGER NOT NULL,"
+	" PRIMARY KEY (account_id, cn));"
+
+	"CREATE TABLE counters ("
+	" name TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL);"
+
+	"CREATE TABLE mail_outbox ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" created INTEGER NOT NULL,"
+	" to_addr TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" body TEXT NOT NULL,"
+	" related TEXT,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL DEFAULT 0,"
+	" sent_at INTEGER,"
+	" last_error TEXT);"
+	"CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, next_attempt);";
+
 /* Migration step i + 1 is migrations[i]. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -259,6 +317,16 @@ enum stmt_id {
 	S_BLOCKED_KEY_GET,
 	S_CERT_INSERT,
 	S_CERT_GET,
+	S_CERT_FINISH,
+	S_CERT_REVOKE,
+	S_CERT_BY_KEY,
+	S_TERM_GET,
+	S_TERM_PUT,
+	S_COUNTER_NEXT,
+	S_MAIL_INSERT,
+	S_MAIL_DUE,
+	S_MAIL_SENT,
+	S_MAIL_RETRY,
 	S_COUNT
 };
 
@@ -276,7 +344,11 @@ enum stmt_id {
 	"serial, account_id, cn, product, state, years, not_before,"         \
 	" not_after, der, renewal_of, requested_by, server_vendor,"          \
 	" passphrase_hash, tech_name, tech_email, tech_phone, note,"         \
-	" seal_name, revoked_at, revoke_reason, created"
+	" seal_name, revoked_at, revoke_reason, created, idempotency_key"
+#define TERM_COLS "account_id, cn, started, paid_until"
+#define MAIL_COLS                                                            \
+	"id, created, to_addr, subject, body, related, attempts,"            \
+	" next_attempt, sent_at, last_error"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN_READ] = "BEGIN",
@@ -338,9 +410,39 @@ static const char *const stmt_sql[S_COUNT] = {
 			      " WHERE spki_sha256 = ?1",
 	[S_CERT_INSERT] = "INSERT INTO certificates(" CERT_COLS ") VALUES (?1,"
 			  " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-			  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+			  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
+			  " ?22)",
 	[S_CERT_GET] = "SELECT " CERT_COLS " FROM certificates"
 		       " WHERE serial = ?1",
+	[S_CERT_FINISH] = "UPDATE certificates SET serial = ?2, state = ?3,"
+			  " der = ?4, not_before = ?5, not_after = ?6"
+			  " WHERE serial = ?1 AND state = 'pending'",
+	[S_CERT_REVOKE] = "UPDATE certificates SET state = 'revoked',"
+			  " revoked_at = ?2, revoke_reason = ?3"
+			  " WHERE serial = ?1 AND state = 'issued'",
+	[S_CERT_BY_KEY] = "SELECT " CERT_COLS " FROM certificates"
+			  " WHERE account_id = ?1 AND idempotency_key = ?2",
+	[S_TERM_GET] = "SELECT " TERM_COLS " FROM cn_terms"
+		       " WHERE account_id = ?1 AND cn = ?2",
+	[S_TERM_PUT] = "INSERT INTO cn_terms(" TERM_COLS ")"
+		       " VALUES (?1, ?2, ?3, ?4)"
+		       " ON CONFLICT(account_id, cn) DO UPDATE"
+		       " SET cn = excluded.cn, started = excluded.started,"
+		       " paid_until = excluded.paid_until",
+	/* One statement: atomic however many connections count. */
+	[S_COUNTER_NEXT] = "INSERT INTO counters(name, value) VALUES (?1, 1)"
+			   " ON CONFLICT(name) DO UPDATE"
+			   " SET value = value + 1 RETURNING value",
+	[S_MAIL_INSERT] = "INSERT INTO mail_outbox(created, to_addr, subject,"
+			  " body, related, attempts, next_attempt, sent_at,"
+			  " last_error)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[S_MAIL_DUE] = "SELECT " MAIL_COLS " FROM mail_outbox"
+		       " WHERE sent_at IS NULL AND next_attempt <= ?1"
+		       " ORDER BY id LIMIT ?2",
+	[S_MAIL_SENT] = "UPDATE mail_outbox SET sent_at = ?2 WHERE id = ?1",
+	[S_MAIL_RETRY] = "UPDATE mail_outbox SET attempts = attempts + 1,"
+			 " next_attempt = ?2, last_error = ?3 WHERE id = ?1",
 };
 
 /* ---------------------------------------------------------------------
@@ -355,10 +457,24 @@ struct store {
 	int busy_timeout_ms;
 };
 
+/*
+ * cert_each builds its statement from the filter members that are set, so
+ * that SQLite can pick an index for each combination: one statement per
+ * combination (a bit each, CERT_F_*), prepared on first use.
+ */
+#define CERT_F_ACCOUNT 0x01u
+#define CERT_F_STATE 0x02u
+#define CERT_F_CN 0x04u
+#define CERT_F_BEFORE 0x08u
+#define CERT_F_AFTER 0x10u
+#define CERT_F_NEWEST 0x20u
+#define CERT_F_COUNT 0x40u
+
 struct conn {
 	struct store *st;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
+	sqlite3_stmt *cert_each[CERT_F_COUNT];
 };
 
 /* Another connection holds the lock past the busy timeout. */
@@ -723,6 +839,8 @@ static void conn_close(void *conn)
 		return;
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	for (i = 0; i < (int)CERT_F_COUNT; i++)
+		sqlite3_finalize(c->cert_each[i]);
 	sqlite3_close(c->db);
 	c->st->host->free(c->st->hctx, c);
 }
@@ -1448,6 +1566,7 @@ static int cert_row(sqlite3_stmt *s, void *cb, void *ud)
 		.revoked_at = col_int64_or(s, 18, NOT_REVOKED_AT),
 		.revoke_reason = (int)col_int64_or(s, 19, NOT_REVOKED_REASON),
 		.created = sqlite3_column_int64(s, 20),
+		.idempotency_key = col_str(s, 21),
 	};
 
 	r.der = col_blob(s, 8, &r.der_len);
@@ -1481,6 +1600,7 @@ static int cert_insert(void *conn, const struct mssl_cert_rec *r)
 	bind_int64_or_null(s, 19, r->revoked_at, NOT_REVOKED_AT);
 	bind_int64_or_null(s, 20, r->revoke_reason, NOT_REVOKED_REASON);
 	sqlite3_bind_int64(s, 21, r->created);
+	bind_str(s, 22, r->idempotency_key);
 	/* A NULL pointer binds NULL; a non-NULL one a BLOB, even empty. */
 	rc = sqlite3_bind_blob64(s, 9, r->der, r->der_len, SQLITE_STATIC);
 	if (rc != SQLITE_OK)
@@ -1506,6 +1626,380 @@ static int cert_get(void *conn, const char *serial, mssl_cert_cb cb, void *ud)
 	if (!rc && !g.found)
 		rc = not_found(conn, "cert get", serial);
 	return rc;
+}
+
+/*
+ * A pending certificate becomes issued or failed, under 'new_serial' when
+ * the signer chose its own.  The serial is the primary key: a plain
+ * UPDATE changes it.  Other rows refer to a certificate only through
+ * renewal_of, and a pending certificate has no renewal yet; should one
+ * exist all the same, the foreign key refuses the change (MSSL_ESTORE)
+ * rather than leave the renewal pointing nowhere.
+ */
+static int cert_finish(void *conn, const char *serial, const char *new_serial,
+		       const char *state, const uint8_t *der, size_t der_len,
+		       int64_t not_before, int64_t not_after)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	int rc;
+
+	if (!state || (strcmp(state, "issued") != 0 &&
+		       strcmp(state, "failed") != 0)) {
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.invalid",
+				   "sqlite: cert finish: state '%s' is neither "
+				   "issued nor failed", state ? state : "");
+		return MSSL_ESTORE;
+	}
+	rc = stmt_get(c, S_CERT_FINISH, &s);
+	if (rc)
+		return rc;
+	bind_str(s, 1, serial);
+	bind_str(s, 2, new_serial ? new_serial : serial);
+	bind_str(s, 3, state);
+	sqlite3_bind_int64(s, 5, not_before);
+	sqlite3_bind_int64(s, 6, not_after);
+	rc = sqlite3_bind_blob64(s, 4, der, der_len, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		goto out;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		changes = sqlite3_changes(c->db);
+		rc = 0;
+	} else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		/* The row's own references do not change: a renewal's does. */
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.constraint",
+				   "sqlite: cert finish: a renewal refers to "
+				   "'%s', whose serial cannot change", serial);
+		rc = MSSL_ESTORE;
+	} else {
+		rc = fail(c, rc, "cert finish");
+	}
+	stmt_done(s);
+	if (!rc && changes == 0) {
+		c->st->host->error(c->st->hctx, MSSL_ENOENT, "store.not_found",
+				   "sqlite: cert finish: no pending "
+				   "certificate '%s'", serial);
+		rc = MSSL_ENOENT;
+	}
+	return rc;
+out:
+	rc = fail(c, rc, "cert finish: der");
+	stmt_done(s);
+	return rc;
+}
+
+static int cert_revoke(void *conn, const char *serial, int64_t revoked_at,
+		       int reason)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	int rc = stmt_get(c, S_CERT_REVOKE, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, serial);
+	bind_int64_or_null(s, 2, revoked_at, NOT_REVOKED_AT);
+	bind_int64_or_null(s, 3, reason, NOT_REVOKED_REASON);
+	rc = stmt_exec(c, s, "cert revoke", &changes);
+	if (!rc && changes == 0) {
+		c->st->host->error(c->st->hctx, MSSL_ENOENT, "store.not_found",
+				   "sqlite: cert revoke: no issued "
+				   "certificate '%s'", serial);
+		rc = MSSL_ENOENT;
+	}
+	return rc;
+}
+
+/* The statement for one combination of filter members (CERT_F_*). */
+static int cert_each_stmt(struct conn *c, unsigned mask, sqlite3_stmt **out)
+{
+	sqlite3_stmt **slot = &c->cert_each[mask];
+	char sql[768];
+	int n, rc;
+
+	if (*slot && sqlite3_stmt_busy(*slot)) {
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.reentrant",
+				   "sqlite: cert each: already iterating "
+				   "with this filter");
+		return MSSL_ESTORE;
+	}
+	if (*slot)
+		goto done;
+	n = snprintf(sql, sizeof(sql),
+		     "SELECT " CERT_COLS " FROM certificates WHERE 1%s%s%s%s%s"
+		     " ORDER BY %s LIMIT ?7 OFFSET ?6",
+		     mask & CERT_F_ACCOUNT ? " AND account_id = ?1" : "",
+		     mask & CERT_F_STATE ? " AND state = ?2" : "",
+		     mask & CERT_F_CN ? " AND cn = ?3 COLLATE NOCASE" : "",
+		     mask & CERT_F_BEFORE ? " AND not_after < ?4" : "",
+		     mask & CERT_F_AFTER ? " AND not_after >= ?5" : "",
+		     mask & CERT_F_NEWEST ? "created DESC, serial DESC" :
+					    "created, serial");
+	if (n < 0 || (size_t)n >= sizeof(sql)) {
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.sqlite",
+				   "sqlite: cert each: query too long");
+		return MSSL_ESTORE;
+	}
+	rc = sqlite3_prepare_v3(c->db, sql, n, SQLITE_PREPARE_PERSISTENT, slot,
+				NULL);
+	if (rc != SQLITE_OK)
+		return fail(c, rc, "prepare cert each");
+done:
+	*out = *slot;
+	return 0;
+}
+
+/*
+ * Members that are NULL or 0 do not filter.  Ascending: created, then
+ * serial; newest first is the exact reverse, so that pages in either
+ * direction hold the same certificates.
+ */
+static int cert_each(void *conn, const struct mssl_cert_filter *f,
+		     mssl_cert_cb cb, void *ud)
+{
+	static const struct mssl_cert_filter all;
+	sqlite3_stmt *s = NULL;
+	unsigned mask = 0;
+	int rc;
+
+	if (!f)
+		f = &all;
+	if (f->account_id)
+		mask |= CERT_F_ACCOUNT;
+	if (f->state)
+		mask |= CERT_F_STATE;
+	if (f->cn)
+		mask |= CERT_F_CN;
+	if (f->expires_before)
+		mask |= CERT_F_BEFORE;
+	if (f->expires_after)
+		mask |= CERT_F_AFTER;
+	if (f->newest_first)
+		mask |= CERT_F_NEWEST;
+	rc = cert_each_stmt(conn, mask, &s);
+	if (rc)
+		return rc;
+	/* Only the parameters the statement names. */
+	if (f->account_id)
+		bind_str(s, 1, f->account_id);
+	if (f->state)
+		bind_str(s, 2, f->state);
+	if (f->cn)
+		bind_str(s, 3, f->cn);
+	if (f->expires_before)
+		sqlite3_bind_int64(s, 4, f->expires_before);
+	if (f->expires_after)
+		sqlite3_bind_int64(s, 5, f->expires_after);
+	sqlite3_bind_int64(s, 6, f->offset > 0 ? f->offset : 0);
+	/* SQLite reads a negative LIMIT as "no limit". */
+	sqlite3_bind_int64(s, 7, f->limit > 0 ? f->limit : -1);
+	return stmt_each(conn, s, "cert each", cert_row, (void *)cb, ud);
+}
+
+static int cert_by_key(void *conn, const char *account_id,
+		       const char *idempotency_key, mssl_cert_cb cb, void *ud)
+{
+	struct get_ctx g = { cert_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_CERT_BY_KEY, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	bind_str(s, 2, idempotency_key);
+	rc = stmt_each(conn, s, "cert by key", get_row, NULL, &g);
+	if (!rc && !g.found)
+		rc = not_found(conn, "cert by key",
+			       idempotency_key ? idempotency_key : "(null)");
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * CN terms
+ * ------------------------------------------------------------------ */
+
+static int term_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_term_rec r = {
+		.account_id = col_str(s, 0),
+		.cn = col_str(s, 1),
+		.started = sqlite3_column_int64(s, 2),
+		.paid_until = sqlite3_column_int64(s, 3),
+	};
+
+	return ((mssl_term_cb)cb)(ud, &r);
+}
+
+/* cn is compared case-insensitively (the column is NOCASE). */
+static int term_get(void *conn, const char *account_id, const char *cn,
+		    mssl_term_cb cb, void *ud)
+{
+	struct get_ctx g = { term_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_TERM_GET, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	bind_str(s, 2, cn);
+	rc = stmt_each(conn, s, "term get", get_row, NULL, &g);
+	if (!rc && !g.found)
+		rc = not_found(conn, "term get", cn ? cn : "(null)");
+	return rc;
+}
+
+static int term_put(void *conn, const struct mssl_term_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_TERM_PUT, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, r->account_id);
+	bind_str(s, 2, r->cn);
+	sqlite3_bind_int64(s, 3, r->started);
+	sqlite3_bind_int64(s, 4, r->paid_until);
+	return stmt_exec(conn, s, "term put", NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Counters
+ * ------------------------------------------------------------------ */
+
+/*
+ * One INSERT ... ON CONFLICT DO UPDATE ... RETURNING: the read and the
+ * increment cannot be separated, and the caller's write transaction
+ * (BEGIN IMMEDIATE) holds the write lock until it commits.
+ */
+static int counter_next(void *conn, const char *name, int64_t *value)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_COUNTER_NEXT, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW)
+		goto out;
+	*value = sqlite3_column_int64(s, 0);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+out:
+	if (rc != SQLITE_OK)
+		rc = fail(c, rc == SQLITE_DONE ? SQLITE_ERROR : rc,
+			  "counter next");
+	stmt_done(s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Mail outbox
+ * ------------------------------------------------------------------ */
+
+/* Not sent is NULL in sent_at, 0 in the record. */
+#define NOT_SENT 0
+
+static int mail_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_mail_rec r = {
+		.id = sqlite3_column_int64(s, 0),
+		.created = sqlite3_column_int64(s, 1),
+		.to_addr = col_str(s, 2),
+		.subject = col_str(s, 3),
+		.body = col_str(s, 4),
+		.related = col_str(s, 5),
+		.attempts = sqlite3_column_int(s, 6),
+		.next_attempt = sqlite3_column_int64(s, 7),
+		.sent_at = col_int64_or(s, 8, NOT_SENT),
+		.last_error = col_str(s, 9),
+	};
+
+	return ((mssl_mail_cb)cb)(ud, &r);
+}
+
+static int mail_insert(void *conn, const struct mssl_mail_rec *r,
+		       int64_t *id_out)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_MAIL_INSERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, r->created);
+	bind_str(s, 2, r->to_addr);
+	bind_str(s, 3, r->subject);
+	bind_str(s, 4, r->body);
+	bind_str(s, 5, r->related);
+	sqlite3_bind_int(s, 6, r->attempts);
+	sqlite3_bind_int64(s, 7, r->next_attempt);
+	bind_int64_or_null(s, 8, r->sent_at, NOT_SENT);
+	bind_str(s, 9, r->last_error);
+	rc = stmt_exec(c, s, "mail insert", NULL);
+	if (!rc && id_out)
+		*id_out = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+/* Oldest first: by id, the order they were queued in. */
+static int mail_due(void *conn, int64_t now, int64_t limit, mssl_mail_cb cb,
+		    void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_MAIL_DUE, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+	return stmt_each(conn, s, "mail due", mail_row, (void *)cb, ud);
+}
+
+/* Run an UPDATE of one mail; MSSL_ENOENT when no mail has that id. */
+static int mail_update(struct conn *c, sqlite3_stmt *s, int64_t id,
+		       const char *what)
+{
+	char key[24];
+	int changes = 0;
+	int rc = stmt_exec(c, s, what, &changes);
+
+	if (!rc && changes == 0) {
+		snprintf(key, sizeof(key), "%lld", (long long)id);
+		rc = not_found(c, what, key);
+	}
+	return rc;
+}
+
+static int mail_sent(void *conn, int64_t id, int64_t sent_at)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_MAIL_SENT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, sent_at);
+	return mail_update(conn, s, id, "mail sent");
+}
+
+static int mail_retry(void *conn, int64_t id, int64_t next_attempt,
+		      const char *error)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_MAIL_RETRY, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, next_attempt);
+	bind_str(s, 3, error);
+	return mail_update(conn, s, id, "mail retry");
 }
 
 /* ---------------------------------------------------------------------
@@ -1648,6 +2142,17 @@ static const struct mssl_store_ops store_ops = {
 	.blocked_key_get = blocked_key_get,
 	.cert_insert = cert_insert,
 	.cert_get = cert_get,
+	.cert_finish = cert_finish,
+	.cert_revoke = cert_revoke,
+	.cert_each = cert_each,
+	.cert_by_key = cert_by_key,
+	.term_get = term_get,
+	.term_put = term_put,
+	.counter_next = counter_next,
+	.mail_insert = mail_insert,
+	.mail_due = mail_due,
+	.mail_sent = mail_sent,
+	.mail_retry = mail_retry,
 };
 
 static const char *const config_keys[] = {

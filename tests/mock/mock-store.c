@@ -209,6 +209,74 @@ static int s_cert_get(void *conn, const char *serial, mssl_cert_cb cb, void *ud)
 	return MSSL_ENOENT;
 }
 
+static int s_cert_finish(void *conn, const char *serial,
+			 const char *new_serial, const char *state,
+			 const uint8_t *der, size_t der_len, int64_t nb,
+			 int64_t na)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_cert_revoke(void *conn, const char *serial, int64_t at,
+			 int reason)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_cert_each(void *conn, const struct mssl_cert_filter *f,
+		       mssl_cert_cb cb, void *ud)
+{
+	return 0;
+}
+
+static int s_cert_by_key(void *conn, const char *account_id,
+			 const char *key, mssl_cert_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_term_get(void *conn, const char *account_id, const char *cn,
+		      mssl_term_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_term_put(void *conn, const struct mssl_term_rec *r)
+{
+	return 0;
+}
+
+static int s_counter_next(void *conn, const char *name, int64_t *value)
+{
+	*value = 1;
+	return 0;
+}
+
+static int s_mail_insert(void *conn, const struct mssl_mail_rec *r,
+			 int64_t *id)
+{
+	if (id)
+		*id = 1;
+	return 0;
+}
+
+static int s_mail_due(void *conn, int64_t now, int64_t limit,
+		      mssl_mail_cb cb, void *ud)
+{
+	return 0;
+}
+
+static int s_mail_sent(void *conn, int64_t id, int64_t at)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_mail_retry(void *conn, int64_t id, int64_t next,
+			const char *error)
+{
+	return MSSL_ENOENT;
+}
+
 static const struct mssl_store_ops store_ops = {
 	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
 	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
@@ -241,6 +309,17 @@ static const struct mssl_store_ops store_ops = {
 	.blocked_key_get = s_blocked_key_get,
 	.cert_insert = s_cert_insert,
 	.cert_get = s_cert_get,
+	.cert_finish = s_cert_finish,
+	.cert_revoke = s_cert_revoke,
+	.cert_each = s_cert_each,
+	.cert_by_key = s_cert_by_key,
+	.term_get = s_term_get,
+	.term_put = s_term_put,
+	.counter_next = s_counter_next,
+	.mail_insert = s_mail_insert,
+	.mail_due = s_mail_due,
+	.mail_sent = s_mail_sent,
+	.mail_retry = s_mail_retry,
 };
 
 static const char *const store_keys[] = { "marker", NULL };

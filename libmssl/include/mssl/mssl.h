@@ -589,6 +589,57 @@ MSSL_API int mssl_key_block(mssl_ctx *ctx, const mssl_actor *actor,
 			    const uint8_t spki_sha256[32], const char *source,
 			    const char *reason, mssl_error *err);
 
+/* ---------------------------------------------------------------------
+ * Issuance
+ * ------------------------------------------------------------------ */
+
+/* The options of SPEC 4.4, beside the CSR. */
+typedef struct mssl_issue_params {
+	uint32_t product; /* exactly one MSSL_PRODUCT_* */
+	int years; /* cert-years of the term, 1 to [issuance] max_years */
+	const char *server_vendor; /* one of [issuance] server_vendors */
+	const char *passphrase; /* 8-128 characters; kept only as a hash */
+	const char *tech_name; /* technical contact: notices go there */
+	const char *tech_email;
+	const char *tech_phone; /* may be NULL */
+	const char *note; /* may be NULL */
+	const char *seal_name; /* required for a CN never issued before */
+	const char *renewal_of; /* serial renewed, or NULL */
+	const char *idempotency_key; /* a retry returns the same certificate */
+} mssl_issue_params;
+
+typedef struct mssl_cert mssl_cert;
+
+/*
+ * mssl_issue - validate and issue one certificate, crash-safely: it is
+ * recorded "pending" and charged before it is signed, and refunded if
+ * anything fails after.  Operator or the account's manager.  Returns 0
+ * with *out the certificate (free with mssl_cert_free); MSSL_EREJECTED
+ * with *report (when report is not NULL) holding every finding;
+ * MSSL_EBALANCE when the cert-years do not suffice; other errors.
+ * With an idempotency key already used by an issued certificate, returns
+ * that certificate and charges nothing.
+ */
+MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
+			const char *account_id, const mssl_csr *csr,
+			const mssl_issue_params *params, mssl_cert **out,
+			mssl_report **report, mssl_error *err);
+
+/* mssl_cert_record - the certificate's stored record; borrowed. */
+MSSL_API const struct mssl_cert_rec *mssl_cert_record(const mssl_cert *c);
+
+/* mssl_cert_free - accepts NULL. */
+MSSL_API void mssl_cert_free(mssl_cert *c);
+
+/*
+ * mssl_cert_resolve_pending - settle certificates left "pending" longer
+ * than [issuance] pending_timeout_s by an interrupted issuance: each
+ * becomes "failed" and its charge is refunded.  Run at start-up.
+ * Operator only.
+ */
+MSSL_API int mssl_cert_resolve_pending(mssl_ctx *ctx, const mssl_actor *actor,
+				       int64_t *n_resolved, mssl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -284,6 +284,44 @@ struct mssl_cert_rec {
 	int64_t revoked_at; /* 0 when not revoked */
 	int revoke_reason; /* RFC 5280 CRLReason, -1 when not revoked */
 	int64_t created;
+	const char *idempotency_key; /* the client's, unique per account */
+};
+
+/* Which certificates cert_each lists; NULL/0 members do not filter. */
+struct mssl_cert_filter {
+	const char *account_id;
+	const char *state;
+	const char *cn; /* exact, case-insensitive */
+	int64_t expires_before; /* not_after < this */
+	int64_t expires_after; /* not_after >= this */
+	int newest_first; /* by created */
+	int64_t offset;
+	int64_t limit; /* 0: all */
+};
+
+/*
+ * The paid term of one CN (cert-years as terms): certificates for this
+ * CN may be issued without charge until paid_until.
+ */
+struct mssl_term_rec {
+	const char *account_id;
+	const char *cn; /* lower case */
+	int64_t started;
+	int64_t paid_until;
+};
+
+/* One queued e-mail (the persistent outbox). */
+struct mssl_mail_rec {
+	int64_t id; /* assigned by the store */
+	int64_t created;
+	const char *to_addr;
+	const char *subject;
+	const char *body; /* text/plain; charset=UTF-8 */
+	const char *related; /* e.g. a certificate serial, may be NULL */
+	int attempts;
+	int64_t next_attempt;
+	int64_t sent_at; /* 0 while unsent */
+	const char *last_error; /* may be NULL */
 };
 
 /*
@@ -299,6 +337,8 @@ typedef int (*mssl_notice_cb)(void *ud, const struct mssl_notice_rec *r);
 typedef int (*mssl_blocked_key_cb)(void *ud,
 				   const struct mssl_blocked_key_rec *r);
 typedef int (*mssl_cert_cb)(void *ud, const struct mssl_cert_rec *r);
+typedef int (*mssl_term_cb)(void *ud, const struct mssl_term_rec *r);
+typedef int (*mssl_mail_cb)(void *ud, const struct mssl_mail_rec *r);
 
 /* Transaction modes for mssl_store_ops.begin. */
 enum mssl_txn_mode {
@@ -412,6 +452,46 @@ struct mssl_store_ops {
 	/* MSSL_ENOENT when there is no certificate with that serial. */
 	int (*cert_get)(void *conn, const char *serial, mssl_cert_cb cb,
 			void *ud);
+
+	/*
+	 * A pending certificate becomes "issued" (with its DER and validity)
+	 * or "failed" (der NULL).  MSSL_ENOENT when 'serial' is not pending.
+	 * 'new_serial' (may equal serial) replaces the serial: a signer that
+	 * chose its own reports it so.
+	 */
+	int (*cert_finish)(void *conn, const char *serial,
+			   const char *new_serial, const char *state,
+			   const uint8_t *der, size_t der_len,
+			   int64_t not_before, int64_t not_after);
+	/* An issued certificate becomes "revoked".  MSSL_ENOENT otherwise. */
+	int (*cert_revoke)(void *conn, const char *serial, int64_t revoked_at,
+			   int reason);
+	/* Certificates matching f; order by created (then serial). */
+	int (*cert_each)(void *conn, const struct mssl_cert_filter *f,
+			 mssl_cert_cb cb, void *ud);
+	/* The certificate of account_id with that idempotency key. */
+	int (*cert_by_key)(void *conn, const char *account_id,
+			   const char *idempotency_key, mssl_cert_cb cb,
+			   void *ud);
+
+	/* CN terms: one row per (account_id, cn); put inserts or replaces. */
+	int (*term_get)(void *conn, const char *account_id, const char *cn,
+			mssl_term_cb cb, void *ud);
+	int (*term_put)(void *conn, const struct mssl_term_rec *r);
+
+	/* Named counters (e.g. "crl:<issuer>"): *value = previous + 1. */
+	int (*counter_next)(void *conn, const char *name, int64_t *value);
+
+	/* The mail outbox. */
+	int (*mail_insert)(void *conn, const struct mssl_mail_rec *r,
+			   int64_t *id_out);
+	/* Unsent mails with next_attempt <= now, oldest first, at most limit. */
+	int (*mail_due)(void *conn, int64_t now, int64_t limit, mssl_mail_cb cb,
+			void *ud);
+	/* Sent: sent_at set.  Not sent: attempts+1, next_attempt, last_error. */
+	int (*mail_sent)(void *conn, int64_t id, int64_t sent_at);
+	int (*mail_retry)(void *conn, int64_t id, int64_t next_attempt,
+			  const char *error);
 };
 
 /* ---------------------------------------------------------------------
