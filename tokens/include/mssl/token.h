@@ -1,0 +1,301 @@
+/*
+ * libmssl-token: a person's IC card through any PKCS#11 module.
+ *
+ * Modules are loaded through p11-kit, by file path or by the name p11-kit
+ * registers them under; cards are picked by PKCS#11 URI (RFC 7512).  The
+ * library logs in, signs with the card's login key, changes and unblocks
+ * the PIN, and reports the card's own PIN state; the card counts wrong
+ * PINs and locks itself, and this library never retries a PIN.
+ *
+ * Conventions (those of libmssl, see mssl(3)):
+ *  - Functions return 0 on success or a negative MSSL_E... code and fill
+ *    an optional mssl_error with a stable id ("token.pin_locked", ...)
+ *    and the message in English and Traditional Chinese.
+ *  - Memory returned through uint8_t ** or char ** is the caller's; free
+ *    it with mssl_free.  const pointers are borrowed from their owner.
+ *  - PINs are passed with their length and are never copied, logged or
+ *    kept; buffers this library fills with a PIN are the caller's to wipe.
+ *  - An mssl_token_module may be used by several threads; each
+ *    mssl_token by one thread at a time.  PKCS#11 keeps one login state
+ *    per token and process: two mssl_token handles on the same card share
+ *    it.
+ *
+ * Error ids:
+ *   token.module           module not loadable
+ *   token.none             no card present, or none matches the URI
+ *   token.several          several cards present and no URI to choose
+ *   token.uri              the URI does not parse
+ *   token.pin_incorrect    wrong PIN (message says how many tries are left)
+ *   token.pin_final_try    wrong PIN, one try left
+ *   token.pin_locked       the card is locked after too many wrong PINs
+ *                          (or has no user PIN at all)
+ *   token.pin_len          the card refuses a PIN of that length
+ *   token.pin_invalid      the card refuses characters of the PIN
+ *   token.pin_policy       the new PIN breaks mssl's PIN policy
+ *   token.pin_expired      the card wants its PIN changed first
+ *   token.so_pin_incorrect wrong SO PIN;  token.so_pin_locked  SO PIN locked
+ *   token.cancelled        PIN entry cancelled on the reader's PIN pad
+ *   token.not_logged_in    the operation needs mssl_token_login first
+ *   token.no_key           no login key (or certificate) on the card
+ *   token.key_ambiguous    several keys or certificates and no way to choose
+ *   token.no_mechanism     the card offers no signature mechanism we use
+ *   token.removed          the card was removed
+ *   token.pkcs11           any other PKCS#11 failure (its CKR text kept)
+ */
+#ifndef MSSL_TOKEN_H
+#define MSSL_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mssl/mssl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The PIN every card is issued with; a PIN change must leave it. */
+#define MSSL_TOKEN_ISSUED_PIN "12345678"
+/* mssl's PIN policy: length in characters (bytes of UTF-8). */
+#define MSSL_TOKEN_PIN_MIN 6
+#define MSSL_TOKEN_PIN_MAX 16
+
+typedef struct mssl_token_module mssl_token_module;
+typedef struct mssl_token mssl_token;
+
+/* PIN and token state, from the card's CK_TOKEN_INFO flags. */
+enum mssl_token_flag {
+	/* A wrong user PIN was given since the last good one. */
+	MSSL_TOKEN_PIN_COUNT_LOW = 1 << 0,
+	/* One more wrong user PIN locks the card. */
+	MSSL_TOKEN_PIN_FINAL_TRY = 1 << 1,
+	/* The user PIN is locked: only an unblock (SO PIN) helps. */
+	MSSL_TOKEN_PIN_LOCKED = 1 << 2,
+	/* The card asks for the user PIN to be changed. */
+	MSSL_TOKEN_PIN_TO_BE_CHANGED = 1 << 3,
+	MSSL_TOKEN_SO_PIN_COUNT_LOW = 1 << 4,
+	MSSL_TOKEN_SO_PIN_FINAL_TRY = 1 << 5,
+	MSSL_TOKEN_SO_PIN_LOCKED = 1 << 6,
+	/* PINs are entered on the reader's PIN pad, not by the host. */
+	MSSL_TOKEN_PROTECTED_PATH = 1 << 7,
+	MSSL_TOKEN_INITIALIZED = 1 << 8,
+	MSSL_TOKEN_PIN_INITIALIZED = 1 << 9,
+};
+
+/*
+ * What a card says about itself.  The library allocates it; add members
+ * at the end only.  Strings have the card's space padding removed.
+ */
+struct mssl_token_info {
+	const char *label;
+	const char *serial;
+	const char *manufacturer;
+	const char *model;
+	/* A pkcs11: URI naming exactly this card (model, manufacturer,
+	 * serial, token), for mssl_token_open. */
+	const char *uri;
+	unsigned int flags; /* enum mssl_token_flag */
+	unsigned long min_pin_len; /* what the card itself accepts */
+	unsigned long max_pin_len;
+	unsigned long slot_id;
+};
+
+/* ---------------------------------------------------------------------
+ * Modules
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_token_module_open - load and initialise a PKCS#11 module.
+ * 'module' is a file path (it contains a '/' or ends in ".so": a bare
+ * file name is looked up in p11-kit's module directory) or the name of a
+ * module registered with p11-kit (e.g. "opensc-pkcs11", "softhsm2").
+ * Other users of the same module in the process (GnuTLS, ...) are not
+ * disturbed: p11-kit shares one initialisation among them.
+ * On success *out is the caller's; free it with mssl_token_module_free
+ * after every mssl_token opened on it.
+ * Returns 0, MSSL_ECONFIG (token.module) when the module cannot be loaded
+ * or initialised, MSSL_EINVAL, MSSL_ENOMEM.  Thread-safe.
+ */
+MSSL_API int mssl_token_module_open(const char *module, mssl_token_module **out,
+				    mssl_error *err);
+
+/*
+ * mssl_token_module_free - finalise and unload; accepts NULL.
+ * Not while a token opened on it is still in use.
+ */
+MSSL_API void mssl_token_module_free(mssl_token_module *m);
+
+/*
+ * mssl_token_module_path - the module's file name as p11-kit loaded it
+ * (borrowed, lives as long as m).  Never NULL.
+ */
+MSSL_API const char *mssl_token_module_path(const mssl_token_module *m);
+
+/*
+ * mssl_token_list - call cb once per card present in the module's slots,
+ * in slot order.  'info' is borrowed for the duration of the call.
+ * Returns 0 (also when no card is present), or a negative MSSL_E... code
+ * from the module (MSSL_EIO, token.pkcs11).  Thread-safe.
+ */
+MSSL_API int mssl_token_list(mssl_token_module *m,
+			     void (*cb)(const struct mssl_token_info *info,
+					void *ud),
+			     void *ud, mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * Cards
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_token_open - open a session on one card.
+ * 'uri' is a pkcs11: URI; its token, slot and library parts choose the
+ * card (object parts such as id= are ignored).  With uri NULL or "" the
+ * card is the only one present.  Blank (uninitialised) tokens count only
+ * when no initialised card matches: SoftHSM and some readers always
+ * offer one beside the real cards.
+ * On success *out is the caller's (mssl_token_free).
+ * Returns 0; MSSL_EINPUT with token.uri for a URI that does not parse or
+ * has parts this library does not know; MSSL_ENOENT with token.none when
+ * no card is present or none matches; MSSL_EUSAGE with token.several
+ * (listing each card's label and serial) when several match;
+ * MSSL_EIO with token.pkcs11 or token.removed.  Thread-safe.
+ */
+MSSL_API int mssl_token_open(mssl_token_module *m, const char *uri,
+			     mssl_token **out, mssl_error *err);
+
+/*
+ * mssl_token_free - log out, close the session; accepts NULL.
+ */
+MSSL_API void mssl_token_free(mssl_token *tok);
+
+/*
+ * mssl_token_info - the card's description and current PIN state.
+ * Reads the card's flags afresh at every call (they change with every
+ * wrong PIN); when the card cannot be read the last values stay.
+ * Returns a pointer borrowed from tok, valid until the next call on tok
+ * or mssl_token_free.  Never NULL.
+ */
+MSSL_API const struct mssl_token_info *mssl_token_info(mssl_token *tok);
+
+/*
+ * mssl_token_login - log the card holder in with the user PIN.
+ * pin/len: the PIN's bytes (no terminator needed).  pin NULL logs in on
+ * the reader's PIN pad when the card has one (MSSL_TOKEN_PROTECTED_PATH).
+ * Sends the PIN once: never retries.  A previous login on the card is
+ * ended first, so a success always means this PIN was right.
+ * Returns 0; MSSL_EPERM with token.pin_incorrect or token.pin_final_try
+ * (the message says how many tries are left, read back from the card);
+ * MSSL_ESTATE with token.pin_locked, token.pin_expired; MSSL_EINPUT with
+ * token.pin_len, token.pin_invalid; MSSL_EIO with token.removed or
+ * token.pkcs11.
+ */
+MSSL_API int mssl_token_login(mssl_token *tok, const char *pin, size_t len,
+			      mssl_error *err);
+
+/* mssl_token_logout - end the login (harmless when not logged in). */
+MSSL_API void mssl_token_logout(mssl_token *tok);
+
+/*
+ * mssl_token_sign - sign data with the card's login key: the private key
+ * whose CKA_ID is that of a certificate on the card, or the only private
+ * key.  The mechanism is chosen from those the card offers:
+ *   EC:  CKM_ECDSA over SHA-256(data) (or CKM_ECDSA_SHA256); the card's
+ *        raw r||s is returned DER-encoded (ECDSA-Sig-Value), as X.509
+ *        and GnuTLS expect; *alg = GNUTLS_SIGN_ECDSA_SHA256.
+ *   RSA: CKM_SHA256_RSA_PKCS, else CKM_RSA_PKCS over a DER DigestInfo of
+ *        SHA-256(data) (*alg = GNUTLS_SIGN_RSA_SHA256 both); else PSS
+ *        with SHA-256, MGF1-SHA-256 and a 32-byte salt
+ *        (*alg = GNUTLS_SIGN_RSA_PSS_RSAE_SHA256).
+ * *alg is a gnutls_sign_algorithm_t value, for gnutls_pubkey_verify_data2.
+ * Needs a logged-in card (private keys are invisible before).
+ * On success *sig (free with mssl_free) and *sig_len are the caller's.
+ * Returns 0; MSSL_ESTATE with token.not_logged_in; MSSL_ENOENT with
+ * token.no_key; MSSL_EINPUT with token.key_ambiguous; MSSL_ECRYPTO with
+ * token.no_mechanism; MSSL_EIO; MSSL_ENOMEM.
+ */
+MSSL_API int mssl_token_sign(mssl_token *tok, const void *data, size_t len,
+			     uint8_t **sig, size_t *sig_len, int *alg,
+			     mssl_error *err);
+
+/*
+ * mssl_token_pubkey - the login key's public key as a DER
+ * SubjectPublicKeyInfo, from the card's public key object, else from the
+ * certificate with the same CKA_ID, else (RSA) from the private key's
+ * public attributes.  Needs a logged-in card.
+ * On success *der (mssl_free) and *len are the caller's.
+ * Returns 0 or as mssl_token_sign.
+ */
+MSSL_API int mssl_token_pubkey(mssl_token *tok, uint8_t **der, size_t *len,
+			       mssl_error *err);
+
+/*
+ * mssl_token_cert - the card certificate (DER): when logged in, the one
+ * with the login key's CKA_ID; otherwise the only X.509 certificate on
+ * the card.  On success *der (mssl_free) and *len are the caller's.
+ * Returns 0; MSSL_ENOENT with token.no_key when there is none;
+ * MSSL_EINPUT with token.key_ambiguous when several and not logged in;
+ * MSSL_EIO; MSSL_ENOMEM.
+ */
+MSSL_API int mssl_token_cert(mssl_token *tok, uint8_t **der, size_t *len,
+			     mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * PINs
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_token_pin_check - mssl's policy for a PIN a person chooses:
+ * MSSL_TOKEN_PIN_MIN to MSSL_TOKEN_PIN_MAX characters and not the issued
+ * PIN.  'field' names the input in the error (may be NULL).
+ * Returns 0 or MSSL_EINPUT with token.pin_policy.  Thread-safe.
+ */
+MSSL_API int mssl_token_pin_check(const char *pin, size_t len,
+				  const char *field, mssl_error *err);
+
+/*
+ * mssl_token_change_pin - change the user PIN (C_SetPIN).  The new PIN is
+ * checked first against mssl_token_pin_check, against being the old PIN
+ * and against the lengths the card accepts; only then is the old PIN
+ * sent, once (a login, then C_SetPIN).  On success the card is logged
+ * out: the holder logs in again with the new PIN.
+ * Returns 0; MSSL_EINPUT with token.pin_policy or token.pin_len before
+ * anything reaches the card; otherwise as mssl_token_login for a wrong
+ * or locked old PIN.
+ */
+MSSL_API int mssl_token_change_pin(mssl_token *tok, const char *old_pin,
+				   size_t old_len, const char *new_pin,
+				   size_t new_len, mssl_error *err);
+
+/*
+ * mssl_token_unblock - unlock a locked card and set a new user PIN:
+ * C_Login as security officer with so_pin, C_InitPIN(new_pin), log out.
+ * new_pin must pass mssl_token_pin_check and the card's lengths.
+ * Returns 0; MSSL_EINPUT with token.pin_policy or token.pin_len;
+ * MSSL_EPERM with token.so_pin_incorrect; MSSL_ESTATE with
+ * token.so_pin_locked; MSSL_EIO.
+ */
+MSSL_API int mssl_token_unblock(mssl_token *tok, const char *so_pin,
+				size_t so_len, const char *new_pin,
+				size_t new_len, mssl_error *err);
+
+/*
+ * mssl_token_read_pin - read one PIN into buf (NUL-terminated).
+ * fd >= 0: read one line from that file descriptor (for scripts:
+ * "--pin-fd N"), byte by byte so that further lines stay for later reads.
+ * fd < 0: write prompt to the terminal (/dev/tty) and read a line with
+ * echo off, restoring the terminal afterwards.
+ * The line end is not stored.  On failure buf is wiped.
+ * Returns the PIN's length (> 0); MSSL_EINPUT when the line is empty or
+ * does not fit in size - 1 bytes (the rest of the line is skipped);
+ * MSSL_EIO when there is no terminal or the read fails (or end of file
+ * comes first); MSSL_EINVAL for size < 2.  Thread-safe apart from the
+ * terminal itself.
+ */
+MSSL_API int mssl_token_read_pin(const char *prompt, int fd, char *buf,
+				 size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MSSL_TOKEN_H */
