@@ -189,12 +189,12 @@ int mssl__plugin_error(mssl_ctx *ctx, int rc, mssl_error *err)
 	if (plugin_err.code) {
 		mssl__error_set(err, rc, plugin_err.id[0] ? plugin_err.id :
 							    "plugin.error",
-				NULL, N_("the store failed: %s"),
+				NULL, N_("a plugin failed: %s"),
 				plugin_err.msg);
 		plugin_err.code = 0;
 	} else {
 		mssl__error_set(err, rc, "plugin.error", NULL,
-				N_("the store failed: %s"), mssl_strerror(rc));
+				N_("a plugin failed: %s"), mssl_strerror(rc));
 	}
 	return rc;
 }
