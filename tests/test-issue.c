@@ -70,8 +70,9 @@ static int setup(void **state)
 		       " --key-type ecdsa-p256 >/dev/null 2>&1",
 		       src, cadir);
 	assert_int_equal(rc, 0);
-	caconf = slurp(strcat(strcpy(malloc(strlen(cadir) + 20), cadir),
-			      "/ca-gnutls.conf"));
+	assert_true(asprintf(&conf, "%s/ca-gnutls.conf", cadir) > 0);
+	caconf = slurp(conf);
+	free(conf);
 	assert_true(asprintf(&extra,
 			     "\n[issuance]\ncrl_url = http://crl.example.test/ca.crl\n"
 			     "ca_issuers_url = http://crl.example.test/ca.crt\n"
