@@ -18,6 +18,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/x509-ext.h>
 
 struct mssl_csr {
 	struct mssl_csr_info info;
@@ -314,23 +315,42 @@ static int read_subject(mssl_csr *c, gnutls_x509_crq_t crq, mssl_error *err)
 {
 	struct mssl_subject_info *s = &c->info.subject;
 	gnutls_datum_t dn = { NULL, 0 };
-	const char *extra;
+	unsigned count[MSSL_ARRAY_SIZE(attrs)] = { 0 }, idx;
 	size_t i;
 	int rc;
 
+	/*
+	 * Count each attribute once, then fetch only those present: probing
+	 * every known OID twice costs some forty decodes of the name.
+	 */
+	for (idx = 0;; idx++) {
+		char oid[128];
+		size_t n = sizeof(oid);
+		int r = gnutls_x509_crq_get_dn_oid(crq, idx, oid, &n);
+
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (r < 0)
+			return mssl__error_set(err, MSSL_EINPUT, "csr.encoding",
+					       "csr",
+					       N_("the subject cannot be read: %s"),
+					       gnutls_strerror(r));
+		for (i = 0; i < MSSL_ARRAY_SIZE(attrs); i++)
+			if (strcmp(oid, attrs[i].oid) == 0)
+				count[i]++;
+	}
 	for (i = 0; i < MSSL_ARRAY_SIZE(attrs); i++) {
 		const char **field = (const char **)((char *)s + attrs[i].off);
 
+		if (!count[i])
+			continue;
 		rc = dn_value(c, crq, attrs[i].oid, 0, field, err);
 		if (rc < 0)
 			return rc;
-		rc = dn_value(c, crq, attrs[i].oid, 1, &extra, err);
-		if (rc < 0)
-			return rc;
-		if (extra) {
+		if (count[i] > 1) {
 			if (!s->repeated)
 				s->repeated = attrs[i].name;
-			s->n_repeated++;
+			s->n_repeated += count[i] - 1;
 		}
 	}
 	if (gnutls_x509_crq_get_dn3(crq, &dn, 0) == 0) {
@@ -372,70 +392,95 @@ static int add_san(mssl_csr *c, size_t *cap, int type, char *value)
 	return 0;
 }
 
-static int read_sans(mssl_csr *c, gnutls_x509_crq_t crq, mssl_error *err)
+/* One name of the extension, as text. */
+static int add_one_san(mssl_csr *c, size_t *cap, unsigned seq, unsigned type,
+		       const gnutls_datum_t *v, mssl_error *err)
 {
-	size_t cap = 0;
-	unsigned seq;
-	int rc;
+	char text[INET6_ADDRSTRLEN + 16], *s;
 
-	for (seq = 0;; seq++) {
-		unsigned char buf[1024];
-		char text[INET6_ADDRSTRLEN + 8];
-		size_t size = sizeof(buf) - 1;
-		unsigned type = 0, critical = 0;
-		int r;
-
-		memset(buf, 0, sizeof(buf));
-		r = gnutls_x509_crq_get_subject_alt_name(crq, seq, buf, &size,
-							 &type, &critical);
-		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (r == GNUTLS_E_SHORT_MEMORY_BUFFER)
-			return mssl__error_set(err, MSSL_EINPUT, "csr.san_too_long",
-					       "csr",
-					       N_("subject alternative name %u is longer than %zu bytes; no valid name is that long"),
-					       seq + 1, sizeof(buf) - 1);
-		if (r < 0)
+	switch (type) {
+	case GNUTLS_SAN_DNSNAME:
+	case GNUTLS_SAN_RFC822NAME:
+	case GNUTLS_SAN_URI:
+		if (memchr(v->data, 0, v->size))
 			return mssl__error_set(err, MSSL_EINPUT, "csr.encoding",
 					       "csr",
-					       N_("subject alternative name %u cannot be read: %s"),
-					       seq + 1, gnutls_strerror(r));
-		switch (r) {
-		case GNUTLS_SAN_DNSNAME:
-		case GNUTLS_SAN_RFC822NAME:
-		case GNUTLS_SAN_URI:
-			if (strlen((char *)buf) != size)
-				return mssl__error_set(err, MSSL_EINPUT,
-						       "csr.encoding", "csr",
-						       N_("subject alternative name %u contains a NUL character; make a new request"),
-						       seq + 1);
-			rc = add_san(c, &cap,
-				     r == GNUTLS_SAN_DNSNAME ? MSSL_SAN_DNS :
-				     r == GNUTLS_SAN_URI     ? MSSL_SAN_URI :
-							       MSSL_SAN_EMAIL,
-				     strdup((char *)buf));
+					       N_("subject alternative name %u contains a NUL character; make a new request"),
+					       seq + 1);
+		if (v->size > 1023)
+			return mssl__error_set(err, MSSL_EINPUT,
+					       "csr.san_too_long", "csr",
+					       N_("subject alternative name %u is longer than %zu bytes; no valid name is that long"),
+					       seq + 1, (size_t)1023);
+		s = strndup((const char *)v->data, v->size);
+		return add_san(c, cap,
+			       type == GNUTLS_SAN_DNSNAME ? MSSL_SAN_DNS :
+			       type == GNUTLS_SAN_URI	  ? MSSL_SAN_URI :
+							    MSSL_SAN_EMAIL,
+			       s);
+	case GNUTLS_SAN_IPADDRESS:
+		if ((v->size != 4 && v->size != 16) ||
+		    !inet_ntop(v->size == 16 ? AF_INET6 : AF_INET, v->data,
+			       text, sizeof(text)))
+			snprintf(text, sizeof(text), "(%u bytes)", v->size);
+		return add_san(c, cap, MSSL_SAN_IP, strdup(text));
+	default:
+		return add_san(c, cap, MSSL_SAN_OTHER,
+			       strdup(type == GNUTLS_SAN_DN	      ? "dirName" :
+				      type == GNUTLS_SAN_OTHERNAME    ? "otherName" :
+				      type == GNUTLS_SAN_REGISTERED_ID ?
+								      "registeredID" :
+								      "other"));
+	}
+}
+
+/*
+ * The SAN extension is decoded once; asking GnuTLS for name n at a time
+ * decodes the whole extension set n times (quadratic in the names).
+ */
+static int read_sans(mssl_csr *c, gnutls_x509_crq_t crq, mssl_error *err)
+{
+	gnutls_subject_alt_names_t sans = NULL;
+	gnutls_datum_t ext = { NULL, 0 };
+	unsigned critical = 0, seq;
+	size_t cap = 0;
+	int r, rc = 0;
+
+	r = gnutls_x509_crq_get_extension_by_oid2(crq, GNUTLS_X509EXT_OID_SAN,
+						  0, &ext, &critical);
+	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return 0;
+	if (r >= 0 && gnutls_subject_alt_names_init(&sans) < 0)
+		r = GNUTLS_E_MEMORY_ERROR;
+	if (r >= 0)
+		r = gnutls_x509_ext_import_subject_alt_names(&ext, sans, 0);
+	if (r < 0) {
+		rc = mssl__error_set(err, MSSL_EINPUT, "csr.encoding", "csr",
+				     N_("the subject alternative names cannot be read: %s"),
+				     gnutls_strerror(r));
+		goto out;
+	}
+	for (seq = 0; rc == 0; seq++) {
+		gnutls_datum_t v = { NULL, 0 }, oid = { NULL, 0 };
+		unsigned type = 0;
+
+		r = gnutls_subject_alt_names_get(sans, seq, &type, &v, &oid);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			break;
-		case GNUTLS_SAN_IPADDRESS:
-			if (!inet_ntop(size == 16 ? AF_INET6 : AF_INET, buf, text,
-				       sizeof(text)) ||
-			    (size != 4 && size != 16))
-				snprintf(text, sizeof(text), "(%zu bytes)",
-					 size);
-			rc = add_san(c, &cap, MSSL_SAN_IP, strdup(text));
-			break;
-		default:
-			rc = add_san(c, &cap, MSSL_SAN_OTHER,
-				     strdup(r == GNUTLS_SAN_DN	 ? "dirName" :
-					    r == GNUTLS_SAN_OTHERNAME ? "otherName" :
-					    r == GNUTLS_SAN_REGISTERED_ID ?
-								   "registeredID" :
-								   "other"));
+		if (r < 0) {
+			rc = mssl__error_set(err, MSSL_EINPUT, "csr.encoding",
+					     "csr",
+					     N_("subject alternative name %u cannot be read: %s"),
+					     seq + 1, gnutls_strerror(r));
 			break;
 		}
-		if (rc < 0)
-			return rc;
+		rc = add_one_san(c, &cap, seq, type, &v, err);
 	}
-	return 0;
+out:
+	if (sans)
+		gnutls_subject_alt_names_deinit(sans);
+	gnutls_free(ext.data);
+	return rc;
 }
 
 /* CN first, then DNS SANs, without repeats (case-insensitive). */
