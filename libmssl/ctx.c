@@ -241,11 +241,12 @@ static int check_sections(mssl_ctx *ctx, mssl_error *err)
 	size_t i, n = 0;
 	int rc;
 
-	allowed = calloc(ctx->n_validators + 5, sizeof(*allowed));
+	allowed = calloc(ctx->n_validators + 6, sizeof(*allowed));
 	if (!allowed)
 		return MSSL_ENOMEM;
 	allowed[n++] = "mssl";
 	allowed[n++] = "issuance";
+	allowed[n++] = "mail";
 	allowed[n++] = ctx->store_name;
 	if (ctx->ca_name)
 		allowed[n++] = ctx->ca_name;
