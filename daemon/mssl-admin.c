@@ -1264,15 +1264,26 @@ static char *read_secret_fd(const char *fdtext)
 	ssize_t n;
 	int fd = (int)number(fdtext, "--passphrase-fd", 0, 1024);
 
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		fprintf(stderr, "%s: --passphrase-fd %d: %s\n", progname, fd,
-			strerror(errno));
-		exit(EXIT_USAGE);
+	/* One line; a pipe may deliver it in pieces. */
+	for (size_t got = 0;; got += (size_t)n) {
+		n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n < 0) {
+			fprintf(stderr, "%s: --passphrase-fd %d: %s\n", progname,
+				fd, strerror(errno));
+			exit(EXIT_USAGE);
+		}
+		buf[got + (size_t)n] = '\0';
+		if (n == 0 || strchr(buf, '\n') ||
+		    got + (size_t)n == sizeof(buf) - 1)
+			break;
 	}
-	buf[n] = '\0';
-	if ((nl = strchr(buf, '\n')))
-		*nl = '\0';
+	if (fd > 2)
+		close(fd);
+	buf[strcspn(buf, "\r\n")] = '\0';
 	nl = strdup(buf);
 	explicit_bzero(buf, sizeof(buf));
 	return nl;
@@ -1356,6 +1367,10 @@ static int cmd_issue(struct env *e, int argc, char **argv)
 	p.renewal_of = opt(&a, "renew");
 	p.idempotency_key = opt(&a, "idempotency-key");
 	outpath = opt(&a, "out");
+	/* Decide where the certificate goes before it is paid for. */
+	if (outpath && access(outpath, F_OK) == 0)
+		usage_error(_("%s already exists; give --out a new file name"),
+			    outpath);
 	p.passphrase = read_secret_fd(need_opt(&a, "passphrase-fd"));
 	text = read_file(need_opt(&a, "csr"), MSSL_CSR_MAX_SIZE, &len);
 	rc = mssl_csr_parse(text, len, &csr, e->err);
@@ -1384,12 +1399,13 @@ static int cmd_issue(struct env *e, int argc, char **argv)
 	pem = cert_pem(r->der, r->der_len);
 	rc = pem && outpath ? write_file(outpath, pem, strlen(pem)) : 0;
 	if (json_out)
-		print_json(json_pack("{s:s,s:s,s:s,s:i,s:o,s:o,s:o}", "serial",
+		print_json(json_pack("{s:s,s:s,s:s,s:i,s:o,s:o,s:o,s:o}", "serial",
 				     r->serial, "cn", r->cn, "state", r->state,
 				     "charged", r->years, "not_before",
 				     jtime(r->not_before), "not_after",
 				     jtime(r->not_after), "file",
-				     jstr(outpath)));
+				     jstr(outpath), "pem",
+				     outpath ? json_null() : jstr(pem)));
 	else {
 		char until[32];
 
@@ -1433,6 +1449,120 @@ static int cmd_resolve_pending(struct env *e, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_mail_flush(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	int64_t sent = 0, failed = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	OPEN(e);
+	rc = mssl_mail_flush(e->ctx, e->op, &sent, &failed, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:I,s:I}", "sent", (json_int_t)sent,
+				     "failed", (json_int_t)failed));
+	else
+		printf(_("%" PRId64 " mails sent, %" PRId64 " failed (kept in the outbox for a retry).\n"),
+		       sent, failed);
+	return failed > 0 ? EXIT_REFUSED : 0;
+}
+
+/* ---- revocation, CRL, downloads ---------------------------------------- */
+
+static int cmd_revoke(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "account", 1 }, { "reason", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	const char *serial, *account, *why;
+	int reason, rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("a certificate serial"));
+	serial = a.pos[0];
+	account = need_opt(&a, "account");
+	why = opt(&a, "reason") ? opt(&a, "reason") : "unspecified";
+	reason = mssl_revoke_reason_parse(why);
+	if (reason < 0)
+		usage_error(_("--reason must be unspecified, keyCompromise, affiliationChanged, superseded or cessationOfOperation, not \"%s\""),
+			    why);
+	OPEN(e);
+	rc = mssl_cert_revoke(e->ctx, e->op, account, serial, reason, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:s,s:s,s:s}", "serial", serial,
+				     "state", "revoked", "reason",
+				     mssl_revoke_reason_name(reason)));
+	else
+		printf(_("Certificate %s revoked (%s).\n"), serial,
+		       mssl_revoke_reason_name(reason));
+	return 0;
+}
+
+static int cmd_crl(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "out", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	const char *outpath;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	outpath = opt(&a, "out");
+	OPEN(e);
+	rc = mssl_crl_generate(e->ctx, e->op, &der, &len, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	rc = outpath ? write_file(outpath, (const char *)der, len) : 0;
+	if (rc == 0 && json_out)
+		print_json(json_pack("{s:I,s:o}", "bytes", (json_int_t)len,
+				     "file", jstr(outpath)));
+	else if (rc == 0 && outpath)
+		printf(_("CRL signed (%zu bytes, DER), written to %s.\n"), len,
+		       outpath);
+	else if (rc == 0)
+		printf(_("CRL signed (%zu bytes, DER).\n"), len);
+	mssl_free(der);
+	return rc;
+}
+
+static int cmd_download(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "account", 1 }, { "format", 1 }, { "out", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	const char *serial, *account, *format, *outpath;
+	char *buf = NULL, *name = NULL;
+	size_t len = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("a certificate serial"));
+	serial = a.pos[0];
+	account = need_opt(&a, "account");
+	format = opt(&a, "format") ? opt(&a, "format") : "vendor";
+	OPEN(e);
+	rc = mssl_cert_export(e->ctx, e->op, account, serial, format, &buf,
+			      &len, &name, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	/* Without --out: the name that says what it is, here. */
+	outpath = opt(&a, "out") ? opt(&a, "out") : name;
+	rc = write_file(outpath, buf, len);
+	if (rc == 0 && json_out)
+		print_json(json_pack("{s:s,s:I}", "file", outpath, "bytes",
+				     (json_int_t)len));
+	else if (rc == 0)
+		printf(_("Written to %s.\n"), outpath);
+	mssl_free(buf);
+	mssl_free(name);
+	return rc;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void usage(FILE *fp)
@@ -1473,6 +1603,14 @@ static void usage(FILE *fp)
 		"        [--years N] [--seal-name S] [--renew SERIAL] [--note T]\n"
 		"        [--tech-phone P] [--idempotency-key K] [--out FILE]\n"
 		"  cert resolve-pending\n"
+		"  revoke SERIAL --account ID [--reason R]\n"
+		"         (unspecified, keyCompromise, affiliationChanged,\n"
+		"          superseded, cessationOfOperation)\n"
+		"  crl [--out FILE]\n"
+		"  download SERIAL --account ID [--format pem|chain|der|p7b|vendor]\n"
+		"           [--out FILE]\n"
+		"Mail:\n"
+		"  mail flush\n"
 		"\n"
 		"Exit status: 0 done, 1 refused or failed, 2 bad usage or input.\n"
 		"See mssl-admin(8).\n"),
@@ -1538,6 +1676,10 @@ static const struct cmd cmds[] = {
 	{ "key", "block", cmd_key_block },
 	{ "issue", NULL, cmd_issue },
 	{ "cert", "resolve-pending", cmd_resolve_pending },
+	{ "revoke", NULL, cmd_revoke },
+	{ "crl", NULL, cmd_crl },
+	{ "download", NULL, cmd_download },
+	{ "mail", "flush", cmd_mail_flush },
 };
 
 int main(int argc, char **argv)

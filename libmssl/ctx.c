@@ -4,6 +4,7 @@
  */
 #include "ctx.h"
 #include "checks.h"
+#include "mail.h"
 
 #include <gnutls/x509.h>
 #include <libpsl.h>
@@ -26,7 +27,8 @@ static const char *const level_names[] = { "error", "warning", "info",
 static const char *const issuance_keys[] = {
 	"max_years", "max_validity_days", "server_vendors", "crl_url",
 	"ca_issuers_url", "policy_oids", "renewal_window_days",
-	"refund_window_days", "pending_timeout_s", NULL,
+	"refund_window_days", "pending_timeout_s", "crl_file", "crl_days",
+	NULL,
 };
 
 #define DEFAULT_VENDORS "Apache, nginx, IIS, Tomcat, Other"
@@ -50,7 +52,8 @@ MSSL_API int mssl_ctx_new(mssl_ctx **out)
 	ctx->psl_file = strdup(PSLFILE);
 	ctx->iso_codes_dir = strdup(ISOCODESDIR);
 	if (!ctx->plugin_dir || !ctx->store_name || !ctx->psl_file ||
-	    !ctx->iso_codes_dir || apply_issuance(ctx, NULL) < 0) {
+	    !ctx->iso_codes_dir || apply_issuance(ctx, NULL) < 0 ||
+	    mssl__mail_config(ctx, NULL) < 0) {
 		mssl_ctx_free(ctx);
 		return MSSL_ENOMEM;
 	}
@@ -181,6 +184,29 @@ static int get_url(const struct mssl__config *cfg, const char *key,
 	return set_str(out, v);
 }
 
+/* Dotted decimal, first arc 0-2, at least two arcs, no empty arc. */
+static bool oid_ok(const char *s)
+{
+	size_t arcs = 0;
+
+	if (!s || s[0] < '0' || s[0] > '2' || s[1] != '.')
+		return false;
+	while (*s) {
+		if (*s < '0' || *s > '9')
+			return false;
+		if (*s == '0' && s[1] >= '0' && s[1] <= '9')
+			return false; /* no leading zeros */
+		while (*s >= '0' && *s <= '9')
+			s++;
+		arcs++;
+		if (*s == '.' && (s[1] < '0' || s[1] > '9'))
+			return false;
+		if (*s == '.')
+			s++;
+	}
+	return arcs >= 2;
+}
+
 /* Read and check the [issuance] section: the CA's policy. */
 static int apply_issuance(mssl_ctx *ctx, mssl_error *err)
 {
@@ -203,7 +229,16 @@ static int apply_issuance(mssl_ctx *ctx, mssl_error *err)
 	    (rc = get_int(cfg, "issuance", "pending_timeout_s", 10, 86400, 600,
 			  &p->pending_timeout_s, err)) < 0 ||
 	    (rc = get_url(cfg, "crl_url", &p->crl_url, err)) < 0 ||
-	    (rc = get_url(cfg, "ca_issuers_url", &p->ca_issuers_url, err)) < 0)
+	    (rc = get_url(cfg, "ca_issuers_url", &p->ca_issuers_url, err)) < 0 ||
+	    (rc = get_int(cfg, "issuance", "crl_days", 1, 10, 7, &p->crl_days,
+			  err)) < 0)
+		return rc;
+	v = mssl__config_get(cfg, "issuance", "crl_file");
+	if (v && *v && v[0] != '/')
+		return mssl__config_error(cfg, err, "issuance", "crl_file",
+					  "config.absolute_path",
+					  N_("must be an absolute file path"));
+	if (v && *v && (rc = set_str(&p->crl_file, v)) < 0)
 		return rc;
 	p->max_validity = (int64_t)days * 86400;
 	v = mssl__config_get(cfg, "issuance", "server_vendors");
@@ -224,9 +259,7 @@ static int apply_issuance(mssl_ctx *ctx, mssl_error *err)
 					&p->n_policy_oids)) < 0)
 		return rc;
 	for (i = 0; i < p->n_policy_oids; i++)
-		if (strspn(p->policy_oids[i], "0123456789.") !=
-			    strlen(p->policy_oids[i]) ||
-		    !strchr(p->policy_oids[i], '.'))
+		if (!oid_ok(p->policy_oids[i]))
 			return mssl__config_error(cfg, err, "issuance",
 						  "policy_oids", "config.oid",
 						  N_("\"%s\" is not an object identifier like 1.3.6.1.4.1.12345.1"),
@@ -272,6 +305,8 @@ MSSL_API int mssl_ctx_load_config(mssl_ctx *ctx, const char *path,
 	rc = apply_core(ctx, err);
 	if (rc == 0)
 		rc = apply_issuance(ctx, err);
+	if (rc == 0)
+		rc = mssl__mail_config(ctx, err);
 	if (rc < 0)
 		return rc;
 	return check_sections(ctx, err);
@@ -383,6 +418,8 @@ MSSL_API void mssl_ctx_free(mssl_ctx *ctx)
 	mssl__strv_free(ctx->policy.policy_oids);
 	free(ctx->policy.crl_url);
 	free(ctx->policy.ca_issuers_url);
+	free(ctx->policy.crl_file);
+	mssl__mail_config_free(&ctx->mail);
 	free(ctx->builtins);
 	free(ctx->plugin_dir);
 	free(ctx->store_name);

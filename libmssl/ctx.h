@@ -20,6 +20,20 @@ struct mssl__plugin {
 	struct mssl__plugin *next;
 };
 
+/* [mail]: the SMTP server the outbox is sent through (mail.c). */
+enum { MSSL__MAIL_STARTTLS, MSSL__MAIL_TLS, MSSL__MAIL_NONE };
+struct mssl__mail_conf {
+	char *server; /* NULL: mail is queued, not sent */
+	int port;
+	int security; /* MSSL__MAIL_* */
+	char *username; /* NULL: no authentication */
+	char *password_file; /* read at each flush, never kept */
+	char *from;
+	int retry_s; /* first retry delay; doubles up to a day */
+	int max_attempts;
+	char *ca_file; /* NULL: the system's CAs */
+};
+
 struct mssl_ctx {
 	struct mssl__config *cfg;
 	char *plugin_dir;
@@ -65,9 +79,12 @@ struct mssl_ctx {
 		int renewal_window_days;
 		int refund_window_days;
 		int pending_timeout_s;
+		char *crl_file; /* where the current CRL is written, or NULL */
+		int crl_days; /* nextUpdate - thisUpdate */
 	} policy;
 	struct mssl__plugin *ca;
 	void *ca_crt; /* gnutls_x509_crt_t of the issuing CA, asked once */
+	struct mssl__mail_conf mail;
 };
 
 /* Current time through the context's clock. */

@@ -546,6 +546,13 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 				     mssl__report_n_errors(report));
 	if (rc < 0)
 		goto refuse;
+	/* The validators may not include validate-org: never trust a CN. */
+	if (!ci->subject.cn || !*ci->subject.cn) {
+		rc = mssl__error_set(err, MSSL_EINPUT, "issue.cn_missing",
+				     "subject.CN",
+				     N_("the request has no common name (CN); make a request whose CN is the site's name"));
+		goto refuse;
+	}
 	for (i = 0; ci->subject.cn[i] && i < sizeof(cn) - 1; i++)
 		cn[i] = (char)(ci->subject.cn[i] >= 'A' &&
 					       ci->subject.cn[i] <= 'Z' ?

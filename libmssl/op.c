@@ -75,6 +75,14 @@ static const struct opdef {
 				 N_("the %s role may not issue certificates") },
 	[MSSL_OP_CERT_RESOLVE] = { "cert.resolve_pending", OPERATOR, ACC_NONE,
 				   N_("the %s role may not settle interrupted issuances") },
+	[MSSL_OP_CERT_REVOKE] = { "cert.revoke", OPERATOR | MANAGER, ACC_REQUIRED,
+				  N_("the %s role may not revoke certificates") },
+	[MSSL_OP_CRL] = { "crl.generate", OPERATOR, ACC_NONE,
+			  N_("the %s role may not generate the CRL") },
+	[MSSL_OP_CERT_DOWNLOAD] = { "cert.download", ANYONE, ACC_REQUIRED,
+				    N_("the %s role may not download this account's certificates") },
+	[MSSL_OP_MAIL_FLUSH] = { "mail.flush", OPERATOR, ACC_NONE,
+				 N_("the %s role may not send the mail outbox") },
 };
 
 const char *mssl__op_name(int id)

@@ -64,12 +64,13 @@ static int setup(void **state)
 	int rc;
 
 	e->dir = th_mkdtemp();
-	e->now = (int64_t)time(NULL);
 	assert_true(asprintf(&cadir, "%s/ca", e->dir) > 0);
 	rc = th_system("sh '%s/../tools/ca-init.sh' --dir '%s' --name 'Test CA'"
 		       " --key-type ecdsa-p256 >/dev/null 2>&1",
 		       src, cadir);
 	assert_int_equal(rc, 0);
+	/* After the CA exists: its notBefore is the second it was made. */
+	e->now = (int64_t)time(NULL) + 1;
 	assert_true(asprintf(&conf, "%s/ca-gnutls.conf", cadir) > 0);
 	caconf = slurp(conf);
 	free(conf);
@@ -486,10 +487,42 @@ static void test_cabf_schedule(void **state)
 	assert_int_equal(mssl__cabf_max_validity(1868227200), 47 * DAY);
 }
 
+/* A malformed policy OID would be written into every certificate. */
+static void test_policy_oids_checked(void **state)
+{
+	static const char *const bad[] = { "1..2", "1.2.", ".1.2", "3.1",
+					   "1", "1.02.3", "1.2.x" };
+	char *dir = th_mkdtemp(), *extra = NULL, *conf;
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_true(asprintf(&extra, "[issuance]\npolicy_oids = %s\n",
+				     bad[i]) > 0);
+		conf = th_write_config(dir, NULL, extra);
+		TH_RC(mssl_ctx_open_file(conf, &ctx, err), MSSL_ECONFIG, err);
+		assert_string_equal(mssl_error_field(err), "policy_oids");
+		free(extra);
+		free(conf);
+	}
+	assert_true(asprintf(&extra, "[issuance]\npolicy_oids = "
+				     "1.3.6.1.4.1.12345.1, 2.23.140.1.2.2\n") > 0);
+	conf = th_write_config(dir, NULL, extra);
+	TH_RC(mssl_ctx_open_file(conf, &ctx, err), 0, err);
+	mssl_ctx_free(ctx);
+	free(extra);
+	free(conf);
+	mssl_error_free(err);
+	th_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cabf_schedule),
+		cmocka_unit_test(test_policy_oids_checked),
 		cmocka_unit_test_setup_teardown(test_issue_verified, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_terms, setup, teardown),

@@ -640,6 +640,82 @@ MSSL_API void mssl_cert_free(mssl_cert *c);
 MSSL_API int mssl_cert_resolve_pending(mssl_ctx *ctx, const mssl_actor *actor,
 				       int64_t *n_resolved, mssl_error *err);
 
+/* ---------------------------------------------------------------------
+ * Revocation, CRL, downloads
+ * ------------------------------------------------------------------ */
+
+/* RFC 5280 CRLReason values a subscriber may give (CA/B Forum). */
+#define MSSL_REVOKE_UNSPECIFIED 0
+#define MSSL_REVOKE_KEY_COMPROMISE 1
+#define MSSL_REVOKE_AFFILIATION_CHANGED 3
+#define MSSL_REVOKE_SUPERSEDED 4
+#define MSSL_REVOKE_CESSATION_OF_OPERATION 5
+
+/*
+ * mssl_revoke_reason_parse - "unspecified", "keyCompromise",
+ * "affiliationChanged", "superseded" or "cessationOfOperation" (case
+ * does not matter) to its CRLReason value; MSSL_EINPUT for any other.
+ */
+MSSL_API int mssl_revoke_reason_parse(const char *name);
+
+/* mssl_revoke_reason_name - the RFC 5280 name of a reason; static. */
+MSSL_API const char *mssl_revoke_reason_name(int reason);
+
+/*
+ * mssl_cert_revoke - revoke an issued certificate of the account for one
+ * of the reasons above (-1 means unspecified).  Inside [issuance]
+ * refund_window_days of its issuance the cert-years it charged are
+ * refunded and the CN's term ends; keyCompromise blocks its key.  Then
+ * the CRL is regenerated when [issuance] crl_file is set (a failure there
+ * is logged and audited, and does not undo the revocation).  Operator or
+ * the account's manager.  MSSL_ENOENT: no such certificate of the
+ * account; MSSL_ESTATE: not issued (pending, failed, revoked already).
+ */
+MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *account_id, const char *serial,
+			      int reason, mssl_error *err);
+
+/*
+ * mssl_crl_generate - sign a full CRL of every revoked certificate with
+ * the next CRL number, thisUpdate now and nextUpdate [issuance] crl_days
+ * later, and write it to [issuance] crl_file when set (atomically).
+ * *der (may be NULL) receives the DER, freed with mssl_free.  Operator
+ * only.
+ */
+MSSL_API int mssl_crl_generate(mssl_ctx *ctx, const mssl_actor *actor,
+			       uint8_t **der, size_t *len, mssl_error *err);
+
+/*
+ * mssl_cert_export - a certificate of the account for download, in
+ * 'format': "pem" (the certificate), "chain" (the certificate then the CA
+ * chain, PEM), "der", "p7b" (PKCS#7, certificates only, with the chain,
+ * PEM) or "vendor" (chain for Apache and nginx, p7b for IIS and Tomcat,
+ * else pem).  *buf (len bytes) and *filename (a name that says what it
+ * is, e.g. "www.example.com_0a1b2c3d-chain.pem") are freed with
+ * mssl_free.  Any role of the account.
+ */
+MSSL_API int mssl_cert_export(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *account_id, const char *serial,
+			      const char *format, char **buf, size_t *len,
+			      char **filename, mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * E-mail notices
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_mail_flush - send the due messages of the mail outbox (queued by
+ * issuance) through the [mail] SMTP server: at most 100 per call, each
+ * marked sent, or failed and retried later ([mail] retry_s, doubling per
+ * attempt up to a day), with an audit record mail.sent or mail.failed.
+ * Messages that failed [mail] max_attempts times stay in the outbox and
+ * are logged as a warning.  *sent and *failed (may be NULL) count this
+ * call's messages.  Operator only.  MSSL_ESTATE when no [mail] server is
+ * configured.
+ */
+MSSL_API int mssl_mail_flush(mssl_ctx *ctx, const mssl_actor *actor,
+			     int64_t *sent, int64_t *failed, mssl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

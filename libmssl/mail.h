@@ -1,0 +1,25 @@
+/* E-mail notices: the [mail] section and the outbox sender (internal). */
+#ifndef MSSL_MAIL_H
+#define MSSL_MAIL_H
+
+#include "ctx.h"
+
+/*
+ * Read and check the [mail] section into ctx->mail (defaults when the
+ * file has none).  MSSL_ECONFIG naming the key for a bad value.
+ */
+int mssl__mail_config(mssl_ctx *ctx, mssl_error *err);
+
+/* Free what ctx->mail owns. */
+void mssl__mail_config_free(struct mssl__mail_conf *m);
+
+/*
+ * The RFC 5322 message (CRLF line endings, subject RFC 2047 encoded,
+ * body base64) of outbox record r from 'from' at time 'now'.  *out is
+ * freed with free().  MSSL_EINPUT when a header value is unusable (an
+ * invalid address, a control character such as CR or LF).
+ */
+int mssl__mail_message(const char *from, const struct mssl_mail_rec *r,
+		       int64_t now, char **out, size_t *len, mssl_error *err);
+
+#endif

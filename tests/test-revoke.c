@@ -1,0 +1,728 @@
+/*
+ * Revocation, CRL and downloads end to end: a real CA made by
+ * tools/ca-init.sh, the ca-gnutls backend, every validator, SQLite.
+ * CRLs are checked by openssl and certtool, downloads by certtool.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "csrgen.h"
+#include "ctx.h"
+#include "testhelp.h"
+
+#define ACC "70759028-01"
+#define OTHER "04595257-01"
+#define DAY 86400
+
+struct env {
+	char *dir;
+	mssl_ctx *ctx;
+	mssl_actor *op;
+	mssl_error *err;
+	int64_t now;
+};
+
+static int64_t clock_fn(void *ud)
+{
+	return ((struct env *)ud)->now;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+
+	if (!fp || !buf)
+		fail_msg("cannot read %s", path);
+	if (fread(buf, 1, 65535, fp) == 0)
+		fail_msg("%s is empty", path);
+	fclose(fp);
+	return buf;
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	const char *src = getenv("MSSL_TEST_SRCDIR");
+	mssl_account_spec s = {
+		.id = ACC,
+		.org_name_en = "Taiwan-CA Inc.",
+		.products = MSSL_PRODUCT_SSL | MSSL_PRODUCT_WILDCARD,
+		.supervisor_name = "Wang",
+		.supervisor_email = "wang@twca.com.tw",
+	};
+	char *cadir = NULL, *caconf, *extra = NULL, *conf;
+	int rc;
+
+	e->dir = th_mkdtemp();
+	assert_true(asprintf(&cadir, "%s/ca", e->dir) > 0);
+	rc = th_system("sh '%s/../tools/ca-init.sh' --dir '%s' --name 'Test CA'"
+		       " --key-type ecdsa-p256 >/dev/null 2>&1",
+		       src, cadir);
+	assert_int_equal(rc, 0);
+	/* After the CA is made: its certificates are valid from then on. */
+	e->now = (int64_t)time(NULL);
+	assert_true(asprintf(&conf, "%s/ca-gnutls.conf", cadir) > 0);
+	caconf = slurp(conf);
+	free(conf);
+	assert_true(
+		asprintf(&extra,
+			 "\n[issuance]\ncrl_url = http://crl.example.test/ca.crl\n"
+			 "ca_issuers_url = http://crl.example.test/ca.crt\n"
+			 "crl_file = %s/crl.der\ncrl_days = 7\n"
+			 "%s\n",
+			 e->dir, caconf) > 0);
+	conf = th_write_config(e->dir, NULL, extra);
+	/* th_write_config wrote [mssl]; add the CA and the validators. */
+	assert_int_equal(
+		th_system("sed -i 's/^store = store-sqlite$/store = "
+			  "store-sqlite\\nca = ca-gnutls\\nvalidators = "
+			  "validate-names, validate-domains, "
+			  "validate-org, validate-key/' '%s'",
+			  conf),
+		0);
+	e->err = mssl_error_new();
+	e->op = th_operator();
+	rc = mssl_ctx_new(&e->ctx);
+	if (rc == 0)
+		rc = mssl_ctx_load_config(e->ctx, conf, e->err);
+	if (rc == 0) {
+		mssl_ctx_set_clock(e->ctx, clock_fn, e);
+		rc = mssl_ctx_open(e->ctx, e->err);
+	}
+	TH_RC(rc, 0, e->err);
+	TH_RC(mssl_account_create(e->ctx, e->op, &s, e->err), 0, e->err);
+	s.id = OTHER;
+	TH_RC(mssl_account_create(e->ctx, e->op, &s, e->err), 0, e->err);
+	TH_RC(mssl_domain_add(e->ctx, e->op, ACC, "twca.com.tw", 0, e->err), 0,
+	      e->err);
+	TH_RC(mssl_topup(e->ctx, e->op, ACC, 5, "test", NULL, e->err), 0,
+	      e->err);
+	free(cadir);
+	free(caconf);
+	free(extra);
+	free(conf);
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	mssl_ctx_free(e->ctx);
+	mssl_actor_free(e->op);
+	mssl_error_free(e->err);
+	th_rmrf(e->dir);
+	free(e->dir);
+	free(e);
+	return 0;
+}
+
+static const struct csrgen www = {
+	.key = "ec256",
+	.c = "TW",
+	.l = "Taipei",
+	.o = "Taiwan-CA Inc.",
+	.cn = "www.twca.com.tw",
+	.dns = { "www.twca.com.tw", "twca.com.tw" },
+};
+
+static mssl_csr *make_csr(const struct csrgen *g)
+{
+	unsigned char *pem = NULL;
+	mssl_error *err = mssl_error_new();
+	mssl_csr *csr = NULL;
+	size_t len;
+
+	assert_true(csrgen_make(g, 1, &pem, &len) >= 0);
+	TH_RC(mssl_csr_parse(pem, len, &csr, err), 0, err);
+	free(pem);
+	mssl_error_free(err);
+	return csr;
+}
+
+static mssl_issue_params params(int years)
+{
+	mssl_issue_params p = {
+		.product = MSSL_PRODUCT_SSL,
+		.years = years,
+		.server_vendor = "nginx",
+		.passphrase = "correct horse",
+		.tech_name = "Lin",
+		.tech_email = "it@twca.com.tw",
+		.seal_name = "Taiwan-CA",
+	};
+
+	return p;
+}
+
+static int64_t balance(struct env *e)
+{
+	mssl_account_info *a = NULL;
+	int64_t b;
+
+	TH_RC(mssl_account_get(e->ctx, e->op, ACC, &a, e->err), 0, e->err);
+	b = a->balance;
+	mssl_account_info_free(a);
+	return b;
+}
+
+/* Issue one certificate for g (1 year, nginx unless vendor given). */
+static mssl_cert *issue(struct env *e, mssl_csr *csr, const char *vendor,
+			uint32_t product)
+{
+	mssl_issue_params p = params(1);
+	mssl_cert *c = NULL;
+
+	if (vendor)
+		p.server_vendor = vendor;
+	p.product = product;
+	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &c, NULL, e->err), 0,
+	      e->err);
+	assert_string_equal(mssl_cert_record(c)->state, "issued");
+	return c;
+}
+
+struct ledger_seen {
+	int64_t n;
+	int64_t refunds;
+	char refund_serial[41];
+};
+
+static int ledger_cb(void *ud, const struct mssl_ledger_rec *r)
+{
+	struct ledger_seen *s = ud;
+
+	s->n++;
+	if (r->kind == MSSL_LEDGER_REFUND) {
+		s->refunds += r->delta;
+		snprintf(s->refund_serial, sizeof(s->refund_serial), "%s",
+			 r->cert_serial ? r->cert_serial : "");
+	}
+	return 0;
+}
+
+static struct ledger_seen ledger(struct env *e)
+{
+	struct ledger_seen s = { 0 };
+
+	TH_RC(mssl_ledger_list(e->ctx, e->op, ACC, 0, 0, 0, ledger_cb, &s,
+			       e->err),
+	      0, e->err);
+	return s;
+}
+
+static char state_buf[16];
+static int revoke_reason_seen;
+
+static int state_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	snprintf(state_buf, sizeof(state_buf), "%s", r->state);
+	revoke_reason_seen = r->revoke_reason;
+	return 0;
+}
+
+/* The stored state of a certificate, read behind the library's back. */
+static const char *state_of(struct env *e, const char *serial)
+{
+	const struct mssl_store_ops *ops;
+	void *st, *conn;
+
+	assert_int_equal(mssl__ctx_store(e->ctx, &ops, &st), 0);
+	assert_int_equal(ops->open(st, &conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->cert_get(conn, serial, state_cb, NULL), 0);
+	ops->commit(conn);
+	ops->close(conn);
+	return state_buf;
+}
+
+static void test_reason_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(mssl_revoke_reason_parse("unspecified"), 0);
+	assert_int_equal(mssl_revoke_reason_parse("keyCompromise"), 1);
+	assert_int_equal(mssl_revoke_reason_parse("affiliationChanged"), 3);
+	assert_int_equal(mssl_revoke_reason_parse("superseded"), 4);
+	assert_int_equal(mssl_revoke_reason_parse("cessationOfOperation"), 5);
+	assert_int_equal(mssl_revoke_reason_parse("cACompromise"), MSSL_EINPUT);
+	assert_int_equal(mssl_revoke_reason_parse("certificateHold"),
+			 MSSL_EINPUT);
+	assert_int_equal(mssl_revoke_reason_parse("privilegeWithdrawn"),
+			 MSSL_EINPUT);
+	assert_int_equal(mssl_revoke_reason_parse(""), MSSL_EINPUT);
+	assert_int_equal(mssl_revoke_reason_parse(NULL), MSSL_EINPUT);
+	assert_string_equal(mssl_revoke_reason_name(1), "keyCompromise");
+	assert_string_equal(mssl_revoke_reason_name(-1), "unspecified");
+}
+
+/* Revoked within the refund window: the cert-years and term come back. */
+static void test_refund(void **state)
+{
+	struct env *e = *state;
+	mssl_csr *csr = make_csr(&www);
+	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL), *b;
+	mssl_actor *mgr = th_manager(ACC);
+	struct ledger_seen s;
+	char serial[41];
+
+	snprintf(serial, sizeof(serial), "%s", mssl_cert_record(a)->serial);
+	assert_int_equal(balance(e), 4);
+	e->now += 3 * DAY;
+	TH_RC(mssl_cert_revoke(e->ctx, mgr, NULL, serial,
+			       mssl_revoke_reason_parse("superseded"), e->err),
+	      0, e->err);
+	assert_string_equal(state_of(e, serial), "revoked");
+	assert_int_equal(revoke_reason_seen, 4);
+	assert_int_equal(balance(e), 5);
+	s = ledger(e);
+	assert_int_equal(s.refunds, 1);
+	assert_string_equal(s.refund_serial, serial);
+	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	/* The term ended: the same CN is charged again. */
+	b = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
+	assert_int_equal(mssl_cert_record(b)->years, 1);
+	assert_int_equal(balance(e), 4);
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+	mssl_cert_free(a);
+	mssl_cert_free(b);
+	mssl_actor_free(mgr);
+	mssl_csr_free(csr);
+}
+
+/* After the window: revoked, nothing refunded. */
+static void test_no_refund(void **state)
+{
+	struct env *e = *state;
+	mssl_csr *csr = make_csr(&www);
+	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
+
+	e->now += 8 * DAY; /* refund_window_days defaults to 7 */
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, mssl_cert_record(a)->serial,
+			       -1, e->err),
+	      0, e->err);
+	assert_string_equal(state_of(e, mssl_cert_record(a)->serial),
+			    "revoked");
+	assert_int_equal(balance(e), 4);
+	assert_int_equal(ledger(e).refunds, 0);
+	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	mssl_cert_free(a);
+	mssl_csr_free(csr);
+}
+
+/* keyCompromise blocks the key: a new request with it is refused. */
+static void test_key_compromise(void **state)
+{
+	struct env *e = *state;
+	mssl_csr *csr = make_csr(&www);
+	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
+	mssl_check_params cp = { .product = MSSL_PRODUCT_SSL };
+	mssl_report *report = NULL;
+	bool seen = false;
+	size_t i;
+
+	TH_RC(mssl_check(e->ctx, e->op, ACC, csr, &cp, &report, e->err), 0,
+	      e->err);
+	mssl_report_free(report);
+	report = NULL;
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, mssl_cert_record(a)->serial,
+			       mssl_revoke_reason_parse("keyCompromise"),
+			       e->err),
+	      0, e->err);
+	TH_RC(mssl_check(e->ctx, e->op, ACC, csr, &cp, &report, e->err),
+	      MSSL_EREJECTED, e->err);
+	for (i = 0; i < mssl_report_n_findings(report); i++)
+		seen |= strcmp(mssl_report_finding(report, i)->code,
+			       "key.blocked") == 0;
+	assert_true(seen);
+	mssl_report_free(report);
+	mssl_cert_free(a);
+	mssl_csr_free(csr);
+}
+
+/* Refusals: each writes nothing (state, ledger unchanged). */
+static void test_refusals(void **state)
+{
+	struct env *e = *state;
+	mssl_csr *csr = make_csr(&www);
+	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
+	mssl_actor *aud = th_auditor(ACC), *mgr_other = th_manager(OTHER);
+	const struct mssl_store_ops *ops;
+	struct mssl_cert_rec pend = {
+		.serial = "0badc0de0badc0de",
+		.account_id = ACC,
+		.cn = "www.twca.com.tw",
+		.product = MSSL_PRODUCT_SSL,
+		.state = "pending",
+		.revoke_reason = -1,
+	};
+	const char *serial = mssl_cert_record(a)->serial;
+	char *buf = NULL, *name = NULL;
+	void *st, *conn;
+	int64_t n_before;
+	size_t len;
+
+	pend.created = e->now;
+	assert_int_equal(mssl__ctx_store(e->ctx, &ops, &st), 0);
+	assert_int_equal(ops->open(st, &conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_insert(conn, &pend), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	n_before = ledger(e).n;
+	/* Reasons a subscriber may not give. */
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, serial, 2, e->err),
+	      MSSL_EINPUT, e->err);
+	assert_string_equal(mssl_error_field(e->err), "reason");
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, serial, 6, e->err),
+	      MSSL_EINPUT, e->err);
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, serial, 9, e->err),
+	      MSSL_EINPUT, e->err);
+	/* Not the account's; unknown; pending. */
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, OTHER, serial, 0, e->err),
+	      MSSL_ENOENT, e->err);
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, "00112233", 0, e->err),
+	      MSSL_ENOENT, e->err);
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, pend.serial, 0, e->err),
+	      MSSL_ESTATE, e->err);
+	assert_string_equal(state_of(e, pend.serial), "pending");
+	/* Roles: an auditor may not revoke, another account's manager
+	 * may not touch this account; the auditor may download. */
+	TH_RC(mssl_cert_revoke(e->ctx, aud, ACC, serial, 0, e->err), MSSL_EPERM,
+	      e->err);
+	TH_RC(mssl_cert_revoke(e->ctx, mgr_other, ACC, serial, 0, e->err),
+	      MSSL_EPERM, e->err);
+	TH_RC(mssl_cert_export(e->ctx, mgr_other, ACC, serial, "pem", &buf,
+			       &len, &name, e->err),
+	      MSSL_EPERM, e->err);
+	assert_string_equal(state_of(e, serial), "issued");
+	assert_int_equal(ledger(e).n, n_before);
+	assert_int_equal(balance(e), 4);
+	TH_RC(mssl_cert_export(e->ctx, aud, NULL, serial, "pem", &buf, &len,
+			       &name, e->err),
+	      0, e->err);
+	assert_non_null(strstr(buf, "-----BEGIN CERTIFICATE-----"));
+	free(buf);
+	free(name);
+	/* Twice: the second is refused and refunds nothing. */
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, serial, 0, e->err), 0,
+	      e->err);
+	assert_int_equal(balance(e), 5);
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, serial, 0, e->err),
+	      MSSL_ESTATE, e->err);
+	assert_int_equal(balance(e), 5);
+	assert_int_equal(ledger(e).n, n_before + 1);
+	/* The CRL: operators only. */
+	TH_RC(mssl_crl_generate(e->ctx, aud, NULL, NULL, e->err), MSSL_EPERM,
+	      e->err);
+	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+	mssl_actor_free(aud);
+	mssl_actor_free(mgr_other);
+	mssl_cert_free(a);
+	mssl_csr_free(csr);
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void write_pem(struct env *e, const struct mssl_cert_rec *r,
+		      const char *name)
+{
+	gnutls_datum_t der = { (unsigned char *)r->der, (unsigned)r->der_len };
+	gnutls_datum_t pem = { NULL, 0 };
+	char *path = NULL;
+
+	assert_int_equal(gnutls_pem_base64_encode2("CERTIFICATE", &der, &pem),
+			 0);
+	assert_true(asprintf(&path, "%s/%s", e->dir, name) > 0);
+	write_bytes(path, pem.data, pem.size);
+	gnutls_free(pem.data);
+	free(path);
+}
+
+/* Number, thisUpdate, nextUpdate of a DER CRL. */
+static void crl_fields(const uint8_t *der, size_t len, uint64_t *number,
+		       int64_t *this_update, int64_t *next_update,
+		       unsigned *count)
+{
+	gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
+	gnutls_x509_crl_t crl;
+	unsigned char num[20];
+	size_t n = sizeof(num), i;
+
+	assert_int_equal(gnutls_x509_crl_init(&crl), 0);
+	assert_int_equal(gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_DER),
+			 0);
+	assert_int_equal(gnutls_x509_crl_get_number(crl, num, &n, NULL), 0);
+	*number = 0;
+	for (i = 0; i < n; i++)
+		*number = *number << 8 | num[i];
+	*this_update = gnutls_x509_crl_get_this_update(crl);
+	*next_update = gnutls_x509_crl_get_next_update(crl);
+	*count = (unsigned)gnutls_x509_crl_get_crt_count(crl);
+	gnutls_x509_crl_deinit(crl);
+}
+
+static void test_crl(void **state)
+{
+	struct env *e = *state;
+	struct csrgen g2 = www, g3 = www;
+	mssl_csr *c1 = make_csr(&www), *c2, *c3;
+	mssl_cert *a, *b, *c;
+	uint8_t *der = NULL, *der2 = NULL;
+	size_t len = 0, len2 = 0;
+	uint64_t n1, n2;
+	int64_t t1, u1, t2, u2;
+	unsigned count;
+	char *crlpath = NULL, *d = e->dir;
+
+	g2.cn = g2.dns[0] = "api.twca.com.tw";
+	g2.dns[1] = NULL;
+	g3.cn = g3.dns[0] = "mail.twca.com.tw";
+	g3.dns[1] = NULL;
+	c2 = make_csr(&g2);
+	c3 = make_csr(&g3);
+	a = issue(e, c1, NULL, MSSL_PRODUCT_SSL);
+	b = issue(e, c2, NULL, MSSL_PRODUCT_SSL);
+	c = issue(e, c3, NULL, MSSL_PRODUCT_SSL);
+	assert_true(asprintf(&crlpath, "%s/crl.der", d) > 0);
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, mssl_cert_record(a)->serial,
+			       1, e->err),
+	      0, e->err);
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, mssl_cert_record(b)->serial,
+			       0, e->err),
+	      0, e->err);
+	/* Regenerated after each revocation into crl_file. */
+	assert_int_equal(access(crlpath, R_OK), 0);
+	assert_int_equal(th_system("cat '%s/ca/issuing.pem' '%s/ca/root.pem' "
+				   ">'%s/cas.pem' && openssl crl -in '%s' "
+				   "-inform DER -CAfile '%s/cas.pem' -noout "
+				   ">'%s/crl.out' 2>&1 && grep -q 'verify OK' "
+				   "'%s/crl.out'",
+				   d, d, d, crlpath, d, d, d),
+			 0);
+	assert_int_equal(th_system("certtool --crl-info --inder --infile '%s' "
+				   ">'%s/crl.txt' 2>&1",
+				   crlpath, d),
+			 0);
+	assert_int_equal(th_system("grep -qi '%s' '%s/crl.txt' && "
+				   "grep -qi '%s' '%s/crl.txt'",
+				   mssl_cert_record(a)->serial, d,
+				   mssl_cert_record(b)->serial, d),
+			 0);
+	assert_int_equal(th_system("! grep -qi '%s' '%s/crl.txt'",
+				   mssl_cert_record(c)->serial, d),
+			 0);
+	/* One reason code (keyCompromise); unspecified carries none. */
+	assert_int_equal(th_system("openssl crl -in '%s' -inform DER -noout "
+				   "-text >'%s/crl.ossl' && "
+				   "grep -c 'Key Compromise' '%s/crl.ossl' | "
+				   "grep -qx 1 && grep -c 'CRL Reason Code' "
+				   "'%s/crl.ossl' | grep -qx 1",
+				   crlpath, d, d, d),
+			 0);
+	/* Two generations: numbers strictly increase; nextUpdate <= 10d. */
+	TH_RC(mssl_crl_generate(e->ctx, e->op, &der, &len, e->err), 0, e->err);
+	/*
+	 * ca-gnutls checks each CRL it signs against the real clock (not
+	 * the host's), refusing a thisUpdate in the future: stay on it.
+	 */
+	e->now = (int64_t)time(NULL);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, &der2, &len2, e->err), 0,
+	      e->err);
+	crl_fields(der, len, &n1, &t1, &u1, &count);
+	assert_int_equal(count, 2);
+	crl_fields(der2, len2, &n2, &t2, &u2, &count);
+	assert_true(n2 > n1);
+	assert_true(n1 >= 3);
+	assert_true(u1 - t1 <= 10 * DAY && u1 > t1);
+	assert_int_equal(u2 - t2, 7 * DAY);
+	assert_int_equal(t2, e->now);
+	/* openssl verify with the CRL: the revoked one is revoked. */
+	write_pem(e, mssl_cert_record(a), "a.pem");
+	write_pem(e, mssl_cert_record(c), "c.pem");
+	assert_int_equal(th_system("openssl crl -in '%s' -inform DER -out "
+				   "'%s/crl.pem' && cat '%s/ca/root.pem' "
+				   "'%s/ca/issuing.pem' >'%s/both.pem'",
+				   crlpath, d, d, d, d),
+			 0);
+	assert_int_equal(th_system("openssl verify -crl_check -CRLfile "
+				   "'%s/crl.pem' -CAfile '%s/both.pem' "
+				   "'%s/a.pem' >'%s/v.out' 2>&1; "
+				   "grep -q 'certificate revoked' '%s/v.out'",
+				   d, d, d, d, d),
+			 0);
+	assert_int_equal(th_system("openssl verify -crl_check -CRLfile "
+				   "'%s/crl.pem' -CAfile '%s/both.pem' "
+				   "'%s/c.pem' >/dev/null 2>&1",
+				   d, d, d),
+			 0);
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+	free(der);
+	free(der2);
+	free(crlpath);
+	mssl_cert_free(a);
+	mssl_cert_free(b);
+	mssl_cert_free(c);
+	mssl_csr_free(c1);
+	mssl_csr_free(c2);
+	mssl_csr_free(c3);
+}
+
+/* A CRL that cannot be written does not undo the revocation. */
+static void test_crl_failure(void **state)
+{
+	struct env *e = *state;
+	mssl_csr *csr = make_csr(&www);
+	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
+	char *bad = NULL;
+
+	assert_true(asprintf(&bad, "%s/no/such/dir/crl.der", e->dir) > 0);
+	free(e->ctx->policy.crl_file);
+	e->ctx->policy.crl_file = bad;
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, mssl_cert_record(a)->serial,
+			       0, e->err),
+	      0, e->err);
+	assert_string_equal(state_of(e, mssl_cert_record(a)->serial),
+			    "revoked");
+	assert_int_equal(balance(e), 5);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), MSSL_EIO,
+	      e->err);
+	assert_string_equal(mssl_error_id(e->err), "crl.write");
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+	mssl_cert_free(a);
+	mssl_csr_free(csr);
+}
+
+/* Export one format to dir/name; returns the file name given. */
+static char *export_to(struct env *e, const mssl_actor *who, const char *serial,
+		       const char *format)
+{
+	char *buf = NULL, *name = NULL, *path = NULL;
+	size_t len = 0;
+
+	TH_RC(mssl_cert_export(e->ctx, who, ACC, serial, format, &buf, &len,
+			       &name, e->err),
+	      0, e->err);
+	assert_non_null(name);
+	assert_null(strchr(name, '/'));
+	assert_true(asprintf(&path, "%s/%s", e->dir, name) > 0);
+	write_bytes(path, buf, len);
+	free(path);
+	free(buf);
+	return name;
+}
+
+static void test_downloads(void **state)
+{
+	struct env *e = *state;
+	struct csrgen wg = www;
+	mssl_csr *csr = make_csr(&www), *wcsr;
+	mssl_cert *a = issue(e, csr, "nginx", MSSL_PRODUCT_SSL), *w;
+	mssl_actor *aud = th_auditor(ACC);
+	const char *serial = mssl_cert_record(a)->serial, *d = e->dir;
+	char *name, want[128], *buf = NULL;
+	size_t len;
+
+	name = export_to(e, e->op, serial, "pem");
+	snprintf(want, sizeof(want), "www.twca.com.tw_%.8s.crt", serial);
+	assert_string_equal(name, want);
+	assert_int_equal(th_system("certtool -i --infile '%s/%s' >/dev/null "
+				   "2>&1",
+				   d, name),
+			 0);
+	free(name);
+	name = export_to(e, e->op, serial, "der");
+	snprintf(want, sizeof(want), "www.twca.com.tw_%.8s.der", serial);
+	assert_string_equal(name, want);
+	assert_int_equal(th_system("certtool -i --inder --infile '%s/%s' "
+				   ">/dev/null 2>&1",
+				   d, name),
+			 0);
+	free(name);
+	name = export_to(e, aud, serial, "chain");
+	snprintf(want, sizeof(want), "www.twca.com.tw_%.8s-chain.pem", serial);
+	assert_string_equal(name, want);
+	assert_int_equal(th_system("test $(grep -c 'BEGIN CERTIFICATE' "
+				   "'%s/%s') -ge 2 && certtool --verify "
+				   "--load-ca-certificate '%s/ca/root.pem' "
+				   "--infile '%s/%s' >/dev/null 2>&1",
+				   d, name, d, d, name),
+			 0);
+	free(name);
+	name = export_to(e, e->op, serial, "p7b");
+	snprintf(want, sizeof(want), "www.twca.com.tw_%.8s.p7b", serial);
+	assert_string_equal(name, want);
+	assert_int_equal(th_system("certtool --p7-info --infile '%s/%s' "
+				   ">'%s/p7.txt' 2>&1 && test $(grep -c "
+				   "'BEGIN CERTIFICATE' '%s/p7.txt') -ge 2",
+				   d, name, d, d),
+			 0);
+	free(name);
+	/* nginx wants the chain. */
+	name = export_to(e, e->op, serial, "vendor");
+	snprintf(want, sizeof(want), "www.twca.com.tw_%.8s-chain.pem", serial);
+	assert_string_equal(name, want);
+	free(name);
+	TH_RC(mssl_cert_export(e->ctx, e->op, ACC, serial, "zip", &buf, &len,
+			       NULL, e->err),
+	      MSSL_EINPUT, e->err);
+	assert_string_equal(mssl_error_field(e->err), "format");
+	assert_null(buf);
+	/* A wildcard for IIS: a .p7b named "wildcard". */
+	wg.cn = wg.dns[0] = "*.twca.com.tw";
+	wg.dns[1] = NULL;
+	wcsr = make_csr(&wg);
+	w = issue(e, wcsr, "IIS", MSSL_PRODUCT_WILDCARD);
+	name = export_to(e, e->op, mssl_cert_record(w)->serial, "vendor");
+	snprintf(want, sizeof(want), "wildcard.twca.com.tw_%.8s.p7b",
+		 mssl_cert_record(w)->serial);
+	assert_string_equal(name, want);
+	assert_int_equal(th_system("certtool --p7-info --infile '%s/%s' "
+				   ">/dev/null 2>&1",
+				   d, name),
+			 0);
+	free(name);
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+	mssl_actor_free(aud);
+	mssl_cert_free(a);
+	mssl_cert_free(w);
+	mssl_csr_free(csr);
+	mssl_csr_free(wcsr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reason_parse),
+		cmocka_unit_test_setup_teardown(test_refund, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_refund, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_key_compromise, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crl_failure, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_downloads, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("revoke", tests, NULL, NULL);
+}
