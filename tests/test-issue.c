@@ -14,164 +14,19 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "csrgen.h"
+#include "cafix.h"
 #include "ctx.h"
 #include "profile.h"
-#include "testhelp.h"
 
-#define ACC "70759028-01"
-#define OTHER "04595257-01"
-#define DAY 86400
-
-struct env {
-	char *dir;
-	mssl_ctx *ctx;
-	mssl_actor *op;
-	mssl_error *err;
-	int64_t now;
-};
-
-static int64_t clock_fn(void *ud)
-{
-	return ((struct env *)ud)->now;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf = calloc(1, 65536);
-
-	if (!fp || !buf)
-		fail_msg("cannot read %s", path);
-	if (fread(buf, 1, 65535, fp) == 0)
-		fail_msg("%s is empty", path);
-	fclose(fp);
-	return buf;
-}
 
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
-	const char *src = getenv("MSSL_TEST_SRCDIR");
-	mssl_account_spec s = {
-		.id = ACC,
-		.org_name_en = "Taiwan-CA Inc.",
-		.products = MSSL_PRODUCT_SSL | MSSL_PRODUCT_WILDCARD,
-		.supervisor_name = "Wang",
-		.supervisor_email = "wang@twca.com.tw",
-	};
-	char *cadir = NULL, *caconf, *extra = NULL, *conf;
-	int rc;
-
-	e->dir = th_mkdtemp();
-	assert_true(asprintf(&cadir, "%s/ca", e->dir) > 0);
-	rc = th_system("sh '%s/../tools/ca-init.sh' --dir '%s' --name 'Test CA'"
-		       " --key-type ecdsa-p256 >/dev/null 2>&1",
-		       src, cadir);
-	assert_int_equal(rc, 0);
-	/* After the CA exists: its notBefore is the second it was made. */
-	e->now = (int64_t)time(NULL) + 1;
-	assert_true(asprintf(&conf, "%s/ca-gnutls.conf", cadir) > 0);
-	caconf = slurp(conf);
-	free(conf);
-	assert_true(asprintf(&extra,
-			     "\n[issuance]\ncrl_url = http://crl.example.test/ca.crl\n"
-			     "ca_issuers_url = http://crl.example.test/ca.crt\n"
-			     "%s\n",
-			     caconf) > 0);
-	conf = th_write_config(e->dir, NULL, extra);
-	/* th_write_config wrote [mssl]; add the CA and the validators. */
-	assert_int_equal(th_system("sed -i 's/^store = store-sqlite$/store = "
-				   "store-sqlite\\nca = ca-gnutls\\nvalidators = "
-				   "validate-names, validate-domains, "
-				   "validate-org, validate-key/' '%s'",
-				   conf),
-			 0);
-	e->err = mssl_error_new();
-	e->op = th_operator();
-	rc = mssl_ctx_new(&e->ctx);
-	if (rc == 0)
-		rc = mssl_ctx_load_config(e->ctx, conf, e->err);
-	if (rc == 0) {
-		mssl_ctx_set_clock(e->ctx, clock_fn, e);
-		rc = mssl_ctx_open(e->ctx, e->err);
-	}
-	TH_RC(rc, 0, e->err);
-	TH_RC(mssl_account_create(e->ctx, e->op, &s, e->err), 0, e->err);
-	s.id = OTHER;
-	TH_RC(mssl_account_create(e->ctx, e->op, &s, e->err), 0, e->err);
-	TH_RC(mssl_domain_add(e->ctx, e->op, ACC, "twca.com.tw", 0, e->err),
-	      0, e->err);
-	TH_RC(mssl_topup(e->ctx, e->op, ACC, 5, "test", NULL, e->err), 0,
-	      e->err);
-	free(cadir);
-	free(caconf);
-	free(extra);
-	free(conf);
-	*state = e;
-	return 0;
+	return cafix_setup(state, NULL);
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	mssl_ctx_free(e->ctx);
-	mssl_actor_free(e->op);
-	mssl_error_free(e->err);
-	th_rmrf(e->dir);
-	free(e->dir);
-	free(e);
-	return 0;
-}
-
-static const struct csrgen www = {
-	.key = "ec256",
-	.c = "TW",
-	.l = "Taipei",
-	.o = "Taiwan-CA Inc.",
-	.cn = "www.twca.com.tw",
-	.dns = { "www.twca.com.tw", "twca.com.tw" },
-};
-
-static mssl_csr *make_csr(const struct csrgen *g)
-{
-	unsigned char *pem = NULL;
-	mssl_error *err = mssl_error_new();
-	mssl_csr *csr = NULL;
-	size_t len;
-
-	assert_true(csrgen_make(g, 1, &pem, &len) >= 0);
-	TH_RC(mssl_csr_parse(pem, len, &csr, err), 0, err);
-	free(pem);
-	mssl_error_free(err);
-	return csr;
-}
-
-static mssl_issue_params params(int years)
-{
-	mssl_issue_params p = {
-		.product = MSSL_PRODUCT_SSL,
-		.years = years,
-		.server_vendor = "nginx",
-		.passphrase = "correct horse",
-		.tech_name = "Lin",
-		.tech_email = "it@twca.com.tw",
-		.seal_name = "Taiwan-CA",
-	};
-
-	return p;
-}
-
-static int64_t balance(struct env *e)
-{
-	mssl_account_info *a = NULL;
-	int64_t b;
-
-	TH_RC(mssl_account_get(e->ctx, e->op, ACC, &a, e->err), 0, e->err);
-	b = a->balance;
-	mssl_account_info_free(a);
-	return b;
+	return cafix_teardown(state);
 }
 
 /* certtool and openssl must both accept the certificate for TLS servers. */
@@ -207,8 +62,8 @@ static void verify_with_tools(struct env *e, const struct mssl_cert_rec *r)
 static void test_issue_verified(void **state)
 {
 	struct env *e = *state;
-	mssl_issue_params p = params(1);
-	mssl_csr *csr = make_csr(&www);
+	mssl_issue_params p = cafix_params(1);
+	mssl_csr *csr = cafix_csr(&cafix_www);
 	const struct mssl_cert_rec *r;
 	mssl_cert *cert = NULL;
 	gnutls_x509_crt_t crt;
@@ -223,7 +78,7 @@ static void test_issue_verified(void **state)
 	assert_string_equal(r->state, "issued");
 	assert_string_equal(r->cn, "www.twca.com.tw");
 	assert_int_equal(r->years, 1);
-	assert_int_equal(balance(e), 4);
+	assert_int_equal(cafix_balance(e), 4);
 	assert_true(r->not_before <= e->now && r->not_before > e->now - 3600);
 	/* CA/B Forum: at most 200 days for certificates issued now. */
 	assert_true(r->not_after - r->not_before <= 200 * DAY);
@@ -252,15 +107,15 @@ static void test_issue_verified(void **state)
 static void test_terms(void **state)
 {
 	struct env *e = *state;
-	mssl_issue_params p = params(2);
-	mssl_csr *csr = make_csr(&www);
+	mssl_issue_params p = cafix_params(2);
+	mssl_csr *csr = cafix_csr(&cafix_www);
 	mssl_cert *a = NULL, *b = NULL, *c = NULL;
 	char serial[41];
 	int64_t first_after;
 
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &a, NULL, e->err), 0,
 	      e->err);
-	assert_int_equal(balance(e), 3);
+	assert_int_equal(cafix_balance(e), 3);
 	first_after = mssl_cert_record(a)->not_after;
 	snprintf(serial, sizeof(serial), "%s", mssl_cert_record(a)->serial);
 	/* The same CN again a month later: inside the term, no charge. */
@@ -268,7 +123,7 @@ static void test_terms(void **state)
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &b, NULL, e->err), 0,
 	      e->err);
 	assert_int_equal(mssl_cert_record(b)->years, 0);
-	assert_int_equal(balance(e), 3);
+	assert_int_equal(cafix_balance(e), 3);
 	assert_true(mssl_cert_record(b)->not_after > first_after);
 	/* Past the two paid years a renewal charges again. */
 	e->now += 2 * 366 * DAY;
@@ -277,7 +132,7 @@ static void test_terms(void **state)
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &c, NULL, e->err), 0,
 	      e->err);
 	assert_int_equal(mssl_cert_record(c)->years, 1);
-	assert_int_equal(balance(e), 2);
+	assert_int_equal(cafix_balance(e), 2);
 	assert_string_equal(mssl_cert_record(c)->renewal_of,
 			    mssl_cert_record(b)->serial);
 	mssl_cert_free(a);
@@ -289,9 +144,9 @@ static void test_terms(void **state)
 static void test_refusals_write_nothing(void **state)
 {
 	struct env *e = *state;
-	mssl_issue_params p = params(1);
-	struct csrgen bad = www;
-	mssl_csr *csr = make_csr(&www), *badcsr;
+	mssl_issue_params p = cafix_params(1);
+	struct csrgen bad = cafix_www;
+	mssl_csr *csr = cafix_csr(&cafix_www), *badcsr;
 	mssl_actor *aud = th_auditor(ACC), *mgr_other = th_manager(OTHER);
 	mssl_report *report = NULL;
 	mssl_cert *cert = NULL;
@@ -307,26 +162,26 @@ static void test_refusals_write_nothing(void **state)
 	      MSSL_EBALANCE, e->err);
 	assert_null(cert);
 	/* Bad options name their field. */
-	p = params(1);
+	p = cafix_params(1);
 	p.server_vendor = "Netscape";
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &cert, NULL, e->err),
 	      MSSL_EINPUT, e->err);
 	assert_string_equal(mssl_error_field(e->err), "server_vendor");
-	p = params(9);
+	p = cafix_params(9);
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &cert, NULL, e->err),
 	      MSSL_EINPUT, e->err);
 	assert_string_equal(mssl_error_field(e->err), "years");
-	p = params(1);
+	p = cafix_params(1);
 	p.passphrase = "short";
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &cert, NULL, e->err),
 	      MSSL_EINPUT, e->err);
 	assert_string_equal(mssl_error_field(e->err), "passphrase");
-	p = params(1);
+	p = cafix_params(1);
 	p.tech_email = "not an address";
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &cert, NULL, e->err),
 	      MSSL_EINPUT, e->err);
 	assert_string_equal(mssl_error_field(e->err), "tech_email");
-	p = params(1);
+	p = cafix_params(1);
 	p.seal_name = NULL;
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &cert, NULL, e->err),
 	      MSSL_EINPUT, e->err);
@@ -334,8 +189,8 @@ static void test_refusals_write_nothing(void **state)
 	/* A request that fails validation: every finding, no charge. */
 	bad.o = "Someone Else Ltd.";
 	bad.dns[0] = "www.level2.twca.com.tw";
-	badcsr = make_csr(&bad);
-	p = params(1);
+	badcsr = cafix_csr(&bad);
+	p = cafix_params(1);
 	TH_RC(mssl_issue(e->ctx, e->op, ACC, badcsr, &p, &cert, &report,
 			 e->err),
 	      MSSL_EREJECTED, e->err);
@@ -347,7 +202,7 @@ static void test_refusals_write_nothing(void **state)
 	      MSSL_EPERM, e->err);
 	TH_RC(mssl_issue(e->ctx, mgr_other, ACC, csr, &p, &cert, NULL, e->err),
 	      MSSL_EPERM, e->err);
-	assert_int_equal(balance(e), 5);
+	assert_int_equal(cafix_balance(e), 5);
 	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
 	mssl_actor_free(aud);
 	mssl_actor_free(mgr_other);
@@ -358,8 +213,8 @@ static void test_refusals_write_nothing(void **state)
 static void test_idempotency(void **state)
 {
 	struct env *e = *state;
-	mssl_issue_params p = params(1);
-	mssl_csr *csr = make_csr(&www);
+	mssl_issue_params p = cafix_params(1);
+	mssl_csr *csr = cafix_csr(&cafix_www);
 	mssl_cert *a = NULL, *b = NULL;
 
 	p.idempotency_key = "order-4711";
@@ -369,7 +224,7 @@ static void test_idempotency(void **state)
 	      e->err);
 	assert_string_equal(mssl_cert_record(a)->serial,
 			    mssl_cert_record(b)->serial);
-	assert_int_equal(balance(e), 4);
+	assert_int_equal(cafix_balance(e), 4);
 	mssl_cert_free(a);
 	mssl_cert_free(b);
 	mssl_csr_free(csr);
@@ -410,14 +265,14 @@ static void test_resolve_pending(void **state)
 	assert_int_equal(ops->ledger_insert(conn, &l, &id), 0);
 	assert_int_equal(ops->commit(conn), 0);
 	ops->close(conn);
-	assert_int_equal(balance(e), 3);
+	assert_int_equal(cafix_balance(e), 3);
 	/* Too young: it may be an issuance still under way. */
 	TH_RC(mssl_cert_resolve_pending(e->ctx, e->op, &n, e->err), 0, e->err);
 	assert_int_equal(n, 0);
 	e->now += 3600;
 	TH_RC(mssl_cert_resolve_pending(e->ctx, e->op, &n, e->err), 0, e->err);
 	assert_int_equal(n, 1);
-	assert_int_equal(balance(e), 5);
+	assert_int_equal(cafix_balance(e), 5);
 	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
 	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
 }
@@ -432,7 +287,7 @@ struct racer {
 static void *race(void *ud)
 {
 	struct racer *r = ud;
-	mssl_issue_params p = params(1);
+	mssl_issue_params p = cafix_params(1);
 	mssl_error *err = mssl_error_new();
 	mssl_actor *mgr = th_manager(ACC);
 	mssl_cert *cert = NULL;
@@ -454,14 +309,14 @@ static void test_concurrent_balance(void **state)
 	int i, ok = 0, broke = 0;
 
 	for (i = 0; i < N; i++) {
-		struct csrgen g = www;
+		struct csrgen g = cafix_www;
 
 		snprintf(cn[i], sizeof(cn[i]), "h%d.twca.com.tw", i);
 		g.cn = cn[i];
 		g.dns[0] = cn[i];
 		g.dns[1] = NULL;
 		r[i].e = e;
-		r[i].csr = make_csr(&g);
+		r[i].csr = cafix_csr(&g);
 	}
 	for (i = 0; i < N; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
@@ -473,7 +328,7 @@ static void test_concurrent_balance(void **state)
 	}
 	assert_int_equal(ok, 5);
 	assert_int_equal(broke, N - 5);
-	assert_int_equal(balance(e), 0);
+	assert_int_equal(cafix_balance(e), 0);
 	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
 }
 

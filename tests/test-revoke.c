@@ -14,173 +14,25 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "csrgen.h"
+#include "cafix.h"
 #include "ctx.h"
-#include "testhelp.h"
 
-#define ACC "70759028-01"
-#define OTHER "04595257-01"
-#define DAY 86400
-
-struct env {
-	char *dir;
-	mssl_ctx *ctx;
-	mssl_actor *op;
-	mssl_error *err;
-	int64_t now;
-};
-
-static int64_t clock_fn(void *ud)
-{
-	return ((struct env *)ud)->now;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf = calloc(1, 65536);
-
-	if (!fp || !buf)
-		fail_msg("cannot read %s", path);
-	if (fread(buf, 1, 65535, fp) == 0)
-		fail_msg("%s is empty", path);
-	fclose(fp);
-	return buf;
-}
 
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
-	const char *src = getenv("MSSL_TEST_SRCDIR");
-	mssl_account_spec s = {
-		.id = ACC,
-		.org_name_en = "Taiwan-CA Inc.",
-		.products = MSSL_PRODUCT_SSL | MSSL_PRODUCT_WILDCARD,
-		.supervisor_name = "Wang",
-		.supervisor_email = "wang@twca.com.tw",
-	};
-	char *cadir = NULL, *caconf, *extra = NULL, *conf;
-	int rc;
-
-	e->dir = th_mkdtemp();
-	assert_true(asprintf(&cadir, "%s/ca", e->dir) > 0);
-	rc = th_system("sh '%s/../tools/ca-init.sh' --dir '%s' --name 'Test CA'"
-		       " --key-type ecdsa-p256 >/dev/null 2>&1",
-		       src, cadir);
-	assert_int_equal(rc, 0);
-	/* After the CA is made: its certificates are valid from then on. */
-	e->now = (int64_t)time(NULL);
-	assert_true(asprintf(&conf, "%s/ca-gnutls.conf", cadir) > 0);
-	caconf = slurp(conf);
-	free(conf);
-	assert_true(
-		asprintf(&extra,
-			 "\n[issuance]\ncrl_url = http://crl.example.test/ca.crl\n"
-			 "ca_issuers_url = http://crl.example.test/ca.crt\n"
-			 "crl_file = %s/crl.der\ncrl_days = 7\n"
-			 "%s\n",
-			 e->dir, caconf) > 0);
-	conf = th_write_config(e->dir, NULL, extra);
-	/* th_write_config wrote [mssl]; add the CA and the validators. */
-	assert_int_equal(
-		th_system("sed -i 's/^store = store-sqlite$/store = "
-			  "store-sqlite\\nca = ca-gnutls\\nvalidators = "
-			  "validate-names, validate-domains, "
-			  "validate-org, validate-key/' '%s'",
-			  conf),
-		0);
-	e->err = mssl_error_new();
-	e->op = th_operator();
-	rc = mssl_ctx_new(&e->ctx);
-	if (rc == 0)
-		rc = mssl_ctx_load_config(e->ctx, conf, e->err);
-	if (rc == 0) {
-		mssl_ctx_set_clock(e->ctx, clock_fn, e);
-		rc = mssl_ctx_open(e->ctx, e->err);
-	}
-	TH_RC(rc, 0, e->err);
-	TH_RC(mssl_account_create(e->ctx, e->op, &s, e->err), 0, e->err);
-	s.id = OTHER;
-	TH_RC(mssl_account_create(e->ctx, e->op, &s, e->err), 0, e->err);
-	TH_RC(mssl_domain_add(e->ctx, e->op, ACC, "twca.com.tw", 0, e->err), 0,
-	      e->err);
-	TH_RC(mssl_topup(e->ctx, e->op, ACC, 5, "test", NULL, e->err), 0,
-	      e->err);
-	free(cadir);
-	free(caconf);
-	free(extra);
-	free(conf);
-	*state = e;
-	return 0;
+	return cafix_setup(state, "crl_file = %s/crl.der\ncrl_days = 7");
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	mssl_ctx_free(e->ctx);
-	mssl_actor_free(e->op);
-	mssl_error_free(e->err);
-	th_rmrf(e->dir);
-	free(e->dir);
-	free(e);
-	return 0;
-}
-
-static const struct csrgen www = {
-	.key = "ec256",
-	.c = "TW",
-	.l = "Taipei",
-	.o = "Taiwan-CA Inc.",
-	.cn = "www.twca.com.tw",
-	.dns = { "www.twca.com.tw", "twca.com.tw" },
-};
-
-static mssl_csr *make_csr(const struct csrgen *g)
-{
-	unsigned char *pem = NULL;
-	mssl_error *err = mssl_error_new();
-	mssl_csr *csr = NULL;
-	size_t len;
-
-	assert_true(csrgen_make(g, 1, &pem, &len) >= 0);
-	TH_RC(mssl_csr_parse(pem, len, &csr, err), 0, err);
-	free(pem);
-	mssl_error_free(err);
-	return csr;
-}
-
-static mssl_issue_params params(int years)
-{
-	mssl_issue_params p = {
-		.product = MSSL_PRODUCT_SSL,
-		.years = years,
-		.server_vendor = "nginx",
-		.passphrase = "correct horse",
-		.tech_name = "Lin",
-		.tech_email = "it@twca.com.tw",
-		.seal_name = "Taiwan-CA",
-	};
-
-	return p;
-}
-
-static int64_t balance(struct env *e)
-{
-	mssl_account_info *a = NULL;
-	int64_t b;
-
-	TH_RC(mssl_account_get(e->ctx, e->op, ACC, &a, e->err), 0, e->err);
-	b = a->balance;
-	mssl_account_info_free(a);
-	return b;
+	return cafix_teardown(state);
 }
 
 /* Issue one certificate for g (1 year, nginx unless vendor given). */
 static mssl_cert *issue(struct env *e, mssl_csr *csr, const char *vendor,
 			uint32_t product)
 {
-	mssl_issue_params p = params(1);
+	mssl_issue_params p = cafix_params(1);
 	mssl_cert *c = NULL;
 
 	if (vendor)
@@ -269,21 +121,21 @@ static void test_reason_parse(void **state)
 static void test_refund(void **state)
 {
 	struct env *e = *state;
-	mssl_csr *csr = make_csr(&www);
+	mssl_csr *csr = cafix_csr(&cafix_www);
 	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL), *b;
 	mssl_actor *mgr = th_manager(ACC);
 	struct ledger_seen s;
 	char serial[41];
 
 	snprintf(serial, sizeof(serial), "%s", mssl_cert_record(a)->serial);
-	assert_int_equal(balance(e), 4);
+	assert_int_equal(cafix_balance(e), 4);
 	e->now += 3 * DAY;
 	TH_RC(mssl_cert_revoke(e->ctx, mgr, NULL, serial,
 			       mssl_revoke_reason_parse("superseded"), e->err),
 	      0, e->err);
 	assert_string_equal(state_of(e, serial), "revoked");
 	assert_int_equal(revoke_reason_seen, 4);
-	assert_int_equal(balance(e), 5);
+	assert_int_equal(cafix_balance(e), 5);
 	s = ledger(e);
 	assert_int_equal(s.refunds, 1);
 	assert_string_equal(s.refund_serial, serial);
@@ -291,7 +143,7 @@ static void test_refund(void **state)
 	/* The term ended: the same CN is charged again. */
 	b = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
 	assert_int_equal(mssl_cert_record(b)->years, 1);
-	assert_int_equal(balance(e), 4);
+	assert_int_equal(cafix_balance(e), 4);
 	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
 	mssl_cert_free(a);
 	mssl_cert_free(b);
@@ -303,7 +155,7 @@ static void test_refund(void **state)
 static void test_no_refund(void **state)
 {
 	struct env *e = *state;
-	mssl_csr *csr = make_csr(&www);
+	mssl_csr *csr = cafix_csr(&cafix_www);
 	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
 
 	e->now += 8 * DAY; /* refund_window_days defaults to 7 */
@@ -312,7 +164,7 @@ static void test_no_refund(void **state)
 	      0, e->err);
 	assert_string_equal(state_of(e, mssl_cert_record(a)->serial),
 			    "revoked");
-	assert_int_equal(balance(e), 4);
+	assert_int_equal(cafix_balance(e), 4);
 	assert_int_equal(ledger(e).refunds, 0);
 	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
 	mssl_cert_free(a);
@@ -323,7 +175,7 @@ static void test_no_refund(void **state)
 static void test_key_compromise(void **state)
 {
 	struct env *e = *state;
-	mssl_csr *csr = make_csr(&www);
+	mssl_csr *csr = cafix_csr(&cafix_www);
 	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
 	mssl_check_params cp = { .product = MSSL_PRODUCT_SSL };
 	mssl_report *report = NULL;
@@ -353,7 +205,7 @@ static void test_key_compromise(void **state)
 static void test_refusals(void **state)
 {
 	struct env *e = *state;
-	mssl_csr *csr = make_csr(&www);
+	mssl_csr *csr = cafix_csr(&cafix_www);
 	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
 	mssl_actor *aud = th_auditor(ACC), *mgr_other = th_manager(OTHER);
 	const struct mssl_store_ops *ops;
@@ -406,7 +258,7 @@ static void test_refusals(void **state)
 	      MSSL_EPERM, e->err);
 	assert_string_equal(state_of(e, serial), "issued");
 	assert_int_equal(ledger(e).n, n_before);
-	assert_int_equal(balance(e), 4);
+	assert_int_equal(cafix_balance(e), 4);
 	TH_RC(mssl_cert_export(e->ctx, aud, NULL, serial, "pem", &buf, &len,
 			       &name, e->err),
 	      0, e->err);
@@ -416,10 +268,10 @@ static void test_refusals(void **state)
 	/* Twice: the second is refused and refunds nothing. */
 	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, serial, 0, e->err), 0,
 	      e->err);
-	assert_int_equal(balance(e), 5);
+	assert_int_equal(cafix_balance(e), 5);
 	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, serial, 0, e->err),
 	      MSSL_ESTATE, e->err);
-	assert_int_equal(balance(e), 5);
+	assert_int_equal(cafix_balance(e), 5);
 	assert_int_equal(ledger(e).n, n_before + 1);
 	/* The CRL: operators only. */
 	TH_RC(mssl_crl_generate(e->ctx, aud, NULL, NULL, e->err), MSSL_EPERM,
@@ -482,8 +334,8 @@ static void crl_fields(const uint8_t *der, size_t len, uint64_t *number,
 static void test_crl(void **state)
 {
 	struct env *e = *state;
-	struct csrgen g2 = www, g3 = www;
-	mssl_csr *c1 = make_csr(&www), *c2, *c3;
+	struct csrgen g2 = www, g3 = cafix_www;
+	mssl_csr *c1 = cafix_csr(&cafix_www), *c2, *c3;
 	mssl_cert *a, *b, *c;
 	uint8_t *der = NULL, *der2 = NULL;
 	size_t len = 0, len2 = 0;
@@ -496,8 +348,8 @@ static void test_crl(void **state)
 	g2.dns[1] = NULL;
 	g3.cn = g3.dns[0] = "mail.twca.com.tw";
 	g3.dns[1] = NULL;
-	c2 = make_csr(&g2);
-	c3 = make_csr(&g3);
+	c2 = cafix_csr(&g2);
+	c3 = cafix_csr(&g3);
 	a = issue(e, c1, NULL, MSSL_PRODUCT_SSL);
 	b = issue(e, c2, NULL, MSSL_PRODUCT_SSL);
 	c = issue(e, c3, NULL, MSSL_PRODUCT_SSL);
@@ -589,7 +441,7 @@ static void test_crl(void **state)
 static void test_crl_failure(void **state)
 {
 	struct env *e = *state;
-	mssl_csr *csr = make_csr(&www);
+	mssl_csr *csr = cafix_csr(&cafix_www);
 	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
 	char *bad = NULL;
 
@@ -601,7 +453,7 @@ static void test_crl_failure(void **state)
 	      0, e->err);
 	assert_string_equal(state_of(e, mssl_cert_record(a)->serial),
 			    "revoked");
-	assert_int_equal(balance(e), 5);
+	assert_int_equal(cafix_balance(e), 5);
 	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), MSSL_EIO,
 	      e->err);
 	assert_string_equal(mssl_error_id(e->err), "crl.write");
@@ -632,8 +484,8 @@ static char *export_to(struct env *e, const mssl_actor *who, const char *serial,
 static void test_downloads(void **state)
 {
 	struct env *e = *state;
-	struct csrgen wg = www;
-	mssl_csr *csr = make_csr(&www), *wcsr;
+	struct csrgen wg = cafix_www;
+	mssl_csr *csr = cafix_csr(&cafix_www), *wcsr;
 	mssl_cert *a = issue(e, csr, "nginx", MSSL_PRODUCT_SSL), *w;
 	mssl_actor *aud = th_auditor(ACC);
 	const char *serial = mssl_cert_record(a)->serial, *d = e->dir;
@@ -688,7 +540,7 @@ static void test_downloads(void **state)
 	/* A wildcard for IIS: a .p7b named "wildcard". */
 	wg.cn = wg.dns[0] = "*.twca.com.tw";
 	wg.dns[1] = NULL;
-	wcsr = make_csr(&wg);
+	wcsr = cafix_csr(&wg);
 	w = issue(e, wcsr, "IIS", MSSL_PRODUCT_WILDCARD);
 	name = export_to(e, e->op, mssl_cert_record(w)->serial, "vendor");
 	snprintf(want, sizeof(want), "wildcard.twca.com.tw_%.8s.p7b",
