@@ -226,7 +226,7 @@ static int apply_issuance(mssl_ctx *ctx, mssl_error *err)
 			  &p->renewal_window_days, err)) < 0 ||
 	    (rc = get_int(cfg, "issuance", "refund_window_days", 0, 365, 7,
 			  &p->refund_window_days, err)) < 0 ||
-	    (rc = get_int(cfg, "issuance", "pending_timeout_s", 10, 86400, 600,
+	    (rc = get_int(cfg, "issuance", "pending_timeout_s", 1, 86400, 600,
 			  &p->pending_timeout_s, err)) < 0 ||
 	    (rc = get_url(cfg, "crl_url", &p->crl_url, err)) < 0 ||
 	    (rc = get_url(cfg, "ca_issuers_url", &p->ca_issuers_url, err)) < 0 ||

@@ -38,6 +38,24 @@
 #include <gnutls/x509.h>
 
 #define PASSPHRASE_ITERATIONS 10000
+
+/*
+ * Crash points for the kill -9 tests: only the testable library is built
+ * with them (MSSL_CRASH_POINTS); there, MSSL_CRASH_AT=<name> kills the
+ * process at that point.  The shipped library has none.
+ */
+#ifdef MSSL_CRASH_POINTS
+#include <signal.h>
+static void crash_point(const char *name)
+{
+	const char *at = getenv("MSSL_CRASH_AT");
+
+	if (at && strcmp(at, name) == 0)
+		raise(SIGKILL);
+}
+#else
+#define crash_point(name) ((void)0)
+#endif
 #define NOTE_MAX 1000
 
 struct mssl_cert {
@@ -398,6 +416,8 @@ static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
 					"cert.issued", new_serial, "ok", detail,
 					err);
 	if (rc == 0)
+		crash_point("before_commit");
+	if (rc == 0)
 		rc = ctx->sops->commit(conn);
 	if (rc < 0) {
 		ctx->sops->rollback(conn);
@@ -633,10 +653,13 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 	rc = mssl__op_end(&op, 0);
 	if (rc < 0)
 		goto done;
+	crash_point("after_pending");
 
 	/* Recorded and paid for: now sign. */
 	rc = sign(ctx, csr, p->product, serial, sizeof(serial), &pl, now, max,
 		  &der, &der_len, new_serial, err);
+	if (rc == 0)
+		crash_point("after_sign");
 	if (rc == 0)
 		rc = store_issued(ctx, actor, account_id, serial_hex,
 				  new_serial, der, der_len, &pl, cn, p, err);

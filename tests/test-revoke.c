@@ -334,7 +334,7 @@ static void crl_fields(const uint8_t *der, size_t len, uint64_t *number,
 static void test_crl(void **state)
 {
 	struct env *e = *state;
-	struct csrgen g2 = www, g3 = cafix_www;
+	struct csrgen g2 = cafix_www, g3 = cafix_www;
 	mssl_csr *c1 = cafix_csr(&cafix_www), *c2, *c3;
 	mssl_cert *a, *b, *c;
 	uint8_t *der = NULL, *der2 = NULL;

@@ -838,6 +838,11 @@ static int crl_check(struct ca *ca, struct signer *s, const uint8_t *der,
 			&status);
 	if (crl)
 		gnutls_x509_crl_deinit(crl);
+	/* Dated by the host's clock: only a time verdict is no failure. */
+	if ((status & ~(GNUTLS_CERT_INVALID |
+			GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
+			GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED)) == 0)
+		status = 0;
 	if (ret < 0 || status) {
 		ca->host->error(
 			ca->hctx, MSSL_ECRYPTO, "ca.crl_check",
