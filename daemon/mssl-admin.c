@@ -1398,6 +1398,12 @@ static int cmd_issue(struct env *e, int argc, char **argv)
 	r = mssl_cert_record(cert);
 	pem = cert_pem(r->der, r->der_len);
 	rc = pem && outpath ? write_file(outpath, pem, strlen(pem)) : 0;
+	/* Issued and paid for: never lose it because a file failed. */
+	if (rc != 0) {
+		fprintf(stderr, _("%s: the certificate is printed below instead\n"),
+			progname);
+		outpath = NULL;
+	}
 	if (json_out)
 		print_json(json_pack("{s:s,s:s,s:s,s:i,s:o,s:o,s:o,s:o}", "serial",
 				     r->serial, "cn", r->cn, "state", r->state,
@@ -1514,6 +1520,10 @@ static int cmd_crl(struct env *e, int argc, char **argv)
 	parse(argc, argv, &a);
 	need_pos(&a, 0, "");
 	outpath = opt(&a, "out");
+	/* Before a CRL number is used up. */
+	if (outpath && access(outpath, F_OK) == 0)
+		usage_error(_("%s already exists; give --out a new file name"),
+			    outpath);
 	OPEN(e);
 	rc = mssl_crl_generate(e->ctx, e->op, &der, &len, e->err);
 	if (rc < 0)
@@ -1545,6 +1555,10 @@ static int cmd_download(struct env *e, int argc, char **argv)
 	serial = a.pos[0];
 	account = need_opt(&a, "account");
 	format = opt(&a, "format") ? opt(&a, "format") : "vendor";
+	/* Before the download is recorded. */
+	if (opt(&a, "out") && access(opt(&a, "out"), F_OK) == 0)
+		usage_error(_("%s already exists; give --out a new file name"),
+			    opt(&a, "out"));
 	OPEN(e);
 	rc = mssl_cert_export(e->ctx, e->op, account, serial, format, &buf,
 			      &len, &name, e->err);

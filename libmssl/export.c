@@ -4,6 +4,7 @@
  *
  *	pem	the certificate			<cn>_<serial8>.crt
  *	chain	the certificate, then the CA	<cn>_<serial8>-chain.pem
+ *		chain without its root
  *		chain (Apache, nginx)
  *	der	the certificate, DER		<cn>_<serial8>.der
  *	p7b	PKCS#7 certs-only with the	<cn>_<serial8>.p7b
@@ -103,20 +104,41 @@ static int got_item(void *ud, const struct mssl_cert_rec *r)
 	return 0;
 }
 
-/* The CA chain as PEM into b. */
+/*
+ * A server sends its certificate and the intermediates, never the root:
+ * clients have the root, and sending it only costs bytes.
+ */
+static bool is_root(const uint8_t *der, size_t len)
+{
+	gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
+	gnutls_x509_crt_t crt = NULL;
+	bool root = false;
+
+	if (gnutls_x509_crt_init(&crt) == 0 &&
+	    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0)
+		root = gnutls_x509_crt_check_issuer(crt, crt) != 0;
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return root;
+}
+
+/* The CA chain, less its root, as PEM into b. */
 static int chain_pem(void *ud, const uint8_t *der, size_t len)
 {
 	struct buf *b = ud;
 
-	buf_pem(b, der, len);
+	if (!is_root(der, len))
+		buf_pem(b, der, len);
 	return b->rc;
 }
 
-/* The CA chain into a PKCS#7 structure. */
+/* The CA chain, less its root, into a PKCS#7 structure. */
 static int chain_p7(void *ud, const uint8_t *der, size_t len)
 {
 	gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
 
+	if (is_root(der, len))
+		return 0;
 	return gnutls_pkcs7_set_crt_raw(ud, &d) < 0 ? MSSL_ECRYPTO : 0;
 }
 

@@ -491,7 +491,7 @@ MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 	}
 	/* Newly issued: the cert-years come back and the term ends. */
 	if (v.years > 0 &&
-	    now - v.created <= (int64_t)ctx->policy.refund_window_days * DAY) {
+	    now - v.created < (int64_t)ctx->policy.refund_window_days * DAY) {
 		refund = v.years;
 		snprintf(memo, sizeof(memo), "revoked %.40s (%s)", serial,
 			 mssl_revoke_reason_name(reason));
