@@ -254,6 +254,14 @@ MSSL_API int mssl_cert_export(mssl_ctx *ctx, const mssl_actor *actor,
 			account_id, serial);
 		goto out;
 	}
+	if (!it.der && (strcmp(it.state, "issued") == 0 ||
+			strcmp(it.state, "revoked") == 0)) {
+		rc = mssl__error_set(err, MSSL_ESTORE, "download.no_data",
+				     "serial",
+				     N_("certificate %s has no stored certificate data; the store is damaged, restore it from a backup"),
+				     serial);
+		goto out;
+	}
 	if (!it.der) {
 		rc = mssl__error_set(
 			err, MSSL_ESTATE, "download.state", "serial",
