@@ -61,6 +61,33 @@ for point in after_pending after_sign before_commit; do
 	done
 done
 
+# An issued certificate serves TLS: gnutls-serv with it and its chain,
+# gnutls-cli trusting only the root must accept it.
+echo "tls handshake pass" >"$T/pw"
+"$ADMIN" --config "$T/mssl.conf" issue --account $A --csr "$T/r1.pem" \
+	--vendor nginx --tech-name T --tech-email t@twca.com.tw \
+	--seal-name Test --passphrase-fd 3 --out "$T/leaf.pem" \
+	3<"$T/pw" >/dev/null 2>&1
+is "issued with mssl-admin" "$?" 0
+cat "$T/leaf.pem" "$T/ca/issuing.pem" >"$T/leaf-chain.pem"
+port=$((20000 + $$ % 20000))
+gnutls-serv --x509certfile "$T/leaf-chain.pem" --x509keyfile "$T/k1.pem" \
+	--port $port --echo >/dev/null 2>&1 &
+serv=$!
+ok=1
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	sleep 0.5
+	if echo ping | timeout 10 gnutls-cli --x509cafile "$T/ca/root.pem" \
+		--port $port --verify-hostname h1.twca.com.tw 127.0.0.1 \
+		>"$T/cli.out" 2>&1; then
+		ok=0
+		break
+	fi
+done
+kill $serv 2>/dev/null
+wait $serv 2>/dev/null
+is "gnutls-cli accepts the issued certificate over TLS" "$ok" 0
+
 # And issuances that are not killed still work, and are charged.
 "$CRASH" "$T/mssl.conf" $A "$T/r1.pem" >/dev/null 2>&1
 is "unkilled issuance succeeds" "$?" 0
@@ -70,7 +97,7 @@ is "every charge has its certificate issued or its refund" "$(sql "
 		  AND c.state = 'issued') OR
 	  EXISTS (SELECT 1 FROM ledger r WHERE r.kind = 3
 		  AND r.cert_serial = l.cert_serial))")" 0
-is "balance: 20 less the one issued" \
+is "balance: 20 less the one issued (the reissue of h1 is free)" \
 	"$(sql "SELECT balance_after FROM ledger ORDER BY id DESC LIMIT 1")" 19
 is "serials unique" "$(sql "SELECT count(*) - count(DISTINCT serial) FROM certificates")" 0
 is "crashed certificates failed" \

@@ -302,7 +302,7 @@ static void *race(void *ud)
 static void test_concurrent_balance(void **state)
 {
 	struct env *e = *state;
-	enum { N = 16 };
+	enum { N = 64 };
 	struct racer r[N];
 	pthread_t t[N];
 	char cn[N][64];
