@@ -1577,6 +1577,48 @@ static int cmd_download(struct env *e, int argc, char **argv)
 	return rc;
 }
 
+static int renewal_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	char until[32];
+
+	fmt_time(r->not_after, until, sizeof(until));
+	if (ud)
+		return json_array_append_new(
+			ud, json_pack("{s:s,s:s,s:s,s:s}", "serial", r->serial,
+				      "cn", r->cn, "not_after", until,
+				      "seal_name", r->seal_name ? r->seal_name :
+								  ""));
+	printf("%-34s %-40s %s\n", r->serial, r->cn, until);
+	return 0;
+}
+
+static int cmd_renewals(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "account", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	const char *account;
+	json_t *arr;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	account = need_opt(&a, "account");
+	OPEN(e);
+	arr = json_out ? json_array() : NULL;
+	if (!json_out)
+		printf("%-34s %-40s %s\n", _("SERIAL"), _("COMMON NAME"),
+		       _("EXPIRES (UTC)"));
+	rc = mssl_renewal_list(e->ctx, e->op, account, renewal_cb, arr,
+			       e->err);
+	if (rc < 0) {
+		json_decref(arr);
+		return fail(rc, e->err);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void usage(FILE *fp)
@@ -1617,6 +1659,7 @@ static void usage(FILE *fp)
 		"        [--years N] [--seal-name S] [--renew SERIAL] [--note T]\n"
 		"        [--tech-phone P] [--idempotency-key K] [--out FILE]\n"
 		"  cert resolve-pending\n"
+		"  renewals --account ID\n"
 		"  revoke SERIAL --account ID [--reason R]\n"
 		"         (unspecified, keyCompromise, affiliationChanged,\n"
 		"          superseded, cessationOfOperation)\n"
@@ -1690,6 +1733,7 @@ static const struct cmd cmds[] = {
 	{ "key", "block", cmd_key_block },
 	{ "issue", NULL, cmd_issue },
 	{ "cert", "resolve-pending", cmd_resolve_pending },
+	{ "renewals", NULL, cmd_renewals },
 	{ "revoke", NULL, cmd_revoke },
 	{ "crl", NULL, cmd_crl },
 	{ "download", NULL, cmd_download },

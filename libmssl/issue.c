@@ -769,3 +769,29 @@ MSSL_API int mssl_cert_resolve_pending(mssl_ctx *ctx, const mssl_actor *actor,
 	free(ps.v);
 	return rc;
 }
+
+MSSL_API int mssl_renewal_list(mssl_ctx *ctx, const mssl_actor *actor,
+			       const char *account_id, mssl_cert_cb cb,
+			       void *ud, mssl_error *err)
+{
+	struct mssl_cert_filter f = { 0 };
+	struct mssl__op op;
+	int64_t now;
+	int rc;
+
+	return_val_if_fail(cb, MSSL_EINVAL);
+	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_RENEWAL_LIST, account_id,
+			    account_id, err);
+	if (rc < 0)
+		return rc;
+	now = mssl__now(ctx);
+	f.account_id = op.account_id;
+	f.state = "issued";
+	f.expires_after = now;
+	f.expires_before =
+		now + (int64_t)ctx->policy.renewal_window_days * 86400;
+	rc = ctx->sops->cert_each(op.conn, &f, cb, ud);
+	if (rc < 0)
+		rc = mssl__op_store_error(&op, rc);
+	return mssl__op_end(&op, rc);
+}

@@ -83,6 +83,10 @@ static const struct opdef {
 				    N_("the %s role may not download this account's certificates") },
 	[MSSL_OP_MAIL_FLUSH] = { "mail.flush", OPERATOR, ACC_NONE,
 				 N_("the %s role may not send the mail outbox") },
+	[MSSL_OP_RENEWAL_LIST] = { "cert.renewals", OPERATOR | MANAGER,
+				   ACC_REQUIRED,
+				   N_("the %s role may not renew certificates"),
+				   STREAM },
 };
 
 const char *mssl__op_name(int id)

@@ -332,6 +332,45 @@ static void test_concurrent_balance(void **state)
 	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
 }
 
+static int count_cert(void *ud, const struct mssl_cert_rec *r)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+/* The renew screen offers certificates within 30 days of expiry. */
+static void test_renewal_list(void **state)
+{
+	struct env *e = *state;
+	mssl_issue_params p = cafix_params(1);
+	mssl_csr *csr = cafix_csr(&cafix_www);
+	mssl_actor *aud = th_auditor(ACC);
+	mssl_cert *cert = NULL;
+	int64_t na;
+	int n = 0;
+
+	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &cert, NULL, e->err), 0,
+	      e->err);
+	na = mssl_cert_record(cert)->not_after;
+	TH_RC(mssl_renewal_list(e->ctx, e->op, ACC, count_cert, &n, e->err), 0,
+	      e->err);
+	assert_int_equal(n, 0);
+	e->now = na - 10 * DAY;
+	TH_RC(mssl_renewal_list(e->ctx, e->op, ACC, count_cert, &n, e->err), 0,
+	      e->err);
+	assert_int_equal(n, 1);
+	n = 0;
+	e->now = na + 1;
+	TH_RC(mssl_renewal_list(e->ctx, e->op, ACC, count_cert, &n, e->err), 0,
+	      e->err);
+	assert_int_equal(n, 0);
+	TH_RC(mssl_renewal_list(e->ctx, aud, ACC, count_cert, &n, e->err),
+	      MSSL_EPERM, e->err);
+	mssl_actor_free(aud);
+	mssl_cert_free(cert);
+	mssl_csr_free(csr);
+}
+
 static void test_cabf_schedule(void **state)
 {
 	assert_int_equal(mssl__cabf_max_validity(1773532799), 398 * DAY);
@@ -384,6 +423,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals_write_nothing,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_list, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_pending, setup,
 						teardown),

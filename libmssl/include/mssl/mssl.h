@@ -625,6 +625,16 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 			const mssl_issue_params *params, mssl_cert **out,
 			mssl_report **report, mssl_error *err);
 
+/*
+ * mssl_renewal_list - the account's issued certificates that expire within
+ * [issuance] renewal_window_days (and have not expired), oldest first:
+ * what the renew screen offers.  Operator or the account's manager.
+ * Records borrowed for the callback's duration.
+ */
+MSSL_API int mssl_renewal_list(mssl_ctx *ctx, const mssl_actor *actor,
+			       const char *account_id, mssl_cert_cb cb,
+			       void *ud, mssl_error *err);
+
 /* mssl_cert_record - the certificate's stored record; borrowed. */
 MSSL_API const struct mssl_cert_rec *mssl_cert_record(const mssl_cert *c);
 
