@@ -152,6 +152,51 @@ static void test_refund(void **state)
 }
 
 /* After the window: revoked, nothing refunded. */
+struct mails {
+	int issued, revoked;
+	char to[128];
+};
+
+static int count_mail(void *ud, const struct mssl_mail_rec *r)
+{
+	struct mails *m = ud;
+
+	if (strstr(r->subject, "certificate issued"))
+		m->issued++;
+	if (strstr(r->subject, "certificate revoked") &&
+	    strstr(r->body, r->related) && strstr(r->body, "keyCompromise")) {
+		m->revoked++;
+		snprintf(m->to, sizeof(m->to), "%s", r->to_addr);
+	}
+	return 0;
+}
+
+/* The technical contact hears of the revocation as of the issuance. */
+static void test_revoke_notice(void **state)
+{
+	struct env *e = *state;
+	mssl_csr *csr = cafix_csr(&cafix_www);
+	mssl_cert *c = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
+	const struct mssl_store_ops *ops;
+	struct mails m = { 0, 0, "" };
+	void *st, *conn;
+
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, mssl_cert_record(c)->serial,
+			       1, e->err),
+	      0, e->err);
+	assert_int_equal(mssl__ctx_store(e->ctx, &ops, &st), 0);
+	assert_int_equal(ops->open(st, &conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->mail_due(conn, e->now + 1, 0, count_mail, &m), 0);
+	ops->rollback(conn);
+	ops->close(conn);
+	assert_int_equal(m.issued, 1);
+	assert_int_equal(m.revoked, 1);
+	assert_string_equal(m.to, "it@twca.com.tw");
+	mssl_cert_free(c);
+	mssl_csr_free(csr);
+}
+
 static void test_no_refund(void **state)
 {
 	struct env *e = *state;
@@ -565,6 +610,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reason_parse),
 		cmocka_unit_test_setup_teardown(test_refund, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_notice, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_refund, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_key_compromise, setup,
