@@ -13,8 +13,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/test-crash.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 A=70759028-01
 
-sh "$MSSL_TEST_SRCDIR/../tools/ca-init.sh" --dir "$T/ca" --name "Crash CA" \
-	--key-type ecdsa-p256 >/dev/null 2>&1 || tap_bail "ca-init.sh failed"
+"$ADMIN" ca init --dir "$T/ca" --name "Crash CA" --key-type ecdsa-p256 \
+	>/dev/null 2>&1 || tap_bail "mssl-admin ca init failed"
 cat >"$T/mssl.conf" <<CONF
 [mssl]
 plugin_dir = $MSSL_PLUGIN_BUILDDIR

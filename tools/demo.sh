@@ -16,9 +16,10 @@ mkdir -p "$demo"
 
 # A private CA: root and issuing CA, the issuing key generated on a
 # SoftHSM2 token (an HSM in production), never in a file.
-echo "\$ tools/ca-init.sh --dir demo/ca (issuing key on a SoftHSM2 token)"
-"$top/tools/ca-init.sh" --dir "$demo/ca" --name "mssl Demo CA" \
-	--key-type ecdsa-p256 --token-label mssl-demo-ca >/dev/null
+echo "\$ mssl-admin ca init --dir demo/ca --token-label mssl-demo-ca (issuing key on a SoftHSM2 token)"
+MSSL_CA_INIT="$top/tools/ca-init.sh" "$top/build/daemon/mssl-admin" ca init \
+	--dir "$demo/ca" --name "mssl Demo CA" --key-type ecdsa-p256 \
+	--token-label mssl-demo-ca >/dev/null
 export SOFTHSM2_CONF="$demo/ca/softhsm2.conf"
 
 cat >"$demo/mssl.conf" <<CONF
