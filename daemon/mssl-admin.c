@@ -280,6 +280,18 @@ static void env_close(struct env *e)
 	mssl_error_free(e->err);
 }
 
+/* The end of every listing: the JSON array, or the error. */
+static int list_done(struct env *e, int rc, json_t *arr)
+{
+	if (rc < 0) {
+		json_decref(arr);
+		return fail(rc, e->err);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
 /* ---- account ---------------------------------------------------------- */
 
 static json_t *account_json(const mssl_account_info *a)
@@ -446,19 +458,13 @@ static int cmd_account_list(struct env *e, int argc, char **argv)
 
 	parse(argc, argv, &a);
 	need_pos(&a, 0, "");
+	OPEN(e);
+	arr = json_out ? json_array() : NULL;
 	if (!json_out)
 		printf("%-12s %-9s %8s  %-16s %s\n", _("ACCOUNT"), _("STATUS"),
 		       _("BALANCE"), _("PRODUCTS"), _("ORGANISATION"));
-	OPEN(e);
-	arr = json_out ? json_array() : NULL;
 	rc = mssl_account_list(e->ctx, e->op, list_cb, arr, e->err);
-	if (rc < 0) {
-		json_decref(arr);
-		return fail(rc, e->err);
-	}
-	if (arr)
-		print_json(arr);
-	return 0;
+	return list_done(e, rc, arr);
 }
 
 static int cmd_account_set(struct env *e, int argc, char **argv)
@@ -562,13 +568,7 @@ static int cmd_domain_list(struct env *e, int argc, char **argv)
 	OPEN(e);
 	arr = json_out ? json_array() : NULL;
 	rc = mssl_domain_list(e->ctx, e->op, a.pos[0], domain_cb, arr, e->err);
-	if (rc < 0) {
-		json_decref(arr);
-		return fail(rc, e->err);
-	}
-	if (arr)
-		print_json(arr);
-	return 0;
+	return list_done(e, rc, arr);
 }
 
 static int cmd_contact_add(struct env *e, int argc, char **argv)
@@ -624,13 +624,7 @@ static int cmd_contact_list(struct env *e, int argc, char **argv)
 	arr = json_out ? json_array() : NULL;
 	rc = mssl_contact_list(e->ctx, e->op, a.pos[0], contact_cb, arr,
 			       e->err);
-	if (rc < 0) {
-		json_decref(arr);
-		return fail(rc, e->err);
-	}
-	if (arr)
-		print_json(arr);
-	return 0;
+	return list_done(e, rc, arr);
 }
 
 /* ---- ledger ------------------------------------------------------------ */
@@ -709,13 +703,7 @@ static int cmd_ledger_show(struct env *e, int argc, char **argv)
 		       _("BY"), _("MEMO"));
 	rc = mssl_ledger_list(e->ctx, e->op, a.pos[0], !opt(&a, "oldest-first"),
 			      offset, limit, ledger_cb, arr, e->err);
-	if (rc < 0) {
-		json_decref(arr);
-		return fail(rc, e->err);
-	}
-	if (arr)
-		print_json(arr);
-	return 0;
+	return list_done(e, rc, arr);
 }
 
 static int cmd_ledger_check(struct env *e, int argc, char **argv)
@@ -807,13 +795,7 @@ static int cmd_notice_list(struct env *e, int argc, char **argv)
 	arr = json_out ? json_array() : NULL;
 	rc = mssl_notice_list(e->ctx, e->op, opt(&a, "account"), notice_cb,
 			      arr, e->err);
-	if (rc < 0) {
-		json_decref(arr);
-		return fail(rc, e->err);
-	}
-	if (arr)
-		print_json(arr);
-	return 0;
+	return list_done(e, rc, arr);
 }
 
 /* ---- audit ------------------------------------------------------------- */
@@ -913,13 +895,7 @@ static int cmd_audit_export(struct env *e, int argc, char **argv)
 	OPEN(e);
 	arr = json_out ? json_array() : NULL;
 	rc = mssl_audit_export(e->ctx, e->op, from, audit_cb, arr, e->err);
-	if (rc < 0) {
-		json_decref(arr);
-		return fail(rc, e->err);
-	}
-	if (arr)
-		print_json(arr);
-	return 0;
+	return list_done(e, rc, arr);
 }
 
 /* ---- requests: check, blocked keys ------------------------------------- */
@@ -1610,13 +1586,7 @@ static int cmd_renewals(struct env *e, int argc, char **argv)
 		       _("EXPIRES (UTC)"));
 	rc = mssl_renewal_list(e->ctx, e->op, account, renewal_cb, arr,
 			       e->err);
-	if (rc < 0) {
-		json_decref(arr);
-		return fail(rc, e->err);
-	}
-	if (arr)
-		print_json(arr);
-	return 0;
+	return list_done(e, rc, arr);
 }
 
 /*

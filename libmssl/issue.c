@@ -25,6 +25,7 @@
 #include "op.h"
 #include "profile.h"
 #include "report.h"
+#include "mail.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -349,24 +350,16 @@ static int compensate(mssl_ctx *ctx, const mssl_actor *actor,
 
 /* ---- T2 ---------------------------------------------------------------------- */
 
-static char *mail_body(const struct mssl_cert_rec *r, const char *cn)
+/* "2026-11-24 08:00 UTC - 2027-06-12 08:00 UTC" */
+static void valid_text(int64_t from, int64_t until, char *out, size_t n)
 {
 	char nb[32], na[32];
-	time_t a = (time_t)r->not_before, b = (time_t)r->not_after;
+	time_t a = (time_t)from, b = (time_t)until;
 	struct tm tm;
 
 	strftime(nb, sizeof(nb), "%Y-%m-%d %H:%M UTC", gmtime_r(&a, &tm));
 	strftime(na, sizeof(na), "%Y-%m-%d %H:%M UTC", gmtime_r(&b, &tm));
-	return mssl__asprintf(
-		"%s\n\n%s: %s\n%s: %s\n%s: %s - %s\n\n%s\n\n"
-		"----\n\n%s\n\n%s: %s\n%s: %s\n%s: %s - %s\n\n%s\n",
-		N_("Your SSL certificate has been issued."), N_("Common name"),
-		cn, N_("Serial number"), r->serial, N_("Valid"), nb, na,
-		N_("Download it from the certificate list of your account."),
-		mssl__tr_zh("Your SSL certificate has been issued."),
-		mssl__tr_zh("Common name"), cn, mssl__tr_zh("Serial number"),
-		r->serial, mssl__tr_zh("Valid"), nb, na,
-		mssl__tr_zh("Download it from the certificate list of your account."));
+	snprintf(out, n, "%s - %s", nb, na);
 }
 
 static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
@@ -375,40 +368,36 @@ static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
 			size_t der_len, const struct plan *pl, const char *cn,
 			const mssl_issue_params *p, mssl_error *err)
 {
-	struct mssl_cert_rec r = { 0 };
 	struct mssl_term_rec t = { account_id, cn, pl->after.started,
 				   pl->after.paid_until };
-	char detail[256], *body = NULL, *subject = NULL;
+	char detail[256], valid[80];
 	void *conn = NULL;
 	int rc;
 
 	if ((rc = mssl__conn_get(ctx, &conn, err)) < 0)
 		return rc;
-	r.serial = new_serial;
-	r.not_before = pl->not_before;
-	r.not_after = pl->not_after;
-	body = mail_body(&r, cn);
-	subject = mssl__asprintf("[mssl] %s %s / %s", cn,
-				 N_("certificate issued"),
-				 mssl__tr_zh("certificate issued"));
-	rc = body && subject ? ctx->sops->begin(conn, MSSL_TXN_WRITE) :
-			       MSSL_ENOMEM;
+	valid_text(pl->not_before, pl->not_after, valid, sizeof(valid));
+	rc = ctx->sops->begin(conn, MSSL_TXN_WRITE);
 	if (rc == 0)
 		rc = ctx->sops->cert_finish(conn, serial, new_serial, "issued",
 					    der, der_len, pl->not_before,
 					    pl->not_after);
 	if (rc == 0 && (pl->charge > 0 || !pl->before.have))
 		rc = ctx->sops->term_put(conn, &t);
-	if (rc == 0)
-		rc = ctx->sops->mail_insert(
-			conn,
-			&(struct mssl_mail_rec){ .created = mssl__now(ctx),
-						 .to_addr = p->tech_email,
-						 .subject = subject,
-						 .body = body,
-						 .related = new_serial,
-						 .next_attempt = mssl__now(ctx) },
-			NULL);
+	if (rc == 0) {
+		const struct mssl__notice_line lines[] = {
+			{ N_("Common name"), cn },
+			{ N_("Serial number"), new_serial },
+			{ N_("Valid"), valid },
+		};
+
+		rc = mssl__notice_queue(
+			ctx, conn, p->tech_email, new_serial, cn,
+			N_("certificate issued"),
+			N_("Your SSL certificate has been issued."), lines,
+			MSSL_ARRAY_SIZE(lines),
+			N_("Download it from the certificate list of your account."));
+	}
 	snprintf(detail, sizeof(detail), "cn=%.200s not_after=%" PRId64, cn,
 		 pl->not_after);
 	if (rc == 0)
@@ -425,8 +414,6 @@ static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
 			mssl__plugin_error(ctx, rc, err);
 	}
 	mssl__conn_put(ctx, conn);
-	free(body);
-	free(subject);
 	return rc;
 }
 

@@ -820,3 +820,57 @@ out:
 	due_free(&due);
 	return rc;
 }
+
+/* One language's half of a notice; zh uses its translation and "：". */
+static void notice_half(FILE *f, bool zh, const char *headline,
+			const struct mssl__notice_line *lines, size_t n,
+			const char *footer)
+{
+	const char *(*tr)(const char *) = zh ? mssl__tr_zh : NULL;
+	size_t i;
+
+	fprintf(f, "%s\n\n", tr ? tr(headline) : headline);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s%s\n", tr ? tr(lines[i].label) : lines[i].label,
+			zh ? "\xef\xbc\x9a" : ": ", lines[i].value);
+	if (footer)
+		fprintf(f, "\n%s\n", tr ? tr(footer) : footer);
+}
+
+int mssl__notice_queue(mssl_ctx *ctx, void *conn, const char *to,
+		       const char *related, const char *cn, const char *what,
+		       const char *headline,
+		       const struct mssl__notice_line *lines, size_t n,
+		       const char *footer)
+{
+	char *subject = NULL, *body = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	int64_t now = mssl__now(ctx);
+	int rc = MSSL_ENOMEM;
+
+	if (f) {
+		notice_half(f, false, headline, lines, n, footer);
+		fputs("\n----\n\n", f);
+		notice_half(f, true, headline, lines, n, footer);
+		if (fclose(f) == 0)
+			rc = 0;
+	}
+	subject = mssl__asprintf("[mssl] %s %s / %s", cn, what,
+				 mssl__tr_zh(what));
+	if (rc == 0 && subject)
+		rc = ctx->sops->mail_insert(
+			conn,
+			&(struct mssl_mail_rec){ .created = now,
+						 .to_addr = to,
+						 .subject = subject,
+						 .body = body,
+						 .related = related,
+						 .next_attempt = now },
+			NULL);
+	else
+		rc = MSSL_ENOMEM;
+	free(subject);
+	free(body);
+	return rc;
+}

@@ -140,31 +140,6 @@ static int h_random(void *hctx, void *buf, size_t n)
 	return gnutls_rnd(GNUTLS_RND_RANDOM, buf, n) == 0 ? 0 : MSSL_ECRYPTO;
 }
 
-static int h_finding(struct mssl_findings *out, int severity,
-		     const char *code, const char *field, const char *value,
-		     const char *msgid, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, msgid);
-	rc = mssl__finding_addv(out, severity, code, field, value, msgid, ap);
-	va_end(ap);
-	return rc;
-}
-
-static int h_verdict(struct mssl_findings *out, const char *name,
-		     const char *msgid, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, msgid);
-	rc = mssl__verdict_addv(out, name, msgid, ap);
-	va_end(ap);
-	return rc;
-}
-
 const struct mssl_host mssl__host = {
 	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
 	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
@@ -180,8 +155,9 @@ const struct mssl_host mssl__host = {
 	.config_error = h_config_error,
 	.now = h_now,
 	.random = h_random,
-	.finding = h_finding,
-	.verdict = h_verdict,
+	/* Validators write straight into the report. */
+	.finding = mssl__finding_add,
+	.verdict = mssl__verdict_add,
 };
 
 int mssl__plugin_error(mssl_ctx *ctx, int rc, mssl_error *err)

@@ -144,6 +144,18 @@ int mssl__verdict_addv(struct mssl_findings *out, const char *name,
 	return 0;
 }
 
+int mssl__verdict_add(struct mssl_findings *out, const char *name,
+		      const char *msgid, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, msgid);
+	rc = mssl__verdict_addv(out, name, msgid, ap);
+	va_end(ap);
+	return rc;
+}
+
 static const struct rule *rule_for(const mssl_report *r, const char *name)
 {
 	size_t i;

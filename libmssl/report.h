@@ -24,6 +24,8 @@ int mssl__finding_add(struct mssl_findings *out, int severity,
 		      const char *msgid, ...) MSSL_PRINTF(6, 7);
 int mssl__verdict_addv(struct mssl_findings *out, const char *name,
 		       const char *msgid, va_list ap);
+int mssl__verdict_add(struct mssl_findings *out, const char *name,
+		      const char *msgid, ...) MSSL_PRINTF(3, 4);
 
 /*
  * Build the per-name verdicts for 'names' from the rules recorded and the

@@ -16,6 +16,7 @@
  * after the transaction commits, so a number is never published twice.
  */
 #include "op.h"
+#include "mail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,49 +80,6 @@ struct victim {
 	uint8_t *der;
 	size_t der_len;
 };
-
-/*
- * The notice to the technical contact, queued in the revocation's own
- * transaction (sent later from the outbox, like the issuance notice).
- */
-static int queue_notice(struct mssl__op *op, const struct victim *v,
-			const char *serial, int reason, int64_t now)
-{
-	char *subject = NULL, *body = NULL;
-	int rc;
-
-	if (!v->tech_email[0])
-		return 0;
-	subject = mssl__asprintf("[mssl] %s %s / %s", v->cn,
-				 N_("certificate revoked"),
-				 mssl__tr_zh(N_("certificate revoked")));
-	body = mssl__asprintf(
-		"%s\n\n%s: %s\n%s: %s\n%s: %s\n\n----\n\n%s\n\n%s: %s\n"
-		"%s: %s\n%s: %s\n",
-		N_("Your SSL certificate has been revoked."), N_("Common name"),
-		v->cn, N_("Serial number"), serial, N_("Reason"),
-		mssl_revoke_reason_name(reason),
-		mssl__tr_zh(N_("Your SSL certificate has been revoked.")),
-		mssl__tr_zh(N_("Common name")), v->cn,
-		mssl__tr_zh(N_("Serial number")), serial,
-		mssl__tr_zh(N_("Reason")), mssl_revoke_reason_name(reason));
-	rc = subject && body ? op->ctx->sops->mail_insert(
-				       op->conn,
-				       &(struct mssl_mail_rec){
-					       .created = now,
-					       .to_addr = v->tech_email,
-					       .subject = subject,
-					       .body = body,
-					       .related = serial,
-					       .next_attempt = now },
-				       NULL) :
-			       MSSL_ENOMEM;
-	if (rc < 0 && rc != MSSL_ENOMEM)
-		rc = mssl__op_store_error(op, rc);
-	free(subject);
-	free(body);
-	return rc;
-}
 
 static int got_victim(void *ud, const struct mssl_cert_rec *r)
 {
@@ -584,9 +542,26 @@ MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 		}
 		blocked = true;
 	}
-	rc = queue_notice(&op, &v, serial, reason, now);
-	if (rc < 0)
-		goto out;
+	/* The technical contact hears of it as of the issuance. */
+	if (v.tech_email[0]) {
+		const struct mssl__notice_line lines[] = {
+			{ N_("Common name"), v.cn },
+			{ N_("Serial number"), serial },
+			{ N_("Reason"), mssl_revoke_reason_name(reason) },
+		};
+
+		rc = mssl__notice_queue(ctx, op.conn, v.tech_email, serial,
+					v.cn, N_("certificate revoked"),
+					N_("Your SSL certificate has been revoked."),
+					lines, MSSL_ARRAY_SIZE(lines), NULL);
+		if (rc == MSSL_ENOMEM)
+			mssl__error_set(err, rc, "nomem", NULL,
+					N_("out of memory"));
+		else if (rc < 0)
+			rc = mssl__op_store_error(&op, rc);
+		if (rc < 0)
+			goto out;
+	}
 	mssl__hex(spki, sizeof(spki), hex);
 	snprintf(op.detail, sizeof(op.detail),
 		 "cn=%.120s reason=%s refund=%d%s%s", v.cn,

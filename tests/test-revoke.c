@@ -163,8 +163,10 @@ static int count_mail(void *ud, const struct mssl_mail_rec *r)
 
 	if (strstr(r->subject, "certificate issued"))
 		m->issued++;
+	/* Both halves: English, then Chinese with the full-width colon. */
 	if (strstr(r->subject, "certificate revoked") &&
-	    strstr(r->body, r->related) && strstr(r->body, "keyCompromise")) {
+	    strstr(r->body, r->related) && strstr(r->body, "keyCompromise") &&
+	    strstr(r->body, "----") && strstr(r->body, "\xef\xbc\x9a")) {
 		m->revoked++;
 		snprintf(m->to, sizeof(m->to), "%s", r->to_addr);
 	}
