@@ -726,6 +726,259 @@ MSSL_API int mssl_cert_export(mssl_ctx *ctx, const mssl_actor *actor,
 MSSL_API int mssl_mail_flush(mssl_ctx *ctx, const mssl_actor *actor,
 			     int64_t *sent, int64_t *failed, mssl_error *err);
 
+/* ---------------------------------------------------------------------
+ * Persons and their IC cards (SPEC §3, §8)
+ * ------------------------------------------------------------------ */
+
+/* A person of an account; strings borrowed for a callback's duration. */
+struct mssl_person_info {
+	int64_t id;
+	const char *account_id;
+	const char *name;
+	const char *email;
+	mssl_role role; /* MSSL_ROLE_MANAGER or MSSL_ROLE_AUDITOR */
+	const char *status; /* "active", "suspended" */
+	int64_t created;
+};
+
+/*
+ * mssl_person_add - register a person of an account who will log in with
+ * a card: a name, a valid e-mail address (unlock notices go there) and a
+ * role, manager or auditor.  *id (may be NULL) receives the person's
+ * number.  Operator only.
+ */
+MSSL_API int mssl_person_add(mssl_ctx *ctx, const mssl_actor *actor,
+			     const char *account_id, const char *name,
+			     const char *email, mssl_role role, int64_t *id,
+			     mssl_error *err);
+
+/*
+ * mssl_person_suspend - suspend (suspend != 0) or reactivate a person;
+ * a suspended person's sessions end and their cards cannot log in.
+ * 'reason' is required and recorded.  Operator only.
+ */
+MSSL_API int mssl_person_suspend(mssl_ctx *ctx, const mssl_actor *actor,
+				 int64_t person_id, int suspend,
+				 const char *reason, mssl_error *err);
+
+/*
+ * mssl_person_list - the account's persons by number.  Operator, or any
+ * role of the account.  A non-zero return from cb stops the listing and
+ * is returned.
+ */
+MSSL_API int mssl_person_list(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *account_id,
+			      int (*cb)(void *ud,
+					const struct mssl_person_info *p),
+			      void *ud, mssl_error *err);
+
+/* A card and its holder; borrowed for a callback's duration. */
+struct mssl_card_info {
+	int64_t id;
+	int64_t person_id;
+	const char *account_id;
+	const char *person_name;
+	mssl_role role;
+	const char *token_serial;
+	/* "issued_pin", "active", "locked", "revoked", "suspended" */
+	const char *state;
+	uint8_t cert_sha256[32];
+	int64_t created;
+};
+
+/*
+ * mssl_card_list - the cards of an account's persons, by number.
+ * Operator, or any role of the account.
+ */
+MSSL_API int mssl_card_list(mssl_ctx *ctx, const mssl_actor *actor,
+			    const char *account_id,
+			    int (*cb)(void *ud, const struct mssl_card_info *c),
+			    void *ud, mssl_error *err);
+
+/*
+ * mssl_card_set_state - "suspended" (from active, issued_pin or locked),
+ * "active" (back from suspended) or "revoked" (final).  Every session of
+ * the card ends.  'reason' is required and recorded.  Operator only.
+ */
+MSSL_API int mssl_card_set_state(mssl_ctx *ctx, const mssl_actor *actor,
+				 int64_t card_id, const char *state,
+				 const char *reason, mssl_error *err);
+
+/* Length of a card's derived SO PIN (hex digits). */
+#define MSSL_SO_PIN_LEN 16
+
+/*
+ * mssl_card_so_pin - the SO PIN of the card with this token serial:
+ * HMAC-SHA-256 over the serial, keyed with the master secret in [cards]
+ * master_secret_file, as MSSL_SO_PIN_LEN hex digits plus NUL into
+ * so_pin.  The enrolment tool sets it on the card; the unlock flow
+ * releases it once.  Operator only; audited (never the PIN itself).
+ */
+MSSL_API int mssl_card_so_pin(mssl_ctx *ctx, const mssl_actor *actor,
+			      const char *token_serial,
+			      char so_pin[MSSL_SO_PIN_LEN + 1],
+			      mssl_error *err);
+
+/*
+ * mssl_card_certify - issue the card certificate for a key generated on
+ * the card (spki: its DER SubjectPublicKeyInfo, RSA >= 2048 or ECDSA
+ * P-256/P-384) with the internal card CA of [cards] (never the SSL
+ * issuing CA), naming the person and the account, and register the card
+ * to the person in state "issued_pin", in one transaction.  *cert (DER,
+ * mssl_free) and *card_id (may be NULL) are the caller's.  Operator only.
+ * MSSL_EEXIST when the serial already has a card that is not revoked.
+ */
+MSSL_API int mssl_card_certify(mssl_ctx *ctx, const mssl_actor *actor,
+			       int64_t person_id, const char *token_serial,
+			       const uint8_t *spki, size_t spki_len,
+			       uint8_t **cert, size_t *cert_len,
+			       int64_t *card_id, mssl_error *err);
+
+/*
+ * mssl_card_unlock_approve - after the operator confirmed the holder's
+ * identity with the account's supervisor ('verified_with' names who):
+ * mark the card locked, make a single-use unlock code (expires after
+ * [cards] unlock_ttl_s, stored hashed) and queue an unlock notice with
+ * the code to the holder's e-mail address.  *code (may be NULL; mssl_free)
+ * gets the code for tests and for reading it out on the phone.
+ * Operator only.
+ */
+MSSL_API int mssl_card_unlock_approve(mssl_ctx *ctx, const mssl_actor *actor,
+				      int64_t card_id,
+				      const char *verified_with, char **code,
+				      mssl_error *err);
+
+/*
+ * mssl_card_unlock_begin - the holder's side: account ID, the card's
+ * token serial and the unlock code.  When all three match an approval
+ * that is unexpired and unused, the approval is consumed and the card's
+ * SO PIN is written to so_pin: the client unblocks the card with it and
+ * sets the new PIN, then calls mssl_card_unlock_done.  Any mismatch gives
+ * the same refusal (MSSL_EPERM, card.unlock_refused) and is audited.
+ */
+MSSL_API int mssl_card_unlock_begin(mssl_ctx *ctx, const char *account_id,
+				    const char *token_serial,
+				    const char *code, const char *remote,
+				    char so_pin[MSSL_SO_PIN_LEN + 1],
+				    mssl_error *err);
+
+/*
+ * mssl_card_unlock_done - the card was unblocked with a new PIN chosen
+ * by its holder: the card becomes active.  Same arguments as _begin,
+ * whose approval it completes.
+ */
+MSSL_API int mssl_card_unlock_done(mssl_ctx *ctx, const char *account_id,
+				   const char *token_serial, const char *code,
+				   const char *remote, mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * Login: challenge, card signature, sessions (DESIGN.md "Login")
+ * ------------------------------------------------------------------ */
+
+#define MSSL_NONCE_LEN 32
+
+/*
+ * mssl_login_challenge - a fresh single-use nonce for a login to
+ * 'account_id', valid until *expires ([login] challenge_ttl_s, default
+ * 120 s).  The account need not exist: the answer does not tell.
+ */
+MSSL_API int mssl_login_challenge(mssl_ctx *ctx, const char *account_id,
+				  const char *remote,
+				  uint8_t nonce[MSSL_NONCE_LEN],
+				  int64_t *expires, mssl_error *err);
+
+/* What the card signs, and its signature. */
+struct mssl_login_proof {
+	const char *origin; /* "https://mssl.example.com" */
+	const char *account_id;
+	const uint8_t *nonce; /* MSSL_NONCE_LEN bytes */
+	int64_t time; /* the client's clock, seconds */
+	const uint8_t *cert; /* the card certificate, DER */
+	size_t cert_len;
+	/* RFC 9266 tls-exporter value when the server terminates TLS, else
+	 * NULL/0 */
+	const uint8_t *tls_exporter;
+	size_t tls_exporter_len;
+	const uint8_t *sig; /* over mssl_login_blob(); ignored there */
+	size_t sig_len;
+	int sig_alg; /* gnutls_sign_algorithm_t, as mssl_token_sign gives */
+};
+
+/*
+ * mssl_login_blob - the canonical bytes a card signs: the context label
+ * "mssl-login", version 1, origin, account ID, nonce, time, SHA-256 of
+ * the card certificate and the tls-exporter value, each length-prefixed.
+ * *blob (mssl_free) and *len are the caller's.  Pure; MSSL_EINVAL on a
+ * missing member.
+ */
+MSSL_API int mssl_login_blob(const struct mssl_login_proof *p,
+			     uint8_t **blob, size_t *len);
+
+/* A session; the caller's, freed with mssl_session_info_free. */
+typedef struct mssl_session_info {
+	char *token; /* only from mssl_login: give it to the client */
+	char *account_id;
+	char *person_name;
+	int64_t person_id;
+	int64_t card_id;
+	mssl_role role;
+	int pin_change_only; /* only the PIN change is allowed */
+	int64_t created;
+	int64_t expires; /* absolute end */
+	int64_t idle_expires; /* ends earlier when unused until then */
+} mssl_session_info;
+
+/* mssl_session_info_free - wipes the token; accepts NULL. */
+MSSL_API void mssl_session_info_free(mssl_session_info *s);
+
+/*
+ * mssl_login - check a signed login and open a session.  Checks: the
+ * nonce was issued for this account, is unexpired and unused (consumed
+ * atomically), origin is [login] origin, the time is within
+ * [login] clock_skew_s, the certificate was issued by the card CA and is
+ * registered to an active person of the account, the card is neither
+ * locked, suspended nor revoked, the account is active, and the
+ * signature verifies.  A card still on its issued PIN gets a session
+ * that only allows the PIN change.  Every attempt is audited with the
+ * real reason; the error shown (MSSL_EPERM, auth.login_failed) is the
+ * same for every reason but throttling (MSSL_ESTATE, auth.throttled).
+ */
+MSSL_API int mssl_login(mssl_ctx *ctx, const struct mssl_login_proof *p,
+			const char *remote, mssl_session_info **out,
+			mssl_error *err);
+
+/*
+ * mssl_session_resume - the session of a token, touched; *actor (may be
+ * NULL; mssl_actor_free) acts for the person with their role (a
+ * PIN-change-only session's actor is refused every operation);
+ * *info (may be NULL) describes the session.  MSSL_EPERM with
+ * auth.session when the token is unknown, expired, idle too long, or its
+ * person, card or account is no longer active.
+ */
+MSSL_API int mssl_session_resume(mssl_ctx *ctx, const char *token,
+				 const char *remote, mssl_actor **actor,
+				 mssl_session_info **info, mssl_error *err);
+
+/* mssl_logout - end the session of a token; audited. */
+MSSL_API int mssl_logout(mssl_ctx *ctx, const char *token,
+			 const char *remote, mssl_error *err);
+
+/*
+ * mssl_pin_changed - the holder changed the card's PIN and proves it
+ * with a fresh login proof (new challenge, signed after the change) by
+ * the same card: the card becomes active (no longer on its issued PIN),
+ * and every session of the card ends, this one too.
+ */
+MSSL_API int mssl_pin_changed(mssl_ctx *ctx, const char *token,
+			      const struct mssl_login_proof *proof,
+			      const char *remote, mssl_error *err);
+
+/*
+ * mssl_login_purge - drop expired challenges and sessions and failure
+ * records older than the throttling window (a periodic job).
+ */
+MSSL_API int mssl_login_purge(mssl_ctx *ctx, mssl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

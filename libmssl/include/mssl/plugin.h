@@ -324,6 +324,61 @@ struct mssl_mail_rec {
 	const char *last_error; /* may be NULL */
 };
 
+/* A person of an account who logs in with an IC card. */
+struct mssl_person_rec {
+	int64_t id; /* assigned by the store */
+	const char *account_id;
+	const char *name;
+	const char *email; /* where unlock notices go */
+	const char *role; /* "manager", "auditor" */
+	const char *status; /* "active", "suspended" */
+	int64_t created;
+};
+
+/* An IC card registered to a person. */
+struct mssl_card_rec {
+	int64_t id; /* assigned by the store */
+	int64_t person_id;
+	const char *token_serial;
+	const uint8_t *cert_der; /* the card certificate */
+	size_t cert_len;
+	uint8_t cert_sha256[32]; /* unique */
+	/* "issued_pin", "active", "locked", "revoked", "suspended" */
+	const char *state;
+	int64_t created;
+};
+
+/* A login challenge; only the nonce's hash is kept. */
+struct mssl_challenge_rec {
+	uint8_t nonce_hash[32];
+	const char *account_id; /* the account it was asked for */
+	int64_t created;
+	int64_t expires;
+};
+
+/* A login session; only the token's hash is kept. */
+struct mssl_session_rec {
+	uint8_t token_hash[32];
+	int64_t person_id;
+	int64_t card_id;
+	int64_t created;
+	int64_t last_seen;
+	int64_t expires; /* absolute end */
+	int pin_change_only; /* card still on its issued PIN */
+};
+
+/* An operator's approval to unlock a card; only the code's hash is kept. */
+struct mssl_unlock_rec {
+	int64_t id; /* assigned by the store */
+	int64_t card_id;
+	uint8_t code_hash[32];
+	int64_t created;
+	int64_t expires;
+	int used; /* 0 new, 1 SO PIN released, 2 done */
+	const char *approved_by;
+	const char *verified_with; /* who confirmed the holder's identity */
+};
+
 /*
  * A callback may call other operations on the same connection, but not the
  * operation that is iterating.
@@ -339,6 +394,12 @@ typedef int (*mssl_blocked_key_cb)(void *ud,
 typedef int (*mssl_cert_cb)(void *ud, const struct mssl_cert_rec *r);
 typedef int (*mssl_term_cb)(void *ud, const struct mssl_term_rec *r);
 typedef int (*mssl_mail_cb)(void *ud, const struct mssl_mail_rec *r);
+typedef int (*mssl_person_cb)(void *ud, const struct mssl_person_rec *r);
+typedef int (*mssl_card_cb)(void *ud, const struct mssl_card_rec *r);
+typedef int (*mssl_challenge_cb)(void *ud,
+				 const struct mssl_challenge_rec *r);
+typedef int (*mssl_session_cb)(void *ud, const struct mssl_session_rec *r);
+typedef int (*mssl_unlock_cb)(void *ud, const struct mssl_unlock_rec *r);
 
 /* Transaction modes for mssl_store_ops.begin. */
 enum mssl_txn_mode {
@@ -492,6 +553,64 @@ struct mssl_store_ops {
 	int (*mail_sent)(void *conn, int64_t id, int64_t sent_at);
 	int (*mail_retry)(void *conn, int64_t id, int64_t next_attempt,
 			  const char *error);
+
+	/* Persons (ordered by id). */
+	int (*person_insert)(void *conn, const struct mssl_person_rec *r,
+			     int64_t *id_out);
+	int (*person_get)(void *conn, int64_t id, mssl_person_cb cb, void *ud);
+	int (*person_each)(void *conn, const char *account_id,
+			   mssl_person_cb cb, void *ud);
+	int (*person_set_status)(void *conn, int64_t id, const char *status);
+
+	/* Cards.  card_each: the cards of an account's persons, by id;
+	 * card_by_serial: every card with that token serial, newest first. */
+	int (*card_insert)(void *conn, const struct mssl_card_rec *r,
+			   int64_t *id_out);
+	int (*card_get)(void *conn, int64_t id, mssl_card_cb cb, void *ud);
+	int (*card_by_cert)(void *conn, const uint8_t cert_sha256[32],
+			    mssl_card_cb cb, void *ud);
+	int (*card_by_serial)(void *conn, const char *token_serial,
+			      mssl_card_cb cb, void *ud);
+	int (*card_each)(void *conn, const char *account_id, mssl_card_cb cb,
+			 void *ud);
+	int (*card_set_state)(void *conn, int64_t id, const char *state);
+
+	/* Login challenges.  challenge_take marks the challenge used and
+	 * passes it to cb, atomically: MSSL_ENOENT when it is unknown or
+	 * was taken before (expiry is the caller's to check). */
+	int (*challenge_insert)(void *conn, const struct mssl_challenge_rec *r);
+	int (*challenge_take)(void *conn, const uint8_t nonce_hash[32],
+			      mssl_challenge_cb cb, void *ud);
+
+	/* Sessions. */
+	int (*session_insert)(void *conn, const struct mssl_session_rec *r);
+	int (*session_get)(void *conn, const uint8_t token_hash[32],
+			   mssl_session_cb cb, void *ud);
+	int (*session_touch)(void *conn, const uint8_t token_hash[32],
+			     int64_t last_seen);
+	/* MSSL_ENOENT when there was no such session. */
+	int (*session_delete)(void *conn, const uint8_t token_hash[32]);
+	/* Every session opened with that card (none is not an error). */
+	int (*session_delete_card)(void *conn, int64_t card_id);
+
+	/* Failed logins counted per key ("account:ID", "card:HEX"). */
+	int (*login_failure_add)(void *conn, const char *key, int64_t time);
+	int (*login_failure_count)(void *conn, const char *key, int64_t since,
+				   int64_t *count);
+	int (*login_failure_clear)(void *conn, const char *key);
+
+	/* Drop challenges and sessions expired before now, and failure
+	 * records older than failures_before. */
+	int (*login_purge)(void *conn, int64_t now, int64_t failures_before);
+
+	/* Unlock approvals.  unlock_find: the newest approval of that card
+	 * with that code hash (MSSL_ENOENT when none). */
+	int (*unlock_insert)(void *conn, const struct mssl_unlock_rec *r,
+			     int64_t *id_out);
+	int (*unlock_find)(void *conn, int64_t card_id,
+			   const uint8_t code_hash[32], mssl_unlock_cb cb,
+			   void *ud);
+	int (*unlock_set_used)(void *conn, int64_t id, int used);
 };
 
 /* ---------------------------------------------------------------------
