@@ -18,6 +18,7 @@
 
 #include "testhelp.h"
 #include "internal.h"
+#include "ctx.h"
 #include "mssl/plugin.h"
 
 struct fx {
@@ -330,6 +331,14 @@ static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
 	return 0;
 }
 
+/* What step 4 did, undone: the schema as version 3 left it. */
+#define UNDO_STEP_4                                                          \
+	"DROP TABLE login_failures;"                                         \
+	"DROP INDEX sessions_card;"                                          \
+	"DROP TRIGGER persons_status_insert;"                                \
+	"DROP TRIGGER persons_status_update;"                                \
+	"UPDATE meta SET value = '3' WHERE key = 'schema_version';"
+
 /* What step 3 did, undone: the schema as version 2 left it. */
 #define UNDO_STEP_3                                                          \
 	"DROP INDEX certificates_idempotency;"                               \
@@ -350,13 +359,24 @@ static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
 	"SELECT group_concat(x, ' ') FROM (SELECT type || ':' || name AS x"  \
 	" FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY x)"
 
+/* The login rows make_v3_store leaves: what the tests look for. */
+#define V3_PERSON 1
+#define V3_CARD 1
+#define V3_CERT_BYTE 0x3c /* the card certificate's hash: 32 of them */
+#define V3_TOKEN_BYTE 0x7b /* both sessions' token hashes begin so */
+#define V3_NONCE_BYTE 0x4e /* the challenge's nonce hash */
+#define V3_CODE_BYTE 0x2d /* the unlock approval's code hash */
+
 /*
- * A store as version 2 left it: created by this plugin, then set back to
- * version 2 without what step 3 adds, holding an account, its ledger, a
- * pending certificate ("0a") and a blocked key (0x5a...).  Returns the
- * version a new store has.
+ * A store as version 3 left it: created by this plugin, then set back to
+ * version 3 without what step 4 adds, holding an account, its ledger, a
+ * pending certificate ("0a"), a blocked key (0x5a...), and the login
+ * rows of step 1's tables, written with the operations that arrived
+ * with step 4: a person, their card, two sessions of the card, a
+ * challenge and an unlock approval.  Returns the version a new store
+ * has.
  */
-static int make_v2_store(struct fx *f)
+static int make_v3_store(struct fx *f)
 {
 	struct mssl_blocked_key_rec k = { .added = 1700000000,
 					  .source = "operator" };
@@ -370,13 +390,44 @@ static int make_v2_store(struct fx *f)
 		.revoke_reason = -1,
 		.created = 1700000000,
 	};
+	static const uint8_t card_der[] = { 0x30, 0x03, 0x02, 0x01, 0x07 };
+	struct mssl_person_rec p = {
+		.account_id = "70759028-01",
+		.name = "Wang",
+		.email = "wang@example.com.tw",
+		.role = "manager",
+		.status = "active",
+		.created = 1700000000,
+	};
+	struct mssl_card_rec c = {
+		.person_id = V3_PERSON,
+		.token_serial = "0123456789abcdef",
+		.cert_der = card_der,
+		.cert_len = sizeof(card_der),
+		.state = "active",
+		.created = 1700000000,
+	};
+	struct mssl_session_rec s = { .person_id = V3_PERSON,
+				      .card_id = V3_CARD,
+				      .created = 1700000000,
+				      .last_seen = 1700000000,
+				      .expires = 1700003600 };
+	struct mssl_challenge_rec ch = { .account_id = "70759028-01",
+					 .created = 1700000000,
+					 .expires = 1700000120 };
+	struct mssl_unlock_rec u = { .card_id = V3_CARD,
+				     .created = 1700000000,
+				     .expires = 1700086400,
+				     .approved_by = "operator:alice",
+				     .verified_with = "supervisor" };
 	const struct mssl_store_ops *ops;
 	mssl_ctx *ctx = must_open(f, NULL);
 	void *conn = NULL;
+	int64_t person = 0, card = 0;
 	int current;
 
 	current = version_of(ctx);
-	assert_true(current >= 3);
+	assert_true(current >= 4);
 	ops = store_conn(ctx, &conn);
 	add_account(ops, conn, "70759028-01");
 	memset(k.spki_sha256, 0x5a, 32);
@@ -385,9 +436,39 @@ static int make_v2_store(struct fx *f)
 	ledger_add(ops, conn, "70759028-01", MSSL_LEDGER_CHARGE, -1, 9);
 	assert_int_equal(ops->cert_insert(conn, &r), 0);
 	assert_int_equal(ops->blocked_key_insert(conn, &k), 0);
+	assert_int_equal(ops->person_insert(conn, &p, &person), 0);
+	assert_int_equal(person, V3_PERSON);
+	memset(c.cert_sha256, V3_CERT_BYTE, 32);
+	assert_int_equal(ops->card_insert(conn, &c, &card), 0);
+	assert_int_equal(card, V3_CARD);
+	memset(s.token_hash, V3_TOKEN_BYTE, 32);
+	assert_int_equal(ops->session_insert(conn, &s), 0);
+	s.token_hash[31] = 0;
+	assert_int_equal(ops->session_insert(conn, &s), 0);
+	memset(ch.nonce_hash, V3_NONCE_BYTE, 32);
+	assert_int_equal(ops->challenge_insert(conn, &ch), 0);
+	memset(u.code_hash, V3_CODE_BYTE, 32);
+	assert_int_equal(ops->unlock_insert(conn, &u, NULL), 0);
 	assert_int_equal(ops->commit(conn), 0);
 	ops->close(conn);
 	mssl_ctx_free(ctx);
+
+	sql(f, UNDO_STEP_4);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name IN ('login_failures',"
+				    " 'sessions_card', 'persons_status_insert',"
+				    " 'persons_status_update')"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), 2);
+	return current;
+}
+
+/*
+ * A store as version 2 left it: a version 3 store without what step 3
+ * adds.  Returns the version a new store has.
+ */
+static int make_v2_store(struct fx *f)
+{
+	int current = make_v3_store(f);
 
 	sql(f, UNDO_STEP_3);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
@@ -684,6 +765,246 @@ static void test_migration_atomic_v3(void **state)
 	ctx = must_open(f, NULL);
 	assert_int_equal(version_of(ctx), current);
 	mssl_ctx_free(ctx);
+}
+
+static int person_status_cb(void *ud, const struct mssl_person_rec *r)
+{
+	snprintf(ud, 16, "%s", r->status);
+	return 0;
+}
+
+static int card_id_cb(void *ud, const struct mssl_card_rec *r)
+{
+	*(int64_t *)ud = r->id;
+	return 0;
+}
+
+static int session_card_cb(void *ud, const struct mssl_session_rec *r)
+{
+	*(int64_t *)ud = r->card_id;
+	return 0;
+}
+
+static int challenge_account_cb(void *ud, const struct mssl_challenge_rec *r)
+{
+	snprintf(ud, 16, "%s", r->account_id);
+	return 0;
+}
+
+static int unlock_used_cb(void *ud, const struct mssl_unlock_rec *r)
+{
+	*(int *)ud = r->used;
+	return 0;
+}
+
+/*
+ * Version 3 is brought to the current version: the login rows it holds
+ * (written before step 4 existed) are read by the new operations, the
+ * failure table, the session index and the person status guard work,
+ * and the schema is that of a new store.
+ */
+static void test_migrate_from_v3(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	uint8_t sha[32], token[32], nonce[32], code[32];
+	char status[16] = "", account[16] = "";
+	char fresh[4096], migrated[4096], *fresh_db = NULL, *fresh_dir;
+	int64_t card = 0, on_card = 0, count = -1, balance = -1;
+	int current, used = -1;
+	void *conn = NULL;
+	mssl_ctx *ctx;
+
+	current = make_v3_store(f);
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	assert_int_equal(sql_int(f, "SELECT value FROM meta"
+				    " WHERE key = 'schema_version'"), current);
+	memset(sha, V3_CERT_BYTE, 32);
+	memset(token, V3_TOKEN_BYTE, 32);
+	memset(nonce, V3_NONCE_BYTE, 32);
+	memset(code, V3_CODE_BYTE, 32);
+
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->ledger_balance(conn, "70759028-01", &balance),
+			 0);
+	assert_int_equal(balance, 9);
+	assert_int_equal(ops->person_get(conn, V3_PERSON, person_status_cb,
+					 status), 0);
+	assert_string_equal(status, "active");
+	assert_int_equal(ops->card_by_cert(conn, sha, card_id_cb, &card), 0);
+	assert_int_equal(card, V3_CARD);
+	assert_int_equal(ops->session_get(conn, token, session_card_cb,
+					  &on_card), 0);
+	assert_int_equal(on_card, V3_CARD);
+	assert_int_equal(ops->unlock_find(conn, V3_CARD, code, unlock_used_cb,
+					  &used), 0);
+	assert_int_equal(used, 0);
+	assert_int_equal(ops->commit(conn), 0);
+
+	/* What step 4 adds, on the old rows. */
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->challenge_take(conn, nonce, challenge_account_cb,
+					     account), 0);
+	assert_string_equal(account, "70759028-01");
+	assert_int_equal(ops->login_failure_add(conn, "account:70759028-01",
+						1700000000), 0);
+	assert_int_equal(ops->login_failure_count(conn, "account:70759028-01",
+						  0, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(ops->session_delete_card(conn, V3_CARD), 0);
+	assert_int_equal(ops->person_set_status(conn, V3_PERSON, "suspended"),
+			 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->person_set_status(conn, V3_PERSON, "gone"),
+			 MSSL_ESTORE);
+	assert_int_equal(ops->rollback(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->challenge_take(conn, nonce, challenge_account_cb,
+					     account), MSSL_ENOENT);
+	assert_int_equal(ops->rollback(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM persons"
+				    " WHERE status = 'suspended'"), 1);
+
+	/* The same tables, indexes and triggers as a store made new. */
+	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
+	fresh_dir = th_mkdtemp();
+	assert_non_null(fresh_dir);
+	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
+	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
+	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
+	th_rmrf(fresh_dir);
+	free(fresh_dir);
+	free(fresh_db);
+	assert_true(strlen(fresh) < sizeof(fresh) - 1);
+	assert_string_equal(migrated, fresh);
+	assert_non_null(strstr(migrated, "table:login_failures"));
+	assert_non_null(strstr(migrated, "index:login_failures_key"));
+	assert_non_null(strstr(migrated, "index:sessions_card"));
+	assert_non_null(strstr(migrated, "trigger:persons_status_update"));
+}
+
+/*
+ * Step 4 is all or nothing: when its last statement fails (a trigger of
+ * that name is there), the failure table and the session index it made
+ * first are gone again and the file stays at version 3.
+ */
+static void test_migration_atomic_v4(void **state)
+{
+	struct fx *f = *state;
+	mssl_error *err = mssl_error_new();
+	mssl_ctx *ctx = NULL;
+	int current;
+
+	current = make_v3_store(f);
+	sql(f, "CREATE TRIGGER persons_status_update AFTER UPDATE ON persons"
+	       " BEGIN SELECT 1; END;");
+	TH_RC(try_open(f, NULL, &ctx, err), MSSL_ESTORE, err);
+	assert_null(ctx);
+	assert_non_null(strstr(mssl_error_message(err, MSSL_LANG_EN),
+			       "persons_status_update"));
+	mssl_error_free(err);
+	assert_int_equal(sql_int(f, "SELECT value FROM meta"
+				    " WHERE key = 'schema_version'"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name IN ('login_failures',"
+				    " 'sessions_card',"
+				    " 'persons_status_insert')"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger"), 2);
+
+	sql(f, "DROP TRIGGER persons_status_update");
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	mssl_ctx_free(ctx);
+}
+
+/*
+ * How login rows sit in the file: a taken challenge stays, marked used,
+ * until purged; pin_change_only is 0 or 1; a person's status is active
+ * or suspended whoever writes it; a refused state names itself in the
+ * detail.
+ */
+static void test_login_columns(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_person_rec p = { .account_id = "70759028-01",
+				     .name = "Wang",
+				     .email = "wang@example.com.tw",
+				     .role = "manager",
+				     .status = "active",
+				     .created = 1700000000 };
+	struct mssl_card_rec c = { .token_serial = "0123456789abcdef",
+				   .state = "issued_pin",
+				   .created = 1700000000 };
+	struct mssl_session_rec s = { .created = 1700000000,
+				      .last_seen = 1700000000,
+				      .expires = 1700003600,
+				      .pin_change_only = 7 };
+	struct mssl_challenge_rec ch = { .account_id = "70759028-01",
+					 .created = 1700000000,
+					 .expires = 1700000120 };
+	const struct mssl_store_ops *ops;
+	mssl_ctx *ctx = must_open(f, NULL);
+	mssl_error *err = mssl_error_new();
+	char account[16] = "", msg[256];
+	int64_t person = 0, card = 0;
+	void *conn = NULL;
+
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->person_insert(conn, &p, &person), 0);
+	c.person_id = person;
+	memset(c.cert_sha256, 0x11, 32);
+	assert_int_equal(ops->card_insert(conn, &c, &card), 0);
+	s.person_id = person;
+	s.card_id = card;
+	memset(s.token_hash, 0x22, 32);
+	assert_int_equal(ops->session_insert(conn, &s), 0);
+	memset(ch.nonce_hash, 0x33, 32);
+	assert_int_equal(ops->challenge_insert(conn, &ch), 0);
+	assert_int_equal(ops->challenge_take(conn, ch.nonce_hash,
+					     challenge_account_cb, account),
+			 0);
+	assert_int_equal(ops->commit(conn), 0);
+
+	/* The detail of a refused state names it. */
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->card_set_state(conn, card, "misplaced"),
+			 MSSL_ESTORE);
+	assert_int_equal(ops->rollback(conn), 0);
+	ops->close(conn);
+	assert_int_equal(mssl__plugin_error(ctx, MSSL_ESTORE, err),
+			 MSSL_ESTORE);
+	assert_string_equal(mssl_error_id(err), "store.constraint");
+	assert_non_null(strstr(mssl_error_message(err, MSSL_LANG_EN),
+			       "'misplaced'"));
+	mssl_error_free(err);
+	mssl_ctx_free(ctx);
+
+	assert_int_equal(sql_int(f, "SELECT used FROM login_challenges"), 1);
+	assert_int_equal(sql_int(f, "SELECT pin_change_only FROM sessions"),
+			 1);
+	assert_int_equal(sql_int(f, "SELECT state = 'issued_pin' FROM cards"),
+			 1);
+	assert_true(sql_fails(f, "UPDATE persons SET status = 'gone'", msg,
+			      sizeof(msg)));
+	assert_non_null(strstr(msg, "persons.status"));
+	assert_true(sql_fails(f, "INSERT INTO persons(account_id, name,"
+				 " email, role, status, created) VALUES"
+				 " ('70759028-01', 'x', 'x@example.com',"
+				 " 'auditor', 'Active', 1)", msg, sizeof(msg)));
+	assert_non_null(strstr(msg, "persons.status"));
+	sql(f, "INSERT INTO persons(account_id, name, email, role, created)"
+	       " VALUES ('70759028-01', 'y', 'y@example.com', 'auditor', 1)");
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM persons"
+				    " WHERE status = 'active'"), 2);
 }
 
 /*
@@ -1165,6 +1486,9 @@ int main(void)
 		T(test_migration_atomic),
 		T(test_migrate_from_v2),
 		T(test_migration_atomic_v3),
+		T(test_migrate_from_v3),
+		T(test_migration_atomic_v4),
+		T(test_login_columns),
 		T(test_finish_serial_referenced),
 		T(test_issuance_columns),
 		T(test_cert_columns),

@@ -275,11 +275,43 @@ static const char schema_v3[] =
 	" last_error TEXT);"
 	"CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, next_attempt);";
 
+/*
+ * Step 4: persons, cards and login.  Their tables are step 1's; what the
+ * operations need besides:
+ *  - login_failures: one row per failed login, counted per key
+ *    ("account:ID", "card:HEX") over a recent window, hence the index on
+ *    (key, time); login_purge drops old rows by time alone;
+ *  - sessions_card: session_delete_card ends every session of a card
+ *    when it is suspended, revoked or gets a new PIN;
+ *  - a person's status is active or suspended.  Step 1 gave cards and
+ *    roles a CHECK but not persons.status, and SQLite cannot add a CHECK
+ *    to an existing table without rebuilding it (and every foreign key
+ *    to it): triggers refuse any other value instead, as a CHECK would.
+ */
+static const char schema_v4[] =
+	"CREATE TABLE login_failures ("
+	" key TEXT NOT NULL,"
+	" time INTEGER NOT NULL);"
+	"CREATE INDEX login_failures_key ON login_failures(key, time);"
+	"CREATE INDEX login_failures_time ON login_failures(time);"
+
+	"CREATE INDEX sessions_card ON sessions(card_id);"
+
+	"CREATE TRIGGER persons_status_insert BEFORE INSERT ON persons"
+	" WHEN NEW.status NOT IN ('active', 'suspended')"
+	" BEGIN SELECT RAISE(ABORT,"
+	"  'persons.status must be active or suspended'); END;"
+	"CREATE TRIGGER persons_status_update BEFORE UPDATE OF status"
+	" ON persons WHEN NEW.status NOT IN ('active', 'suspended')"
+	" BEGIN SELECT RAISE(ABORT,"
+	"  'persons.status must be active or suspended'); END;";
+
 /* Migration step i + 1 is migrations[i]. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -327,6 +359,33 @@ enum stmt_id {
 	S_MAIL_DUE,
 	S_MAIL_SENT,
 	S_MAIL_RETRY,
+	S_PERSON_INSERT,
+	S_PERSON_GET,
+	S_PERSON_EACH,
+	S_PERSON_SET_STATUS,
+	S_CARD_INSERT,
+	S_CARD_GET,
+	S_CARD_BY_CERT,
+	S_CARD_BY_SERIAL,
+	S_CARD_EACH,
+	S_CARD_SET_STATE,
+	S_CHALLENGE_INSERT,
+	S_CHALLENGE_USE,
+	S_CHALLENGE_GET,
+	S_SESSION_INSERT,
+	S_SESSION_GET,
+	S_SESSION_TOUCH,
+	S_SESSION_DELETE,
+	S_SESSION_DELETE_CARD,
+	S_FAILURE_ADD,
+	S_FAILURE_COUNT,
+	S_FAILURE_CLEAR,
+	S_PURGE_CHALLENGES,
+	S_PURGE_SESSIONS,
+	S_PURGE_FAILURES,
+	S_UNLOCK_INSERT,
+	S_UNLOCK_FIND,
+	S_UNLOCK_SET_USED,
 	S_COUNT
 };
 
@@ -349,6 +408,16 @@ enum stmt_id {
 #define MAIL_COLS                                                            \
 	"id, created, to_addr, subject, body, related, attempts,"            \
 	" next_attempt, sent_at, last_error"
+#define PERSON_COLS "id, account_id, name, email, role, status, created"
+#define CARD_COLS                                                            \
+	"id, person_id, token_serial, cert_der, cert_sha256, state, created"
+#define CHALLENGE_COLS "nonce_hash, account_id, created, expires"
+#define SESSION_COLS                                                         \
+	"token_hash, person_id, card_id, created, last_seen, expires,"       \
+	" pin_change_only"
+#define UNLOCK_COLS                                                          \
+	"id, card_id, code_hash, created, expires, used, approved_by,"       \
+	" verified_with"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN_READ] = "BEGIN",
@@ -443,6 +512,59 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MAIL_SENT] = "UPDATE mail_outbox SET sent_at = ?2 WHERE id = ?1",
 	[S_MAIL_RETRY] = "UPDATE mail_outbox SET attempts = attempts + 1,"
 			 " next_attempt = ?2, last_error = ?3 WHERE id = ?1",
+	[S_PERSON_INSERT] = "INSERT INTO persons(account_id, name, email,"
+			    " role, status, created)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_PERSON_GET] = "SELECT " PERSON_COLS " FROM persons WHERE id = ?1",
+	[S_PERSON_EACH] = "SELECT " PERSON_COLS " FROM persons"
+			  " WHERE account_id = ?1 ORDER BY id",
+	[S_PERSON_SET_STATUS] = "UPDATE persons SET status = ?2 WHERE id = ?1",
+	[S_CARD_INSERT] = "INSERT INTO cards(person_id, token_serial,"
+			  " cert_der, cert_sha256, state, created)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_CARD_GET] = "SELECT " CARD_COLS " FROM cards WHERE id = ?1",
+	[S_CARD_BY_CERT] = "SELECT " CARD_COLS " FROM cards"
+			   " WHERE cert_sha256 = ?1",
+	[S_CARD_BY_SERIAL] = "SELECT " CARD_COLS " FROM cards"
+			     " WHERE token_serial = ?1 ORDER BY id DESC",
+	[S_CARD_EACH] = "SELECT c.id, c.person_id, c.token_serial,"
+			" c.cert_der, c.cert_sha256, c.state, c.created"
+			" FROM cards c JOIN persons p ON p.id = c.person_id"
+			" WHERE p.account_id = ?1 ORDER BY c.id",
+	[S_CARD_SET_STATE] = "UPDATE cards SET state = ?2 WHERE id = ?1",
+	[S_CHALLENGE_INSERT] = "INSERT INTO login_challenges(" CHALLENGE_COLS
+			       ") VALUES (?1, ?2, ?3, ?4)",
+	/* The only way to take a challenge: at most one caller changes it. */
+	[S_CHALLENGE_USE] = "UPDATE login_challenges SET used = 1"
+			    " WHERE nonce_hash = ?1 AND used = 0",
+	[S_CHALLENGE_GET] = "SELECT " CHALLENGE_COLS " FROM login_challenges"
+			    " WHERE nonce_hash = ?1",
+	[S_SESSION_INSERT] = "INSERT INTO sessions(" SESSION_COLS ")"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions"
+			  " WHERE token_hash = ?1",
+	[S_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ?2"
+			    " WHERE token_hash = ?1",
+	[S_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+	[S_SESSION_DELETE_CARD] = "DELETE FROM sessions WHERE card_id = ?1",
+	[S_FAILURE_ADD] = "INSERT INTO login_failures(key, time)"
+			  " VALUES (?1, ?2)",
+	[S_FAILURE_COUNT] = "SELECT count(*) FROM login_failures"
+			    " WHERE key = ?1 AND time >= ?2",
+	[S_FAILURE_CLEAR] = "DELETE FROM login_failures WHERE key = ?1",
+	[S_PURGE_CHALLENGES] = "DELETE FROM login_challenges"
+			       " WHERE expires < ?1",
+	[S_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires < ?1",
+	[S_PURGE_FAILURES] = "DELETE FROM login_failures WHERE time < ?1",
+	[S_UNLOCK_INSERT] = "INSERT INTO unlock_requests(card_id, code_hash,"
+			    " created, expires, used, approved_by,"
+			    " verified_with)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_UNLOCK_FIND] = "SELECT " UNLOCK_COLS " FROM unlock_requests"
+			  " WHERE card_id = ?1 AND code_hash = ?2"
+			  " ORDER BY id DESC LIMIT 1",
+	[S_UNLOCK_SET_USED] = "UPDATE unlock_requests SET used = ?2"
+			      " WHERE id = ?1",
 };
 
 /* ---------------------------------------------------------------------
@@ -2003,6 +2125,586 @@ static int mail_retry(void *conn, int64_t id, int64_t next_attempt,
 }
 
 /* ---------------------------------------------------------------------
+ * Persons, cards and login
+ * ------------------------------------------------------------------ */
+
+/*
+ * A CHECK or a guarding trigger refused 'value' (a state, a status):
+ * MSSL_ESTORE like any other constraint, with the value in the detail.
+ * Any other failure is mapped as usual.
+ */
+static int refused(struct conn *c, int rc, const char *what,
+		   const char *value)
+{
+	if (!value || (rc != SQLITE_CONSTRAINT_CHECK &&
+		       rc != SQLITE_CONSTRAINT_TRIGGER))
+		return fail(c, rc, what);
+	c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.constraint",
+			   "sqlite: %s: '%s' refused: %s", what, value,
+			   sqlite3_errmsg(c->db));
+	return MSSL_ESTORE;
+}
+
+/* stmt_exec, naming 'value' (may be NULL) when a constraint refuses it. */
+static int stmt_exec_value(struct conn *c, sqlite3_stmt *s, const char *what,
+			   const char *value, int *changes)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		rc = refused(c, rc, what, value);
+		stmt_done(s);
+		return rc;
+	}
+	if (changes)
+		*changes = sqlite3_changes(c->db);
+	stmt_done(s);
+	return 0;
+}
+
+/*
+ * Run an UPDATE of the row 'id' that sets 'value' (may be NULL);
+ * MSSL_ENOENT when there is no such row.
+ */
+static int update_id(struct conn *c, sqlite3_stmt *s, int64_t id,
+		     const char *what, const char *value)
+{
+	char key[24];
+	int changes = 0;
+	int rc = stmt_exec_value(c, s, what, value, &changes);
+
+	if (!rc && changes == 0) {
+		snprintf(key, sizeof(key), "%lld", (long long)id);
+		rc = not_found(c, what, key);
+	}
+	return rc;
+}
+
+/*
+ * No row for the hash of a nonce or a session token.  The hash stays
+ * out of the detail: operators' logs are no place for session keys,
+ * hashed or not.
+ */
+static int no_secret(struct conn *c, const char *what, const char *noun)
+{
+	c->st->host->error(c->st->hctx, MSSL_ENOENT, "store.not_found",
+			   "sqlite: %s: no such %s", what, noun);
+	return MSSL_ENOENT;
+}
+
+static int person_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_person_rec r = {
+		.id = sqlite3_column_int64(s, 0),
+		.account_id = col_str(s, 1),
+		.name = col_str(s, 2),
+		.email = col_str(s, 3),
+		.role = col_str(s, 4),
+		.status = col_str(s, 5),
+		.created = sqlite3_column_int64(s, 6),
+	};
+
+	return ((mssl_person_cb)cb)(ud, &r);
+}
+
+/* The account must exist; role and status are checked by the schema. */
+static int person_insert(void *conn, const struct mssl_person_rec *r,
+			 int64_t *id_out)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_PERSON_INSERT, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, r->account_id);
+	bind_str(s, 2, r->name);
+	bind_str(s, 3, r->email);
+	bind_str(s, 4, r->role);
+	bind_str(s, 5, r->status);
+	sqlite3_bind_int64(s, 6, r->created);
+	rc = stmt_exec(c, s, "person insert", NULL);
+	if (!rc && id_out)
+		*id_out = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+static int person_get(void *conn, int64_t id, mssl_person_cb cb, void *ud)
+{
+	struct get_ctx g = { person_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	char key[24];
+	int rc = stmt_get(conn, S_PERSON_GET, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = stmt_each(conn, s, "person get", get_row, NULL, &g);
+	if (!rc && !g.found) {
+		snprintf(key, sizeof(key), "%lld", (long long)id);
+		rc = not_found(conn, "person get", key);
+	}
+	return rc;
+}
+
+/* By id, through persons_account (its rowid follows account_id). */
+static int person_each(void *conn, const char *account_id, mssl_person_cb cb,
+		       void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_PERSON_EACH, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	return stmt_each(conn, s, "person each", person_row, (void *)cb, ud);
+}
+
+static int person_set_status(void *conn, int64_t id, const char *status)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_PERSON_SET_STATUS, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	bind_str(s, 2, status);
+	return update_id(conn, s, id, "person set status", status);
+}
+
+static int card_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_card_rec r = {
+		.id = sqlite3_column_int64(s, 0),
+		.person_id = sqlite3_column_int64(s, 1),
+		.token_serial = col_str(s, 2),
+		.state = col_str(s, 5),
+		.created = sqlite3_column_int64(s, 6),
+	};
+
+	r.cert_der = col_blob(s, 3, &r.cert_len);
+	col_hash(s, 4, r.cert_sha256);
+	return ((mssl_card_cb)cb)(ud, &r);
+}
+
+/*
+ * The person must exist (MSSL_ENOENT) and the certificate's hash be new
+ * (MSSL_EEXIST); the state is checked by the schema.
+ */
+static int card_insert(void *conn, const struct mssl_card_rec *r,
+		       int64_t *id_out)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_CARD_INSERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, r->person_id);
+	bind_str(s, 2, r->token_serial);
+	sqlite3_bind_blob(s, 4, r->cert_sha256, 32, SQLITE_STATIC);
+	bind_str(s, 5, r->state);
+	sqlite3_bind_int64(s, 6, r->created);
+	rc = sqlite3_bind_blob64(s, 3, r->cert_der, r->cert_len,
+				 SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		/* SQLITE_TOOBIG: longer than the file's length limit. */
+		rc = fail(c, rc, "card insert: certificate");
+		stmt_done(s);
+		return rc;
+	}
+	rc = stmt_exec_value(c, s, "card insert", r->state, NULL);
+	if (!rc && id_out)
+		*id_out = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+static int card_get(void *conn, int64_t id, mssl_card_cb cb, void *ud)
+{
+	struct get_ctx g = { card_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	char key[24];
+	int rc = stmt_get(conn, S_CARD_GET, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = stmt_each(conn, s, "card get", get_row, NULL, &g);
+	if (!rc && !g.found) {
+		snprintf(key, sizeof(key), "%lld", (long long)id);
+		rc = not_found(conn, "card get", key);
+	}
+	return rc;
+}
+
+/* The certificate's hash is unique: at most one card. */
+static int card_by_cert(void *conn, const uint8_t cert_sha256[32],
+			mssl_card_cb cb, void *ud)
+{
+	struct get_ctx g = { card_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	char hex[65];
+	int rc = stmt_get(conn, S_CARD_BY_CERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, cert_sha256, 32, SQLITE_STATIC);
+	rc = stmt_each(conn, s, "card by cert", get_row, NULL, &g);
+	if (!rc && !g.found) {
+		hex_encode(cert_sha256, 32, hex);
+		rc = not_found(conn, "card by cert", hex);
+	}
+	return rc;
+}
+
+/*
+ * A listing: a token re-enrolled after its card was revoked has several
+ * rows, newest (highest id) first; none is not an error.
+ */
+static int card_by_serial(void *conn, const char *token_serial,
+			  mssl_card_cb cb, void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_CARD_BY_SERIAL, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, token_serial);
+	return stmt_each(conn, s, "card by serial", card_row, (void *)cb, ud);
+}
+
+/* The cards of the account's persons, by card id. */
+static int card_each(void *conn, const char *account_id, mssl_card_cb cb,
+		     void *ud)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_CARD_EACH, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, account_id);
+	return stmt_each(conn, s, "card each", card_row, (void *)cb, ud);
+}
+
+static int card_set_state(void *conn, int64_t id, const char *state)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_CARD_SET_STATE, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	bind_str(s, 2, state);
+	return update_id(conn, s, id, "card set state", state);
+}
+
+static int challenge_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_challenge_rec r = {
+		.account_id = col_str(s, 1),
+		.created = sqlite3_column_int64(s, 2),
+		.expires = sqlite3_column_int64(s, 3),
+	};
+
+	col_hash(s, 0, r.nonce_hash);
+	return ((mssl_challenge_cb)cb)(ud, &r);
+}
+
+/* No foreign key: a challenge may be asked for an unknown account. */
+static int challenge_insert(void *conn, const struct mssl_challenge_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_CHALLENGE_INSERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, r->nonce_hash, 32, SQLITE_STATIC);
+	bind_str(s, 2, r->account_id);
+	sqlite3_bind_int64(s, 3, r->created);
+	sqlite3_bind_int64(s, 4, r->expires);
+	return stmt_exec(conn, s, "challenge insert", NULL);
+}
+
+/*
+ * Single use: the UPDATE that marks the challenge changes it only while
+ * it is unused, and only the caller whose UPDATE changed the row gets
+ * it.  A second connection waits for the write lock and then finds it
+ * used.  The row is read back in the same transaction; expiry is the
+ * caller's to check.
+ */
+static int challenge_take(void *conn, const uint8_t nonce_hash[32],
+			  mssl_challenge_cb cb, void *ud)
+{
+	struct get_ctx g = { challenge_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	int rc = stmt_get(conn, S_CHALLENGE_USE, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, nonce_hash, 32, SQLITE_STATIC);
+	rc = stmt_exec(conn, s, "challenge take", &changes);
+	if (rc)
+		return rc;
+	if (changes != 1)
+		return no_secret(conn, "challenge take", "unused challenge");
+	rc = stmt_get(conn, S_CHALLENGE_GET, &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, nonce_hash, 32, SQLITE_STATIC);
+	rc = stmt_each(conn, s, "challenge take", get_row, NULL, &g);
+	if (!rc && !g.found)
+		rc = no_secret(conn, "challenge take", "challenge");
+	return rc;
+}
+
+static int session_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_session_rec r = {
+		.person_id = sqlite3_column_int64(s, 1),
+		.card_id = sqlite3_column_int64(s, 2),
+		.created = sqlite3_column_int64(s, 3),
+		.last_seen = sqlite3_column_int64(s, 4),
+		.expires = sqlite3_column_int64(s, 5),
+		.pin_change_only = sqlite3_column_int(s, 6),
+	};
+
+	col_hash(s, 0, r.token_hash);
+	return ((mssl_session_cb)cb)(ud, &r);
+}
+
+/* Person and card must exist (MSSL_ENOENT). */
+static int session_insert(void *conn, const struct mssl_session_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_SESSION_INSERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, r->token_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, r->person_id);
+	sqlite3_bind_int64(s, 3, r->card_id);
+	sqlite3_bind_int64(s, 4, r->created);
+	sqlite3_bind_int64(s, 5, r->last_seen);
+	sqlite3_bind_int64(s, 6, r->expires);
+	sqlite3_bind_int(s, 7, r->pin_change_only != 0);
+	return stmt_exec(conn, s, "session insert", NULL);
+}
+
+static int session_get(void *conn, const uint8_t token_hash[32],
+		       mssl_session_cb cb, void *ud)
+{
+	struct get_ctx g = { session_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_SESSION_GET, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, token_hash, 32, SQLITE_STATIC);
+	rc = stmt_each(conn, s, "session get", get_row, NULL, &g);
+	if (!rc && !g.found)
+		rc = no_secret(conn, "session get", "session");
+	return rc;
+}
+
+/* Run a statement on one session; MSSL_ENOENT when there is none. */
+static int session_one(struct conn *c, sqlite3_stmt *s, const char *what)
+{
+	int changes = 0;
+	int rc = stmt_exec(c, s, what, &changes);
+
+	if (!rc && changes == 0)
+		rc = no_secret(c, what, "session");
+	return rc;
+}
+
+static int session_touch(void *conn, const uint8_t token_hash[32],
+			 int64_t last_seen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_SESSION_TOUCH, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, token_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, last_seen);
+	return session_one(conn, s, "session touch");
+}
+
+static int session_delete(void *conn, const uint8_t token_hash[32])
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_SESSION_DELETE, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(s, 1, token_hash, 32, SQLITE_STATIC);
+	return session_one(conn, s, "session delete");
+}
+
+/* Through sessions_card; a card without sessions is not an error. */
+static int session_delete_card(void *conn, int64_t card_id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_SESSION_DELETE_CARD, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, card_id);
+	return stmt_exec(conn, s, "session delete card", NULL);
+}
+
+static int login_failure_add(void *conn, const char *key, int64_t time)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_FAILURE_ADD, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, key);
+	sqlite3_bind_int64(s, 2, time);
+	return stmt_exec(conn, s, "login failure add", NULL);
+}
+
+/* Failures of 'key' at 'since' or later (login_failures_key). */
+static int login_failure_count(void *conn, const char *key, int64_t since,
+			       int64_t *count)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_FAILURE_COUNT, &s);
+
+	if (rc)
+		return rc;
+	*count = 0;
+	bind_str(s, 1, key);
+	sqlite3_bind_int64(s, 2, since);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int64(s, 0);
+		rc = SQLITE_DONE;
+	}
+	rc = rc == SQLITE_DONE ? 0 : fail(conn, rc, "login failure count");
+	stmt_done(s);
+	return rc;
+}
+
+/* Every failure of 'key' (a successful login); none is not an error. */
+static int login_failure_clear(void *conn, const char *key)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_FAILURE_CLEAR, &s);
+
+	if (rc)
+		return rc;
+	bind_str(s, 1, key);
+	return stmt_exec(conn, s, "login failure clear", NULL);
+}
+
+/* Run one purge statement with its bound time. */
+static int purge(struct conn *c, enum stmt_id id, int64_t before,
+		 const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, id, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, before);
+	return stmt_exec(c, s, what, NULL);
+}
+
+/*
+ * Challenges and sessions whose expires < now, used or not (through
+ * their expires indexes), and failures with time < failures_before
+ * (login_failures_time).  A row expiring at 'now' itself stays.
+ */
+static int login_purge(void *conn, int64_t now, int64_t failures_before)
+{
+	int rc;
+
+	rc = purge(conn, S_PURGE_CHALLENGES, now, "login purge challenges");
+	if (!rc)
+		rc = purge(conn, S_PURGE_SESSIONS, now, "login purge sessions");
+	if (!rc)
+		rc = purge(conn, S_PURGE_FAILURES, failures_before,
+			   "login purge failures");
+	return rc;
+}
+
+static int unlock_row(sqlite3_stmt *s, void *cb, void *ud)
+{
+	struct mssl_unlock_rec r = {
+		.id = sqlite3_column_int64(s, 0),
+		.card_id = sqlite3_column_int64(s, 1),
+		.created = sqlite3_column_int64(s, 3),
+		.expires = sqlite3_column_int64(s, 4),
+		.used = sqlite3_column_int(s, 5),
+		.approved_by = col_str(s, 6),
+		.verified_with = col_str(s, 7),
+	};
+
+	col_hash(s, 2, r.code_hash);
+	return ((mssl_unlock_cb)cb)(ud, &r);
+}
+
+/* The card must exist (MSSL_ENOENT). */
+static int unlock_insert(void *conn, const struct mssl_unlock_rec *r,
+			 int64_t *id_out)
+{
+	struct conn *c = conn;
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(c, S_UNLOCK_INSERT, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, r->card_id);
+	sqlite3_bind_blob(s, 2, r->code_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->created);
+	sqlite3_bind_int64(s, 4, r->expires);
+	sqlite3_bind_int(s, 5, r->used);
+	bind_str(s, 6, r->approved_by);
+	bind_str(s, 7, r->verified_with);
+	rc = stmt_exec(c, s, "unlock insert", NULL);
+	if (!rc && id_out)
+		*id_out = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+/*
+ * The newest approval (highest id) of the card with that code hash,
+ * used and expired ones too: the caller decides what they allow.
+ */
+static int unlock_find(void *conn, int64_t card_id,
+		       const uint8_t code_hash[32], mssl_unlock_cb cb,
+		       void *ud)
+{
+	struct get_ctx g = { unlock_row, (void *)cb, ud, 0 };
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_UNLOCK_FIND, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, card_id);
+	sqlite3_bind_blob(s, 2, code_hash, 32, SQLITE_STATIC);
+	rc = stmt_each(conn, s, "unlock find", get_row, NULL, &g);
+	if (!rc && !g.found)
+		rc = no_secret(conn, "unlock find", "unlock approval");
+	return rc;
+}
+
+static int unlock_set_used(void *conn, int64_t id, int used)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = stmt_get(conn, S_UNLOCK_SET_USED, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, used);
+	return update_id(conn, s, id, "unlock set used", NULL);
+}
+
+/* ---------------------------------------------------------------------
  * Plugin: configuration, init, fini
  * ------------------------------------------------------------------ */
 
@@ -2153,6 +2855,30 @@ static const struct mssl_store_ops store_ops = {
 	.mail_due = mail_due,
 	.mail_sent = mail_sent,
 	.mail_retry = mail_retry,
+	.person_insert = person_insert,
+	.person_get = person_get,
+	.person_each = person_each,
+	.person_set_status = person_set_status,
+	.card_insert = card_insert,
+	.card_get = card_get,
+	.card_by_cert = card_by_cert,
+	.card_by_serial = card_by_serial,
+	.card_each = card_each,
+	.card_set_state = card_set_state,
+	.challenge_insert = challenge_insert,
+	.challenge_take = challenge_take,
+	.session_insert = session_insert,
+	.session_get = session_get,
+	.session_touch = session_touch,
+	.session_delete = session_delete,
+	.session_delete_card = session_delete_card,
+	.login_failure_add = login_failure_add,
+	.login_failure_count = login_failure_count,
+	.login_failure_clear = login_failure_clear,
+	.login_purge = login_purge,
+	.unlock_insert = unlock_insert,
+	.unlock_find = unlock_find,
+	.unlock_set_used = unlock_set_used,
 };
 
 static const char *const config_keys[] = {
