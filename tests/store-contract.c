@@ -2615,6 +2615,1309 @@ static void test_mail(void **state)
 }
 
 /* ---------------------------------------------------------------------
+ * Persons
+ * ------------------------------------------------------------------ */
+
+/* Any 32-byte hash of this run (a nonce's, a token's, a certificate's). */
+static void new_hash(uint8_t h[32], uint8_t tag)
+{
+	new_spki(h, tag);
+}
+
+/* A token serial of this run. */
+static void new_token_serial(char buf[32])
+{
+	snprintf(buf, 32, "T%08u-%u", run_nonce, ++id_counter);
+}
+
+static void person_rec(struct mssl_person_rec *r, const char *account,
+		       const char *name, const char *role)
+{
+	memset(r, 0, sizeof(*r));
+	r->account_id = account;
+	r->name = name;
+	r->email = "holder@example.com.tw";
+	r->role = role;
+	r->status = "active";
+	r->created = NOW;
+}
+
+static int64_t person_add(struct fx *f, const char *account, const char *name,
+			  const char *role)
+{
+	struct mssl_person_rec r;
+	int64_t id = -1;
+
+	person_rec(&r, account, name, role);
+	assert_int_equal(f->ops->person_insert(f->conn, &r, &id), 0);
+	return id;
+}
+
+struct person_copy {
+	int n, calls, stop_at;
+	struct {
+		int64_t id, created;
+		char account[32], name[64], email[64], role[16], status[16];
+	} r[MAXROWS];
+};
+
+static int person_copy_cb(void *ud, const struct mssl_person_rec *p)
+{
+	struct person_copy *c = ud;
+	int i = c->n++;
+
+	c->calls++;
+	assert_true(i < MAXROWS);
+	c->r[i].id = p->id;
+	c->r[i].created = p->created;
+	snprintf(c->r[i].account, sizeof(c->r[i].account), "%s",
+		 p->account_id);
+	snprintf(c->r[i].name, sizeof(c->r[i].name), "%s", p->name);
+	snprintf(c->r[i].email, sizeof(c->r[i].email), "%s", p->email);
+	snprintf(c->r[i].role, sizeof(c->r[i].role), "%s", p->role);
+	snprintf(c->r[i].status, sizeof(c->r[i].status), "%s", p->status);
+	return c->stop_at && c->calls == c->stop_at ? STOP : 0;
+}
+
+/* person_get into c; returns its result. */
+static int person_read(struct fx *f, int64_t id, struct person_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	return f->ops->person_get(f->conn, id, person_copy_cb, c);
+}
+
+static int person_list(struct fx *f, const char *account,
+		       struct person_copy *c, int stop_at)
+{
+	memset(c, 0, sizeof(*c));
+	c->stop_at = stop_at;
+	return f->ops->person_each(f->conn, account, person_copy_cb, c);
+}
+
+static void test_persons(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_person_rec r;
+	struct person_copy c;
+	char a[16], b[16], nobody[16];
+	const char *ids[2] = { a, b };
+	int64_t p1 = -1, p2 = -1, p3 = -1, p4 = -1;
+
+	assert_non_null(f->ops->person_insert);
+	new_id(a);
+	new_id(b);
+	new_id(nobody);
+	add_accounts(f, ids, 2);
+
+	begin(f, MSSL_TXN_WRITE);
+	person_rec(&r, a, "Wang Hsiao-ming", "manager");
+	r.email = "wang@example.com.tw";
+	r.created = NOW + 1;
+	assert_int_equal(f->ops->person_insert(f->conn, &r, &p1), 0);
+	p2 = person_add(f, b, "Lin Mei-ling", "auditor");
+	person_rec(&r, a, "陳大文", "auditor");
+	r.status = "suspended";
+	r.created = NOW + 3;
+	assert_int_equal(f->ops->person_insert(f->conn, &r, &p3), 0);
+	/* id_out may be NULL. */
+	person_rec(&r, a, "Chang", "manager");
+	assert_int_equal(f->ops->person_insert(f->conn, &r, NULL), 0);
+	commit(f);
+	assert_true(p2 > p1);
+	assert_true(p3 > p2);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(person_read(f, p1, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.r[0].id, p1);
+	assert_string_equal(c.r[0].account, a);
+	assert_string_equal(c.r[0].name, "Wang Hsiao-ming");
+	assert_string_equal(c.r[0].email, "wang@example.com.tw");
+	assert_string_equal(c.r[0].role, "manager");
+	assert_string_equal(c.r[0].status, "active");
+	assert_int_equal(c.r[0].created, NOW + 1);
+
+	assert_int_equal(person_read(f, p3, &c), 0);
+	assert_int_equal(c.r[0].id, p3);
+	assert_string_equal(c.r[0].name, "陳大文");
+	assert_string_equal(c.r[0].role, "auditor");
+	assert_string_equal(c.r[0].status, "suspended");
+	assert_int_equal(c.r[0].created, NOW + 3);
+
+	assert_int_equal(person_read(f, -1, &c), MSSL_ENOENT);
+	assert_int_equal(person_read(f, INT64_MAX, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 1;
+	assert_int_equal(f->ops->person_get(f->conn, p2, person_copy_cb, &c),
+			 STOP);
+
+	/* By id, only the account's own. */
+	assert_int_equal(person_list(f, a, &c, 0), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.r[0].id, p1);
+	assert_int_equal(c.r[1].id, p3);
+	assert_true(c.r[2].id > p3);
+	p4 = c.r[2].id;
+	assert_string_equal(c.r[2].name, "Chang");
+	assert_string_equal(c.r[1].account, a);
+	assert_int_equal(person_list(f, b, &c, 0), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.r[0].id, p2);
+	assert_string_equal(c.r[0].role, "auditor");
+	assert_int_equal(person_list(f, nobody, &c, 0), 0);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(person_list(f, a, &c, 2), STOP);
+	assert_int_equal(c.calls, 2);
+	commit(f);
+
+	/* A person of an account that does not exist. */
+	begin(f, MSSL_TXN_WRITE);
+	person_rec(&r, nobody, "Ghost", "manager");
+	assert_int_equal(f->ops->person_insert(f->conn, &r, NULL),
+			 MSSL_ENOENT);
+	rollback(f);
+	/* Neither manager nor auditor: the store refuses it. */
+	begin(f, MSSL_TXN_WRITE);
+	person_rec(&r, a, "Root", "operator");
+	assert_int_equal(f->ops->person_insert(f->conn, &r, NULL),
+			 MSSL_ESTORE);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(person_list(f, nobody, &c, 0), 0);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(person_list(f, a, &c, 0), 0);
+	assert_int_equal(c.n, 3);
+	commit(f);
+
+	/* Status: set, set to what it is (not "not found"), back. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->person_set_status(f->conn, p1, "suspended"),
+			 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(person_read(f, p1, &c), 0);
+	assert_string_equal(c.r[0].status, "suspended");
+	assert_string_equal(c.r[0].name, "Wang Hsiao-ming");
+	assert_int_equal(person_read(f, p4, &c), 0);
+	assert_string_equal(c.r[0].status, "active");
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->person_set_status(f->conn, p1, "suspended"),
+			 0);
+	assert_int_equal(f->ops->person_set_status(f->conn, p1, "active"), 0);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->person_set_status(f->conn, -1, "active"),
+			 MSSL_ENOENT);
+	rollback(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->person_set_status(f->conn, p1, "deleted"),
+			 MSSL_ESTORE);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(person_read(f, p1, &c), 0);
+	assert_string_equal(c.r[0].status, "active");
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Cards
+ * ------------------------------------------------------------------ */
+
+/* A card certificate: DER with zero bytes, 'tag' making it unique. */
+static void card_der(uint8_t der[8], uint8_t tag)
+{
+	static const uint8_t base[8] = { 0x30, 0x06, 0x02, 0x01,
+					 0x00, 0x00, 0xff, 0x00 };
+
+	memcpy(der, base, 8);
+	der[4] = tag;
+}
+
+static void card_rec(struct mssl_card_rec *r, int64_t person,
+		     const char *serial, const uint8_t sha[32],
+		     const uint8_t der[8], const char *state)
+{
+	memset(r, 0, sizeof(*r));
+	r->person_id = person;
+	r->token_serial = serial;
+	r->cert_der = der;
+	r->cert_len = 8;
+	memcpy(r->cert_sha256, sha, 32);
+	r->state = state;
+	r->created = NOW;
+}
+
+/* A new card of 'person' with a fresh certificate; its id. */
+static int64_t card_add(struct fx *f, int64_t person, const char *serial,
+			const char *state)
+{
+	struct mssl_card_rec r;
+	uint8_t sha[32], der[8];
+	int64_t id = -1;
+
+	new_hash(sha, 0xc0);
+	card_der(der, sha[4]);
+	card_rec(&r, person, serial, sha, der, state);
+	assert_int_equal(f->ops->card_insert(f->conn, &r, &id), 0);
+	return id;
+}
+
+struct card_copy {
+	int n, calls, stop_at;
+	struct {
+		int64_t id, person_id, created;
+		char serial[32], state[16];
+		uint8_t sha[32], der[CERT_DER_MAX];
+		size_t der_len;
+		int der_null;
+	} r[MAXROWS];
+};
+
+static int card_copy_cb(void *ud, const struct mssl_card_rec *k)
+{
+	struct card_copy *c = ud;
+	int i = c->n++;
+
+	c->calls++;
+	assert_true(i < MAXROWS);
+	c->r[i].id = k->id;
+	c->r[i].person_id = k->person_id;
+	c->r[i].created = k->created;
+	snprintf(c->r[i].serial, sizeof(c->r[i].serial), "%s",
+		 k->token_serial);
+	snprintf(c->r[i].state, sizeof(c->r[i].state), "%s", k->state);
+	memcpy(c->r[i].sha, k->cert_sha256, 32);
+	c->r[i].der_null = k->cert_der == NULL;
+	c->r[i].der_len = k->cert_len;
+	assert_true(k->cert_len <= CERT_DER_MAX);
+	if (k->cert_der)
+		memcpy(c->r[i].der, k->cert_der, k->cert_len);
+	return c->stop_at && c->calls == c->stop_at ? STOP : 0;
+}
+
+static int card_read(struct fx *f, int64_t id, struct card_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	return f->ops->card_get(f->conn, id, card_copy_cb, c);
+}
+
+/* The ids card_each (account) or card_by_serial (serial) lists. */
+static int card_ids(struct fx *f, const char *account, const char *serial,
+		    struct card_copy *c, int stop_at)
+{
+	memset(c, 0, sizeof(*c));
+	c->stop_at = stop_at;
+	if (account)
+		return f->ops->card_each(f->conn, account, card_copy_cb, c);
+	return f->ops->card_by_serial(f->conn, serial, card_copy_cb, c);
+}
+
+static void expect_card_state(struct fx *f, int64_t id, const char *state)
+{
+	struct card_copy c;
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(card_read(f, id, &c), 0);
+	assert_string_equal(c.r[0].state, state);
+	commit(f);
+}
+
+static void test_cards(void **state)
+{
+	struct fx *f = *state;
+	static const char *const states[] = { "issued_pin", "active",
+					      "locked", "suspended",
+					      "revoked" };
+	struct mssl_card_rec r;
+	struct card_copy c;
+	char a[16], b[16], nobody[16], s1[32], s2[32], s3[32], s4[32];
+	const char *ids[2] = { a, b };
+	uint8_t h1[32], h2[32], h4[32], h5[32], absent[32];
+	uint8_t der1[8], der2[8];
+	int64_t pa1, pa2, pb, c1 = -1, c2 = -1, c3, c4;
+	size_t i;
+
+	assert_non_null(f->ops->card_insert);
+	new_id(a);
+	new_id(b);
+	new_id(nobody);
+	add_accounts(f, ids, 2);
+	new_token_serial(s1);
+	new_token_serial(s2);
+	new_token_serial(s3);
+	new_token_serial(s4);
+	new_hash(h1, 1);
+	new_hash(h2, 2);
+	new_hash(absent, 3);
+	new_hash(h4, 4);
+	new_hash(h5, 5);
+	card_der(der1, 1);
+	card_der(der2, 2);
+
+	/* Interleaved across accounts; s1 held by two cards. */
+	begin(f, MSSL_TXN_WRITE);
+	pa1 = person_add(f, a, "Wang", "manager");
+	pb = person_add(f, b, "Lin", "manager");
+	pa2 = person_add(f, a, "Chen", "auditor");
+	card_rec(&r, pa1, s1, h1, der1, "issued_pin");
+	r.created = NOW + 11;
+	assert_int_equal(f->ops->card_insert(f->conn, &r, &c1), 0);
+	card_rec(&r, pb, s2, h2, der2, "active");
+	assert_int_equal(f->ops->card_insert(f->conn, &r, &c2), 0);
+	c3 = card_add(f, pa2, s1, "active");
+	c4 = card_add(f, pa1, s3, "revoked");
+	commit(f);
+	assert_true(c2 > c1);
+	assert_true(c3 > c2);
+	assert_true(c4 > c3);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(card_read(f, c1, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.r[0].id, c1);
+	assert_int_equal(c.r[0].person_id, pa1);
+	assert_string_equal(c.r[0].serial, s1);
+	assert_string_equal(c.r[0].state, "issued_pin");
+	assert_int_equal(c.r[0].created, NOW + 11);
+	assert_memory_equal(c.r[0].sha, h1, 32);
+	assert_false(c.r[0].der_null);
+	assert_int_equal(c.r[0].der_len, 8);
+	assert_memory_equal(c.r[0].der, der1, 8);
+	assert_int_equal(card_read(f, -1, &c), MSSL_ENOENT);
+	assert_int_equal(card_read(f, INT64_MAX, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+
+	/* By certificate: exactly that hash. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->card_by_cert(f->conn, h2, card_copy_cb, &c),
+			 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.r[0].id, c2);
+	assert_int_equal(c.r[0].person_id, pb);
+	assert_string_equal(c.r[0].serial, s2);
+	assert_memory_equal(c.r[0].der, der2, 8);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->card_by_cert(f->conn, absent, card_copy_cb,
+					      &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+
+	/* By token serial: newest first; none is an empty listing. */
+	assert_int_equal(card_ids(f, NULL, s1, &c, 0), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.r[0].id, c3);
+	assert_int_equal(c.r[0].person_id, pa2);
+	assert_int_equal(c.r[1].id, c1);
+	assert_int_equal(card_ids(f, NULL, s3, &c, 0), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.r[0].id, c4);
+	assert_string_equal(c.r[0].state, "revoked");
+	assert_int_equal(card_ids(f, NULL, s4, &c, 0), 0);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(card_ids(f, NULL, s1, &c, 1), STOP);
+	assert_int_equal(c.calls, 1);
+
+	/* By account: its persons' cards only, by id. */
+	assert_int_equal(card_ids(f, a, NULL, &c, 0), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.r[0].id, c1);
+	assert_int_equal(c.r[1].id, c3);
+	assert_int_equal(c.r[2].id, c4);
+	assert_memory_equal(c.r[0].sha, h1, 32);
+	assert_int_equal(card_ids(f, b, NULL, &c, 0), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.r[0].id, c2);
+	assert_int_equal(card_ids(f, nobody, NULL, &c, 0), 0);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(card_ids(f, a, NULL, &c, 2), STOP);
+	assert_int_equal(c.calls, 2);
+	commit(f);
+
+	/* A card of a person who does not exist. */
+	begin(f, MSSL_TXN_WRITE);
+	card_rec(&r, -1, s4, h4, der1, "issued_pin");
+	assert_int_equal(f->ops->card_insert(f->conn, &r, NULL), MSSL_ENOENT);
+	rollback(f);
+	/* A certificate registered twice; the first card stays as it was. */
+	begin(f, MSSL_TXN_WRITE);
+	card_rec(&r, pb, s4, h1, der2, "active");
+	assert_int_equal(f->ops->card_insert(f->conn, &r, NULL), MSSL_EEXIST);
+	rollback(f);
+	/* Not a card state. */
+	begin(f, MSSL_TXN_WRITE);
+	card_rec(&r, pb, s4, h5, der2, "lost");
+	assert_int_equal(f->ops->card_insert(f->conn, &r, NULL), MSSL_ESTORE);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->card_by_cert(f->conn, h1, card_copy_cb, &c),
+			 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.r[0].id, c1);
+	assert_int_equal(c.r[0].person_id, pa1);
+	assert_string_equal(c.r[0].serial, s1);
+	assert_int_equal(card_ids(f, NULL, s4, &c, 0), 0);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(card_ids(f, b, NULL, &c, 0), 0);
+	assert_int_equal(c.n, 1);
+	commit(f);
+
+	/* Every state, each read back; the other cards untouched. */
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		begin(f, MSSL_TXN_WRITE);
+		assert_int_equal(f->ops->card_set_state(f->conn, c1,
+							states[i]), 0);
+		commit(f);
+		expect_card_state(f, c1, states[i]);
+	}
+	expect_card_state(f, c3, "active");
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->card_set_state(f->conn, c1, "active"), 0);
+	assert_int_equal(f->ops->card_set_state(f->conn, c1, "active"), 0);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->card_set_state(f->conn, -1, "active"),
+			 MSSL_ENOENT);
+	rollback(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->card_set_state(f->conn, c1, "broken"),
+			 MSSL_ESTORE);
+	rollback(f);
+	expect_card_state(f, c1, "active");
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(card_read(f, c1, &c), 0);
+	assert_int_equal(c.r[0].person_id, pa1);
+	assert_memory_equal(c.r[0].sha, h1, 32);
+	assert_memory_equal(c.r[0].der, der1, 8);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Login challenges
+ * ------------------------------------------------------------------ */
+
+struct challenge_copy {
+	int calls;
+	uint8_t nonce[32];
+	char account[32];
+	int64_t created, expires;
+	int rc; /* returned by the callback */
+};
+
+static int challenge_copy_cb(void *ud, const struct mssl_challenge_rec *r)
+{
+	struct challenge_copy *c = ud;
+
+	c->calls++;
+	memcpy(c->nonce, r->nonce_hash, 32);
+	snprintf(c->account, sizeof(c->account), "%s", r->account_id);
+	c->created = r->created;
+	c->expires = r->expires;
+	return c->rc;
+}
+
+static void challenge_add(struct fx *f, const uint8_t nonce[32],
+			  const char *account, int64_t expires)
+{
+	struct mssl_challenge_rec r = { .account_id = account,
+					.created = NOW,
+					.expires = expires };
+
+	memcpy(r.nonce_hash, nonce, 32);
+	assert_int_equal(f->ops->challenge_insert(f->conn, &r), 0);
+}
+
+/* challenge_take in a write transaction of its own; its result. */
+static int take_txn(struct fx *f, const uint8_t nonce[32],
+		    struct challenge_copy *c)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	begin(f, MSSL_TXN_WRITE);
+	rc = f->ops->challenge_take(f->conn, nonce, challenge_copy_cb, c);
+	if (rc)
+		rollback(f);
+	else
+		commit(f);
+	return rc;
+}
+
+static void test_challenges(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_challenge_rec r = { .created = NOW + 1,
+					.expires = NOW + 121 };
+	struct challenge_copy c;
+	char a[16], unknown[16];
+	uint8_t n1[32], n2[32], n3[32], n4[32], near[32];
+
+	assert_non_null(f->ops->challenge_take);
+	new_id(a);
+	/* Never created: a challenge does not need its account. */
+	new_id(unknown);
+	add_account(f, a);
+	new_hash(n1, 1);
+	new_hash(n2, 2);
+	new_hash(n3, 3);
+	new_hash(n4, 4);
+	memcpy(near, n1, 32);
+	near[31] ^= 1;
+
+	begin(f, MSSL_TXN_WRITE);
+	memcpy(r.nonce_hash, n1, 32);
+	r.account_id = a;
+	assert_int_equal(f->ops->challenge_insert(f->conn, &r), 0);
+	/* Already expired: the store hands it out all the same. */
+	challenge_add(f, n2, unknown, NOW - 1);
+	challenge_add(f, n4, a, NOW + 120);
+	commit(f);
+
+	/* The same nonce twice. */
+	begin(f, MSSL_TXN_WRITE);
+	memcpy(r.nonce_hash, n1, 32);
+	r.account_id = unknown;
+	assert_int_equal(f->ops->challenge_insert(f->conn, &r), MSSL_EEXIST);
+	rollback(f);
+
+	/* Taken once: the record as inserted; then never again. */
+	assert_int_equal(take_txn(f, near, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(take_txn(f, n1, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_memory_equal(c.nonce, n1, 32);
+	assert_string_equal(c.account, a);
+	assert_int_equal(c.created, NOW + 1);
+	assert_int_equal(c.expires, NOW + 121);
+	assert_int_equal(take_txn(f, n1, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(take_txn(f, n3, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+
+	assert_int_equal(take_txn(f, n2, &c), 0);
+	assert_string_equal(c.account, unknown);
+	assert_int_equal(c.expires, NOW - 1);
+	assert_int_equal(take_txn(f, n2, &c), MSSL_ENOENT);
+
+	/* Twice in one transaction: the second finds it used. */
+	begin(f, MSSL_TXN_WRITE);
+	challenge_add(f, n3, a, NOW + 120);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(f->ops->challenge_take(f->conn, n3,
+						challenge_copy_cb, &c), 0);
+	assert_int_equal(f->ops->challenge_take(f->conn, n3,
+						challenge_copy_cb, &c),
+			 MSSL_ENOENT);
+	assert_int_equal(c.calls, 1);
+	/* Rolled back, the use is undone: the nonce can be taken again. */
+	rollback(f);
+	assert_int_equal(take_txn(f, n3, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_memory_equal(c.nonce, n3, 32);
+	assert_int_equal(take_txn(f, n3, &c), MSSL_ENOENT);
+
+	/* The callback's non-zero result is returned. */
+	begin(f, MSSL_TXN_WRITE);
+	memset(&c, 0, sizeof(c));
+	c.rc = STOP;
+	assert_int_equal(f->ops->challenge_take(f->conn, n4,
+						challenge_copy_cb, &c), STOP);
+	assert_int_equal(c.calls, 1);
+	rollback(f);
+}
+
+#define TAKERS 2
+#define TAKE_ROUNDS 64
+
+struct taker {
+	struct fx *f;
+	uint8_t (*nonces)[32];
+	pthread_barrier_t *start;
+	uint8_t got[TAKE_ROUNDS];
+	int rc; /* first failure, 0 when none */
+	const char *where;
+};
+
+/* Linger inside the take: a store that reads before it marks loses. */
+static int take_pause_cb(void *ud, const struct mssl_challenge_rec *r)
+{
+	struct timespec pause = { 0, 100000 };
+
+	(void)ud;
+	(void)r;
+	nanosleep(&pause, NULL);
+	return 0;
+}
+
+static int take_step(struct taker *w, void *conn, int i)
+{
+	const struct mssl_store_ops *ops = w->f->ops;
+	int rc;
+
+	rc = ops->begin(conn, MSSL_TXN_WRITE);
+	if (rc) {
+		w->where = "begin";
+		return rc;
+	}
+	rc = ops->challenge_take(conn, w->nonces[i], take_pause_cb, NULL);
+	if (rc) {
+		ops->rollback(conn);
+		if (rc == MSSL_ENOENT)
+			return 0;
+		w->where = "take";
+		return rc;
+	}
+	rc = ops->commit(conn);
+	if (rc) {
+		w->where = "commit";
+		ops->rollback(conn);
+		return rc;
+	}
+	w->got[i] = 1;
+	return 0;
+}
+
+static void *taker_main(void *arg)
+{
+	struct taker *w = arg;
+	void *conn = NULL;
+	int i;
+
+	w->rc = w->f->ops->open(w->f->state, &conn);
+	if (w->rc)
+		w->where = "open";
+	pthread_barrier_wait(w->start);
+	if (w->rc)
+		return NULL;
+	for (i = 0; i < TAKE_ROUNDS && !w->rc; i++)
+		w->rc = take_step(w, conn, i);
+	w->f->ops->close(conn);
+	return NULL;
+}
+
+/* Two connections taking the same challenges: each is taken once. */
+static void test_challenge_race(void **state)
+{
+	struct fx *f = *state;
+	uint8_t (*nonces)[32] = calloc(TAKE_ROUNDS, 32);
+	struct taker w[TAKERS];
+	struct challenge_copy c;
+	pthread_barrier_t start;
+	pthread_t t[TAKERS];
+	char a[16];
+	int i, k, n;
+
+	assert_non_null(nonces);
+	new_id(a);
+	begin(f, MSSL_TXN_WRITE);
+	for (i = 0; i < TAKE_ROUNDS; i++) {
+		new_hash(nonces[i], 0x7a);
+		challenge_add(f, nonces[i], a, NOW + 120);
+	}
+	commit(f);
+
+	assert_int_equal(pthread_barrier_init(&start, NULL, TAKERS), 0);
+	for (i = 0; i < TAKERS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].f = f;
+		w[i].nonces = nonces;
+		w[i].start = &start;
+		assert_int_equal(pthread_create(&t[i], NULL, taker_main, &w[i]),
+				 0);
+	}
+	for (i = 0; i < TAKERS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < TAKERS; i++) {
+		if (w[i].rc)
+			print_error("taker %d: %s: %d\n", i, w[i].where,
+				    w[i].rc);
+		assert_int_equal(w[i].rc, 0);
+	}
+	for (i = 0; i < TAKE_ROUNDS; i++) {
+		for (n = 0, k = 0; k < TAKERS; k++)
+			n += w[k].got[i];
+		if (n != 1)
+			fail_msg("challenge %d taken %d times", i, n);
+		assert_int_equal(take_txn(f, nonces[i], &c), MSSL_ENOENT);
+	}
+	free(nonces);
+}
+
+/* ---------------------------------------------------------------------
+ * Sessions
+ * ------------------------------------------------------------------ */
+
+/* An account of this run, a person and two cards. */
+struct holder {
+	char account[16];
+	int64_t person;
+	int64_t card[2];
+};
+
+static void holder_add(struct fx *f, struct holder *h)
+{
+	char serial[32];
+
+	new_id(h->account);
+	add_account(f, h->account);
+	begin(f, MSSL_TXN_WRITE);
+	h->person = person_add(f, h->account, "Wang", "manager");
+	new_token_serial(serial);
+	h->card[0] = card_add(f, h->person, serial, "active");
+	new_token_serial(serial);
+	h->card[1] = card_add(f, h->person, serial, "issued_pin");
+	commit(f);
+}
+
+static void session_rec(struct mssl_session_rec *r, const uint8_t token[32],
+			int64_t person, int64_t card, int64_t expires)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->token_hash, token, 32);
+	r->person_id = person;
+	r->card_id = card;
+	r->created = NOW;
+	r->last_seen = NOW;
+	r->expires = expires;
+}
+
+static void session_add(struct fx *f, const uint8_t token[32], int64_t person,
+			int64_t card, int64_t expires)
+{
+	struct mssl_session_rec r;
+
+	session_rec(&r, token, person, card, expires);
+	assert_int_equal(f->ops->session_insert(f->conn, &r), 0);
+}
+
+struct session_copy {
+	int calls;
+	uint8_t token[32];
+	int64_t person_id, card_id, created, last_seen, expires;
+	int pin_change_only;
+};
+
+static int session_copy_cb(void *ud, const struct mssl_session_rec *r)
+{
+	struct session_copy *c = ud;
+
+	c->calls++;
+	memcpy(c->token, r->token_hash, 32);
+	c->person_id = r->person_id;
+	c->card_id = r->card_id;
+	c->created = r->created;
+	c->last_seen = r->last_seen;
+	c->expires = r->expires;
+	c->pin_change_only = r->pin_change_only;
+	return 0;
+}
+
+static int session_read(struct fx *f, const uint8_t token[32],
+			struct session_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	return f->ops->session_get(f->conn, token, session_copy_cb, c);
+}
+
+/* The person is suspended: every card too, and their sessions end. */
+struct suspender {
+	struct fx *f;
+	int calls, rc;
+};
+
+static int suspend_card_cb(void *ud, const struct mssl_card_rec *r)
+{
+	struct suspender *s = ud;
+
+	s->calls++;
+	if (!s->rc)
+		s->rc = s->f->ops->session_delete_card(s->f->conn, r->id);
+	if (!s->rc)
+		s->rc = s->f->ops->card_set_state(s->f->conn, r->id,
+						  "suspended");
+	return 0;
+}
+
+static void test_sessions(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_session_rec r;
+	struct session_copy c;
+	struct suspender sus = { .f = f };
+	struct holder h, other;
+	uint8_t t1[32], t2[32], t3[32], t4[32], t5[32], absent[32];
+
+	assert_non_null(f->ops->session_insert);
+	holder_add(f, &h);
+	holder_add(f, &other);
+	new_hash(t1, 1);
+	new_hash(t2, 2);
+	new_hash(t3, 3);
+	new_hash(t4, 4);
+	new_hash(t5, 5);
+	new_hash(absent, 6);
+
+	begin(f, MSSL_TXN_WRITE);
+	session_rec(&r, t1, h.person, h.card[0], NOW + 3600);
+	r.created = NOW + 1;
+	r.last_seen = NOW + 2;
+	assert_int_equal(f->ops->session_insert(f->conn, &r), 0);
+	session_add(f, t2, h.person, h.card[0], NOW + 3601);
+	session_rec(&r, t3, h.person, h.card[1], NOW + 3602);
+	r.pin_change_only = 1;
+	assert_int_equal(f->ops->session_insert(f->conn, &r), 0);
+	session_add(f, t4, other.person, other.card[0], NOW + 3603);
+	commit(f);
+
+	/* The same token twice; an unknown person; an unknown card. */
+	begin(f, MSSL_TXN_WRITE);
+	session_rec(&r, t1, h.person, h.card[1], NOW + 10);
+	assert_int_equal(f->ops->session_insert(f->conn, &r), MSSL_EEXIST);
+	rollback(f);
+	begin(f, MSSL_TXN_WRITE);
+	session_rec(&r, t5, -1, h.card[0], NOW + 10);
+	assert_int_equal(f->ops->session_insert(f->conn, &r), MSSL_ENOENT);
+	rollback(f);
+	begin(f, MSSL_TXN_WRITE);
+	session_rec(&r, t5, h.person, -1, NOW + 10);
+	assert_int_equal(f->ops->session_insert(f->conn, &r), MSSL_ENOENT);
+	rollback(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(session_read(f, t1, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_memory_equal(c.token, t1, 32);
+	assert_int_equal(c.person_id, h.person);
+	assert_int_equal(c.card_id, h.card[0]);
+	assert_int_equal(c.created, NOW + 1);
+	assert_int_equal(c.last_seen, NOW + 2);
+	assert_int_equal(c.expires, NOW + 3600);
+	assert_int_equal(c.pin_change_only, 0);
+	assert_int_equal(session_read(f, t3, &c), 0);
+	assert_int_equal(c.card_id, h.card[1]);
+	assert_int_equal(c.expires, NOW + 3602);
+	assert_true(c.pin_change_only != 0);
+	assert_int_equal(session_read(f, t5, &c), MSSL_ENOENT);
+	assert_int_equal(session_read(f, absent, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	commit(f);
+
+	/* Touch: last_seen only, of that session only. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->session_touch(f->conn, t1, NOW + 50), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(session_read(f, t1, &c), 0);
+	assert_int_equal(c.last_seen, NOW + 50);
+	assert_int_equal(c.created, NOW + 1);
+	assert_int_equal(c.expires, NOW + 3600);
+	assert_int_equal(c.card_id, h.card[0]);
+	assert_int_equal(session_read(f, t2, &c), 0);
+	assert_int_equal(c.last_seen, NOW);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->session_touch(f->conn, absent, NOW + 60),
+			 MSSL_ENOENT);
+	rollback(f);
+
+	/* Delete: that session; a second time it is not there. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->session_delete(f->conn, t2), 0);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->session_delete(f->conn, t2), MSSL_ENOENT);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(session_read(f, t2, &c), MSSL_ENOENT);
+	assert_int_equal(session_read(f, t1, &c), 0);
+	commit(f);
+
+	/* Every session of a card, none of another card's. */
+	begin(f, MSSL_TXN_WRITE);
+	session_add(f, t2, h.person, h.card[0], NOW + 3601);
+	assert_int_equal(f->ops->session_delete_card(f->conn, h.card[0]), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(session_read(f, t1, &c), MSSL_ENOENT);
+	assert_int_equal(session_read(f, t2, &c), MSSL_ENOENT);
+	assert_int_equal(session_read(f, t3, &c), 0);
+	assert_int_equal(session_read(f, t4, &c), 0);
+	commit(f);
+	/* None left, or none ever: not an error. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->session_delete_card(f->conn, h.card[0]), 0);
+	assert_int_equal(f->ops->session_delete_card(f->conn, -1), 0);
+	commit(f);
+
+	/* From inside card_each, as suspending a person does. */
+	begin(f, MSSL_TXN_WRITE);
+	session_add(f, t1, h.person, h.card[0], NOW + 3600);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->card_each(f->conn, h.account,
+					   suspend_card_cb, &sus), 0);
+	assert_int_equal(sus.rc, 0);
+	assert_int_equal(sus.calls, 2);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(session_read(f, t1, &c), MSSL_ENOENT);
+	assert_int_equal(session_read(f, t3, &c), MSSL_ENOENT);
+	assert_int_equal(session_read(f, t4, &c), 0);
+	assert_int_equal(c.person_id, other.person);
+	commit(f);
+	expect_card_state(f, h.card[0], "suspended");
+	expect_card_state(f, h.card[1], "suspended");
+	expect_card_state(f, other.card[0], "active");
+}
+
+/* ---------------------------------------------------------------------
+ * Failed logins
+ * ------------------------------------------------------------------ */
+
+static int64_t failures(struct fx *f, const char *key, int64_t since)
+{
+	int64_t n = -1;
+
+	assert_int_equal(f->ops->login_failure_count(f->conn, key, since, &n),
+			 0);
+	return n;
+}
+
+static void test_login_failures(void **state)
+{
+	struct fx *f = *state;
+	char id[16], k1[32], k2[48], k3[32];
+
+	assert_non_null(f->ops->login_failure_add);
+	new_id(id);
+	snprintf(k1, sizeof(k1), "account:%s", id);
+	snprintf(k2, sizeof(k2), "card:%08x%08x", run_nonce, ++id_counter);
+	/* A key that is a prefix of k1 counts apart from it. */
+	snprintf(k3, sizeof(k3), "account:%.*s", (int)strlen(id) - 1, id);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->login_failure_add(f->conn, k1, NOW), 0);
+	assert_int_equal(f->ops->login_failure_add(f->conn, k1, NOW + 10), 0);
+	assert_int_equal(f->ops->login_failure_add(f->conn, k1, NOW + 20), 0);
+	/* Two in one second are two. */
+	assert_int_equal(f->ops->login_failure_add(f->conn, k1, NOW + 20), 0);
+	assert_int_equal(f->ops->login_failure_add(f->conn, k2, NOW + 5), 0);
+	commit(f);
+
+	/* Counted from 'since' on, 'since' included. */
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(failures(f, k1, 0), 4);
+	assert_int_equal(failures(f, k1, NOW), 4);
+	assert_int_equal(failures(f, k1, NOW + 1), 3);
+	assert_int_equal(failures(f, k1, NOW + 10), 3);
+	assert_int_equal(failures(f, k1, NOW + 11), 2);
+	assert_int_equal(failures(f, k1, NOW + 20), 2);
+	assert_int_equal(failures(f, k1, NOW + 21), 0);
+	assert_int_equal(failures(f, k2, 0), 1);
+	assert_int_equal(failures(f, k2, NOW + 6), 0);
+	assert_int_equal(failures(f, k3, 0), 0);
+	commit(f);
+
+	/* A rolled-back failure does not count. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->login_failure_add(f->conn, k2, NOW + 7), 0);
+	assert_int_equal(failures(f, k2, 0), 2);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(failures(f, k2, 0), 1);
+	commit(f);
+
+	/* Clear: that key's, every one; again or unknown: not an error. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->login_failure_clear(f->conn, k1), 0);
+	assert_int_equal(f->ops->login_failure_clear(f->conn, k1), 0);
+	assert_int_equal(f->ops->login_failure_clear(f->conn, k3), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(failures(f, k1, 0), 0);
+	assert_int_equal(failures(f, k2, 0), 1);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->login_failure_add(f->conn, k1, NOW + 30), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(failures(f, k1, 0), 1);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Purging expired login records
+ * ------------------------------------------------------------------ */
+
+/*
+ * Times far from the other tests' NOW: a purge is store-wide, so on a
+ * shared store it also drops other runs' expired rows, which no test
+ * reads again.
+ */
+#define PURGE_NOW (NOW + 10000000)
+#define PURGE_FAIL (NOW + 9000000)
+
+static void test_login_purge(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_challenge_rec cr = { .created = NOW };
+	struct challenge_copy cc;
+	struct session_copy sc;
+	struct holder h;
+	uint8_t c_old[32], c_used[32], c_edge[32], c_new[32];
+	uint8_t s_old[32], s_edge[32], s_new[32];
+	char key[48];
+
+	assert_non_null(f->ops->login_purge);
+	holder_add(f, &h);
+	new_hash(c_old, 1);
+	new_hash(c_used, 2);
+	new_hash(c_edge, 3);
+	new_hash(c_new, 4);
+	new_hash(s_old, 5);
+	new_hash(s_edge, 6);
+	new_hash(s_new, 7);
+	snprintf(key, sizeof(key), "account:%s", h.account);
+
+	begin(f, MSSL_TXN_WRITE);
+	challenge_add(f, c_old, h.account, PURGE_NOW - 1);
+	challenge_add(f, c_used, h.account, PURGE_NOW - 1);
+	challenge_add(f, c_edge, h.account, PURGE_NOW);
+	challenge_add(f, c_new, h.account, PURGE_NOW + 1);
+	session_add(f, s_old, h.person, h.card[0], PURGE_NOW - 1);
+	session_add(f, s_edge, h.person, h.card[0], PURGE_NOW);
+	session_add(f, s_new, h.person, h.card[1], PURGE_NOW + 1);
+	assert_int_equal(f->ops->login_failure_add(f->conn, key,
+						   PURGE_FAIL - 1), 0);
+	assert_int_equal(f->ops->login_failure_add(f->conn, key, PURGE_FAIL),
+			 0);
+	assert_int_equal(f->ops->login_failure_add(f->conn, key,
+						   PURGE_FAIL + 1), 0);
+	commit(f);
+	assert_int_equal(take_txn(f, c_used, &cc), 0);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->login_purge(f->conn, PURGE_NOW, PURGE_FAIL),
+			 0);
+	commit(f);
+
+	/* Sessions that ended before 'now' are gone, the rest stay. */
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(session_read(f, s_old, &sc), MSSL_ENOENT);
+	assert_int_equal(session_read(f, s_edge, &sc), 0);
+	assert_int_equal(sc.expires, PURGE_NOW);
+	assert_int_equal(session_read(f, s_new, &sc), 0);
+	/* Failures before failures_before are gone. */
+	assert_int_equal(failures(f, key, 0), 2);
+	assert_int_equal(failures(f, key, PURGE_FAIL), 2);
+	assert_int_equal(failures(f, key, PURGE_FAIL + 1), 1);
+	commit(f);
+
+	/* Challenges still there are unused; the purged ones are gone
+	 * (used or not): their nonces can be inserted again. */
+	assert_int_equal(take_txn(f, c_edge, &cc), 0);
+	assert_int_equal(cc.expires, PURGE_NOW);
+	assert_int_equal(take_txn(f, c_new, &cc), 0);
+	assert_int_equal(take_txn(f, c_old, &cc), MSSL_ENOENT);
+	begin(f, MSSL_TXN_WRITE);
+	memcpy(cr.nonce_hash, c_old, 32);
+	cr.account_id = h.account;
+	cr.expires = PURGE_NOW + 50;
+	assert_int_equal(f->ops->challenge_insert(f->conn, &cr), 0);
+	memcpy(cr.nonce_hash, c_used, 32);
+	assert_int_equal(f->ops->challenge_insert(f->conn, &cr), 0);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	memcpy(cr.nonce_hash, c_edge, 32);
+	assert_int_equal(f->ops->challenge_insert(f->conn, &cr), MSSL_EEXIST);
+	rollback(f);
+	assert_int_equal(take_txn(f, c_used, &cc), 0);
+	assert_int_equal(cc.expires, PURGE_NOW + 50);
+
+	/* Again: nothing more goes. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->login_purge(f->conn, PURGE_NOW, PURGE_FAIL),
+			 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(session_read(f, s_edge, &sc), 0);
+	assert_int_equal(failures(f, key, 0), 2);
+	commit(f);
+
+	/* Later still: those go too. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->login_purge(f->conn, PURGE_NOW + 1,
+					     PURGE_FAIL + 1), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(session_read(f, s_edge, &sc), MSSL_ENOENT);
+	assert_int_equal(session_read(f, s_new, &sc), 0);
+	assert_int_equal(failures(f, key, 0), 1);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
+ * Unlock approvals
+ * ------------------------------------------------------------------ */
+
+static void unlock_rec(struct mssl_unlock_rec *r, int64_t card,
+		       const uint8_t code[32], int64_t created)
+{
+	memset(r, 0, sizeof(*r));
+	r->card_id = card;
+	memcpy(r->code_hash, code, 32);
+	r->created = created;
+	r->expires = created + 86400;
+	r->used = 0;
+	r->approved_by = "operator:alice";
+	r->verified_with = "supervisor Chen, by phone";
+}
+
+struct unlock_copy {
+	int calls;
+	int64_t id, card_id, created, expires;
+	uint8_t code[32];
+	int used, verified_null;
+	char approved_by[64], verified_with[64];
+};
+
+static int unlock_copy_cb(void *ud, const struct mssl_unlock_rec *r)
+{
+	struct unlock_copy *c = ud;
+	int is_null;
+
+	c->calls++;
+	c->id = r->id;
+	c->card_id = r->card_id;
+	c->created = r->created;
+	c->expires = r->expires;
+	memcpy(c->code, r->code_hash, 32);
+	c->used = r->used;
+	copy_opt(c->approved_by, sizeof(c->approved_by), &is_null,
+		 r->approved_by);
+	assert_false(is_null);
+	copy_opt(c->verified_with, sizeof(c->verified_with),
+		 &c->verified_null, r->verified_with);
+	return 0;
+}
+
+static int unlock_read(struct fx *f, int64_t card, const uint8_t code[32],
+		       struct unlock_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	return f->ops->unlock_find(f->conn, card, code, unlock_copy_cb, c);
+}
+
+static int unlock_stop_cb(void *ud, const struct mssl_unlock_rec *r)
+{
+	(*(int *)ud)++;
+	return STOP;
+}
+
+static void test_unlock(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_unlock_rec r;
+	struct unlock_copy c;
+	struct holder h;
+	uint8_t h1[32], h2[32], h3[32];
+	int64_t u1 = -1, u2 = -1, u3 = -1, u4 = -1;
+	int calls = 0;
+
+	assert_non_null(f->ops->unlock_insert);
+	holder_add(f, &h);
+	new_hash(h1, 1);
+	new_hash(h2, 2);
+	new_hash(h3, 3);
+
+	begin(f, MSSL_TXN_WRITE);
+	unlock_rec(&r, h.card[0], h1, NOW);
+	assert_int_equal(f->ops->unlock_insert(f->conn, &r, &u1), 0);
+	unlock_rec(&r, h.card[0], h2, NOW + 1);
+	assert_int_equal(f->ops->unlock_insert(f->conn, &r, &u2), 0);
+	unlock_rec(&r, h.card[1], h1, NOW + 2);
+	assert_int_equal(f->ops->unlock_insert(f->conn, &r, &u3), 0);
+	/* The same card and code approved again, later. */
+	unlock_rec(&r, h.card[0], h1, NOW + 3);
+	r.approved_by = "operator:bob";
+	r.verified_with = NULL;
+	assert_int_equal(f->ops->unlock_insert(f->conn, &r, &u4), 0);
+	commit(f);
+	assert_true(u2 > u1);
+	assert_true(u3 > u2);
+	assert_true(u4 > u3);
+
+	/* The newest of that card with that code. */
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(unlock_read(f, h.card[0], h1, &c), 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.id, u4);
+	assert_int_equal(c.card_id, h.card[0]);
+	assert_memory_equal(c.code, h1, 32);
+	assert_int_equal(c.created, NOW + 3);
+	assert_int_equal(c.expires, NOW + 3 + 86400);
+	assert_int_equal(c.used, 0);
+	assert_string_equal(c.approved_by, "operator:bob");
+	assert_true(c.verified_null);
+	assert_int_equal(unlock_read(f, h.card[0], h2, &c), 0);
+	assert_int_equal(c.id, u2);
+	assert_false(c.verified_null);
+	assert_string_equal(c.verified_with, "supervisor Chen, by phone");
+	assert_string_equal(c.approved_by, "operator:alice");
+	assert_int_equal(unlock_read(f, h.card[1], h1, &c), 0);
+	assert_int_equal(c.id, u3);
+	assert_int_equal(c.card_id, h.card[1]);
+	assert_int_equal(unlock_read(f, h.card[1], h2, &c), MSSL_ENOENT);
+	assert_int_equal(unlock_read(f, h.card[0], h3, &c), MSSL_ENOENT);
+	assert_int_equal(unlock_read(f, -1, h1, &c), MSSL_ENOENT);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(f->ops->unlock_find(f->conn, h.card[0], h1,
+					     unlock_stop_cb, &calls), STOP);
+	assert_int_equal(calls, 1);
+	commit(f);
+
+	/* Used: 1 (SO PIN released), then 2 (done); found all the same. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->unlock_set_used(f->conn, u4, 1), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(unlock_read(f, h.card[0], h1, &c), 0);
+	assert_int_equal(c.id, u4);
+	assert_int_equal(c.used, 1);
+	assert_int_equal(unlock_read(f, h.card[1], h1, &c), 0);
+	assert_int_equal(c.used, 0);
+	commit(f);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->unlock_set_used(f->conn, u4, 2), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(unlock_read(f, h.card[0], h1, &c), 0);
+	assert_int_equal(c.used, 2);
+	assert_int_equal(c.created, NOW + 3);
+	assert_string_equal(c.approved_by, "operator:bob");
+	assert_int_equal(unlock_read(f, h.card[0], h2, &c), 0);
+	assert_int_equal(c.used, 0);
+	commit(f);
+
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->unlock_set_used(f->conn, -1, 1), MSSL_ENOENT);
+	rollback(f);
+	/* An approval for a card that does not exist. */
+	begin(f, MSSL_TXN_WRITE);
+	unlock_rec(&r, -1, h3, NOW);
+	assert_int_equal(f->ops->unlock_insert(f->conn, &r, NULL),
+			 MSSL_ENOENT);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(unlock_read(f, -1, h3, &c), MSSL_ENOENT);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
  * Transactions
  * ------------------------------------------------------------------ */
 
@@ -2831,6 +4134,14 @@ int main(void)
 		T(test_counter),
 		T(test_counter_concurrent),
 		T(test_mail),
+		T(test_persons),
+		T(test_cards),
+		T(test_challenges),
+		T(test_challenge_race),
+		T(test_sessions),
+		T(test_login_failures),
+		T(test_login_purge),
+		T(test_unlock),
 		T(test_txn_rollback_commit),
 		T(test_txn_isolation),
 		T(test_concurrent_writers),
