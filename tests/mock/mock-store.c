@@ -277,6 +277,136 @@ static int s_mail_retry(void *conn, int64_t id, int64_t next,
 	return MSSL_ENOENT;
 }
 
+static int s_person_insert(void *conn, const struct mssl_person_rec *r,
+			   int64_t *id)
+{
+	if (id)
+		*id = 1;
+	return 0;
+}
+
+static int s_person_get(void *conn, int64_t id, mssl_person_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_person_each(void *conn, const char *account_id,
+			 mssl_person_cb cb, void *ud)
+{
+	return 0;
+}
+
+/* Setting a field of a row that does not exist. */
+static int s_set_text(void *conn, int64_t id, const char *value)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_card_insert(void *conn, const struct mssl_card_rec *r,
+			 int64_t *id)
+{
+	if (id)
+		*id = 1;
+	return 0;
+}
+
+static int s_card_get(void *conn, int64_t id, mssl_card_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_card_by_cert(void *conn, const uint8_t cert_sha256[32],
+			  mssl_card_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_card_list(void *conn, const char *key, mssl_card_cb cb,
+		       void *ud)
+{
+	return 0;
+}
+
+static int s_challenge_insert(void *conn, const struct mssl_challenge_rec *r)
+{
+	return 0;
+}
+
+static int s_challenge_take(void *conn, const uint8_t nonce_hash[32],
+			    mssl_challenge_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_session_insert(void *conn, const struct mssl_session_rec *r)
+{
+	return 0;
+}
+
+static int s_session_get(void *conn, const uint8_t token_hash[32],
+			 mssl_session_cb cb, void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_session_touch(void *conn, const uint8_t token_hash[32],
+			   int64_t last_seen)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_session_delete(void *conn, const uint8_t token_hash[32])
+{
+	return MSSL_ENOENT;
+}
+
+static int s_session_delete_card(void *conn, int64_t card_id)
+{
+	return 0;
+}
+
+static int s_failure_add(void *conn, const char *key, int64_t time)
+{
+	return 0;
+}
+
+static int s_failure_count(void *conn, const char *key, int64_t since,
+			   int64_t *count)
+{
+	*count = 0;
+	return 0;
+}
+
+static int s_failure_clear(void *conn, const char *key)
+{
+	return 0;
+}
+
+static int s_login_purge(void *conn, int64_t now, int64_t failures_before)
+{
+	return 0;
+}
+
+static int s_unlock_insert(void *conn, const struct mssl_unlock_rec *r,
+			   int64_t *id)
+{
+	if (id)
+		*id = 1;
+	return 0;
+}
+
+static int s_unlock_find(void *conn, int64_t card_id,
+			 const uint8_t code_hash[32], mssl_unlock_cb cb,
+			 void *ud)
+{
+	return MSSL_ENOENT;
+}
+
+static int s_unlock_set_used(void *conn, int64_t id, int used)
+{
+	return MSSL_ENOENT;
+}
+
 static const struct mssl_store_ops store_ops = {
 	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
 	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
@@ -320,6 +450,30 @@ static const struct mssl_store_ops store_ops = {
 	.mail_due = s_mail_due,
 	.mail_sent = s_mail_sent,
 	.mail_retry = s_mail_retry,
+	.person_insert = s_person_insert,
+	.person_get = s_person_get,
+	.person_each = s_person_each,
+	.person_set_status = s_set_text,
+	.card_insert = s_card_insert,
+	.card_get = s_card_get,
+	.card_by_cert = s_card_by_cert,
+	.card_by_serial = s_card_list,
+	.card_each = s_card_list,
+	.card_set_state = s_set_text,
+	.challenge_insert = s_challenge_insert,
+	.challenge_take = s_challenge_take,
+	.session_insert = s_session_insert,
+	.session_get = s_session_get,
+	.session_touch = s_session_touch,
+	.session_delete = s_session_delete,
+	.session_delete_card = s_session_delete_card,
+	.login_failure_add = s_failure_add,
+	.login_failure_count = s_failure_count,
+	.login_failure_clear = s_failure_clear,
+	.login_purge = s_login_purge,
+	.unlock_insert = s_unlock_insert,
+	.unlock_find = s_unlock_find,
+	.unlock_set_used = s_unlock_set_used,
 };
 
 static const char *const store_keys[] = { "marker", NULL };
