@@ -6,7 +6,8 @@
  * library logs in, signs with the card's login key, changes and unblocks
  * the PIN, and reports the card's own PIN state; the card counts wrong
  * PINs and locks itself, and this library never retries a PIN.  For the
- * operator it also enrols a blank card: initialises it and sets its PINs.
+ * operator it also enrols a blank card: initialises it, sets its PINs,
+ * generates the login key on the card and stores the card certificate.
  *
  * Conventions (those of libmssl, see mssl(3)):
  *  - Functions return 0 on success or a negative MSSL_E... code and fill
@@ -45,6 +46,9 @@
  *   token.initialized      mssl_token_init on a card already initialised
  *   token.busy             another session of this process has the card
  *   token.label            a card label that is empty or too long
+ *   token.key_exists       mssl_token_keygen on a card with a signing key
+ *   token.cert             not a DER X.509 certificate
+ *   token.cert_mismatch    a certificate for another key than the card's
  *   token.pkcs11           any other PKCS#11 failure (its CKR text kept)
  */
 #ifndef MSSL_TOKEN_H
@@ -302,6 +306,10 @@ MSSL_API int mssl_token_unblock(mssl_token *tok, const char *so_pin,
  *   mssl_token_init_user_pin(tok, derived_so, n2,
  *                            MSSL_TOKEN_ISSUED_PIN, 8, err);
  *   mssl_token_login(tok, MSSL_TOKEN_ISSUED_PIN, 8, err);
+ *   mssl_token_keygen(tok, MSSL_TOKEN_KEY_AUTO, 0, NULL,
+ *                     &spki, &spki_len, &made, err);
+ *   -- the server issues the card certificate for spki
+ *   mssl_token_write_cert(tok, cert_der, cert_len, NULL, err);
  *   mssl_token_free(tok);
  *
  * The transport SO PIN is the card's own default: 87654321 for
@@ -312,6 +320,21 @@ MSSL_API int mssl_token_unblock(mssl_token *tok, const char *so_pin,
  * opencryptoki takes at most 8 characters, so a 16-character SO PIN is
  * refused there with token.pin_len.
  * ------------------------------------------------------------------ */
+
+/* The kinds of login key mssl_token_keygen makes. */
+enum mssl_token_key_type {
+	/* ECDSA P-256 when the card can make and sign with it, else
+	 * RSA-2048. */
+	MSSL_TOKEN_KEY_AUTO = 0,
+	MSSL_TOKEN_KEY_EC_P256 = 1,
+	MSSL_TOKEN_KEY_RSA_2048 = 2,
+};
+
+/* mssl_token_keygen flag: replace the signing keys already on the card. */
+#define MSSL_TOKEN_KEYGEN_REPLACE (1u << 0)
+
+/* CKA_LABEL of the login key pair and its certificate by default. */
+#define MSSL_TOKEN_KEY_LABEL "mssl login"
 
 /*
  * mssl_token_init - initialise a blank card (C_InitToken): set its SO PIN
@@ -373,6 +396,64 @@ MSSL_API int mssl_token_set_so_pin(mssl_token *tok, const char *old_so,
 MSSL_API int mssl_token_init_user_pin(mssl_token *tok, const char *so_pin,
 				      size_t so_len, const char *pin,
 				      size_t len, mssl_error *err);
+
+/*
+ * mssl_token_keygen - generate the login key pair on the card, as the
+ * logged-in user (mssl_token_login first).
+ * type (enum mssl_token_key_type): MSSL_TOKEN_KEY_AUTO makes ECDSA P-256
+ * when the card offers CKM_EC_KEY_PAIR_GEN for 256 bits and CKM_ECDSA or
+ * CKM_ECDSA_SHA256, else RSA-2048 (CKM_RSA_PKCS_KEY_PAIR_GEN, e = 65537)
+ * when it offers that and an RSA signature mechanism mssl_token_sign
+ * uses; the other values ask for that kind or fail.
+ * The private key: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_SIGN, not
+ * CKA_EXTRACTABLE (read back: a card that ignores these gets the pair
+ * removed again and an error).  The public key: CKA_TOKEN, CKA_VERIFY,
+ * public.  Both get the same CKA_ID, 16 random bytes (set at generation:
+ * not every card lets CKA_ID change later), and CKA_LABEL label (NULL:
+ * MSSL_TOKEN_KEY_LABEL).
+ * A card that already holds a signing private key is refused
+ * (token.key_exists), unless flags has MSSL_TOKEN_KEYGEN_REPLACE: then
+ * the new pair is made first and, once it stands, every signing private
+ * key there was before is destroyed with the public keys and
+ * certificates of the same CKA_ID.  If that removal fails the error is
+ * returned and the new pair stays beside what was not removed; calling
+ * again with MSSL_TOKEN_KEYGEN_REPLACE clears it.  Cards with room for
+ * one key only may refuse a replacement (token.pkcs11).
+ * On success the new key is the login key (mssl_token_sign,
+ * mssl_token_pubkey), *spki (free with mssl_free) and *spki_len are its
+ * DER SubjectPublicKeyInfo, the same bytes mssl_token_pubkey returns, and
+ * *made is the type made (never MSSL_TOKEN_KEY_AUTO).
+ * Returns 0; MSSL_ESTATE with token.not_logged_in; MSSL_ECRYPTO with
+ * token.no_mechanism (the card cannot make that kind); MSSL_EEXIST with
+ * token.key_exists; MSSL_EIO with token.pkcs11 (e.g. the card is full);
+ * MSSL_ECRYPTO with token.pkcs11; MSSL_ENOMEM; MSSL_EINVAL for an
+ * unknown type or flag.
+ */
+MSSL_API int mssl_token_keygen(mssl_token *tok, int type, unsigned int flags,
+			       const char *label, uint8_t **spki,
+			       size_t *spki_len, int *made, mssl_error *err);
+
+/*
+ * mssl_token_write_cert - store the card certificate beside the login key,
+ * as the logged-in user.  der/len: one DER X.509 certificate whose public
+ * key must be the login key's (compared as SubjectPublicKeyInfo with
+ * mssl_token_pubkey's); the server issues it for the spki of
+ * mssl_token_keygen.  The object: CKO_CERTIFICATE, CKC_X_509, on the
+ * token, public (readable before login), CKA_ID of the login key (so
+ * that mssl_token_cert and mssl_token_sign pair them), CKA_LABEL label
+ * (NULL: MSSL_TOKEN_KEY_LABEL), CKA_SUBJECT, CKA_ISSUER and
+ * CKA_SERIAL_NUMBER (a DER INTEGER) taken from the certificate, CKA_VALUE
+ * the bytes given.  A certificate already on the card with that CKA_ID
+ * (an earlier card certificate) is destroyed once the new one is stored.
+ * Returns 0; MSSL_EINPUT with token.cert (not a certificate, field
+ * "cert") or token.cert_mismatch (for another key); MSSL_ESTATE with
+ * token.not_logged_in, or token.no_key when the login key has no CKA_ID;
+ * MSSL_ENOENT with token.no_key; MSSL_EINPUT with token.key_ambiguous;
+ * MSSL_EIO with token.pkcs11 (e.g. the card is full); MSSL_ENOMEM.
+ */
+MSSL_API int mssl_token_write_cert(mssl_token *tok, const uint8_t *der,
+				   size_t len, const char *label,
+				   mssl_error *err);
 
 /*
  * mssl_token_read_pin - read one PIN into buf (NUL-terminated).
