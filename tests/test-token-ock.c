@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +22,7 @@
 #include "testhelp.h"
 #include "tokenhelp.h"
 
-static char *dir;
-static char module[256], stdll_dir[256], label[64], pin[32], so_pin[32];
-static bool started;
+static struct tk_ock ock;
 
 struct fx {
 	mssl_token_module *m;
@@ -34,12 +31,9 @@ struct fx {
 };
 
 /*
- * opencryptoki 3.8 leaks in its token libraries (not our code): the
- * software token's, and those of the other slots its configuration names,
- * which it loads in every process and unloads when they find no device.
- * Under AddressSanitizer these suppressions name them; keeping them
- * loaded to the end (RTLD_NODELETE, below) lets LeakSanitizer see whose
- * the leaks are, where an unloaded library is an "unknown module".
+ * opencryptoki 3.8 leaks in its token libraries (not our code); under
+ * AddressSanitizer these suppressions name them (tk_ock_start keeps them
+ * loaded so that LeakSanitizer can tell whose the leaks are).
  */
 __attribute__((visibility("default"))) const char *
 __lsan_default_suppressions(void);
@@ -47,119 +41,6 @@ __attribute__((visibility("default"))) const char *
 __lsan_default_suppressions(void)
 {
 	return "leak:libpkcs11_\nleak:libopencryptoki.so\nleak:libtspi.so\n";
-}
-
-/*
- * Lazily and globally, as opencryptoki loads them: one token library
- * takes symbols from another.
- */
-static void keep_loaded(const char *path)
-{
-	if (!dlopen(path, RTLD_LAZY | RTLD_GLOBAL | RTLD_NODELETE))
-		printf("# cannot keep %s loaded: %s\n", path, dlerror());
-}
-
-/* The module and each token library it may load. */
-static void keep_opencryptoki_loaded(void)
-{
-	static const char *const stdlls[] = { "libpkcs11_sw.so",
-					      "libpkcs11_tpm.so",
-					      "libpkcs11_cca.so" };
-	char path[600];
-	size_t i;
-
-	keep_loaded(module);
-	for (i = 0; i < sizeof(stdlls) / sizeof(stdlls[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", stdll_dir, stdlls[i]);
-		if (access(path, R_OK) == 0)
-			keep_loaded(path);
-	}
-}
-
-static void stop_card(void)
-{
-	if (!started)
-		return;
-	started = false;
-	th_system("sh '%s/cards/opencryptoki.sh' stop '%s'",
-		  getenv("MSSL_TEST_SRCDIR"), dir);
-	th_rmrf(dir);
-}
-
-/* KEY=value lines of DIR/ock.env. */
-static void read_env(void)
-{
-	char *path = NULL, line[300];
-	FILE *fp;
-
-	if (asprintf(&path, "%s/ock.env", dir) < 0 ||
-	    !(fp = fopen(path, "r"))) {
-		printf("Bail out! no %s\n", path ? path : "ock.env");
-		exit(99);
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		char *v = strchr(line, '=');
-
-		if (!v)
-			continue;
-		*v++ = '\0';
-		v[strcspn(v, "\n")] = '\0';
-		if (strcmp(line, "OCK_MODULE") == 0)
-			snprintf(module, sizeof(module), "%s", v);
-		else if (strcmp(line, "OCK_STDLL_DIR") == 0)
-			snprintf(stdll_dir, sizeof(stdll_dir), "%s", v);
-		else if (strcmp(line, "OCK_LABEL") == 0)
-			snprintf(label, sizeof(label), "%s", v);
-		else if (strcmp(line, "OCK_PIN") == 0)
-			snprintf(pin, sizeof(pin), "%s", v);
-		else if (strcmp(line, "OCK_SO_PIN") == 0)
-			snprintf(so_pin, sizeof(so_pin), "%s", v);
-	}
-	fclose(fp);
-	free(path);
-}
-
-/*
- * Start the card before cmocka prints its plan, so that a card that
- * cannot run here skips the file instead of failing each test.
- */
-static void start_card(void)
-{
-	const char *src = getenv("MSSL_TEST_SRCDIR");
-	char reason[300] = "", *path = NULL;
-	FILE *fp;
-	int rc;
-
-	if (!src) {
-		printf("Bail out! MSSL_TEST_SRCDIR is not set\n");
-		exit(99);
-	}
-	dir = th_mkdtemp();
-	rc = th_system("sh '%s/cards/opencryptoki.sh' start '%s' %ld "
-		       ">'%s/log' 2>&1",
-		       src, dir, (long)getpid(), dir);
-	if (asprintf(&path, "%s/log", dir) >= 0 && (fp = fopen(path, "r"))) {
-		if (!fgets(reason, sizeof(reason), fp))
-			reason[0] = '\0';
-		reason[strcspn(reason, "\n")] = '\0';
-		fclose(fp);
-	}
-	free(path);
-	if (rc == 77) {
-		printf("1..0 # SKIP opencryptoki: %s\n", reason);
-		th_rmrf(dir);
-		exit(0);
-	}
-	started = true;
-	atexit(stop_card);
-	if (rc != 0) {
-		printf("Bail out! tests/cards/opencryptoki.sh start failed "
-		       "(status %d): %s\n",
-		       rc, reason);
-		exit(99);
-	}
-	read_env();
-	keep_opencryptoki_loaded();
 }
 
 static int setup(void **state)
@@ -170,11 +51,11 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	f->err = mssl_error_new();
-	rc = mssl_token_module_open(module, &f->m, f->err);
+	rc = mssl_token_module_open(ock.module, &f->m, f->err);
 	if (rc)
 		fail_msg("module: %s",
 			 mssl_error_message(f->err, MSSL_LANG_EN));
-	assert_true(asprintf(&uri, "pkcs11:token=%s", label) > 0);
+	assert_true(asprintf(&uri, "pkcs11:token=%s", ock.label) > 0);
 	rc = mssl_token_open(f->m, uri, &f->tok, f->err);
 	if (rc)
 		fail_msg("open: %s", mssl_error_message(f->err, MSSL_LANG_EN));
@@ -208,7 +89,7 @@ static char *path_in(const char *name)
 {
 	char *p = NULL;
 
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
+	if (asprintf(&p, "%s/%s", ock.dir, name) < 0)
 		fail_msg("out of memory");
 	return p;
 }
@@ -220,7 +101,7 @@ static void t_only_card(void **state)
 
 	/* The software token is the module's only card. */
 	assert_int_equal(mssl_token_open(f->m, NULL, &tok, f->err), 0);
-	assert_string_equal(mssl_token_info(tok)->label, label);
+	assert_string_equal(mssl_token_info(tok)->label, ock.label);
 	assert_string_equal(mssl_token_info(tok)->model, "IBM SoftTok");
 	mssl_token_free(tok);
 }
@@ -237,7 +118,7 @@ static void t_sign_digestinfo(void **state)
 	assert_int_equal(mssl__token_deny_mechanism(f->tok,
 						    CKM_SHA256_RSA_PKCS),
 			 MSSL_ENOENT);
-	login(f, pin);
+	login(f, ock.pin);
 	assert_int_equal(
 		gnutls_rnd(GNUTLS_RND_NONCE, challenge, sizeof(challenge)), 0);
 	if (mssl_token_sign(f->tok, challenge, sizeof(challenge), &sig,
@@ -272,8 +153,8 @@ static void t_card_pin_length(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(mssl_token_info(f->tok)->max_pin_len, 8);
-	TK_ERR(mssl_token_change_pin(f->tok, pin, strlen(pin), "longer-pin-9",
-				     12, f->err),
+	TK_ERR(mssl_token_change_pin(f->tok, ock.pin, strlen(ock.pin),
+				     "longer-pin-9", 12, f->err),
 	       MSSL_EINPUT, "token.pin_len", f->err);
 	tk_assert_msg(f->err, MSSL_LANG_EN, "4 to 8");
 	assert_false(mssl_token_info(f->tok)->flags & MSSL_TOKEN_PIN_COUNT_LOW);
@@ -284,7 +165,7 @@ static void t_lock_and_unblock(void **state)
 	struct fx *f = *state;
 	unsigned int fl;
 
-	login(f, pin);
+	login(f, ock.pin);
 	/* 1: counted, two left. */
 	TK_ERR(mssl_token_login(f->tok, "00000000", 8, f->err), MSSL_EPERM,
 	       "token.pin_incorrect", f->err);
@@ -309,30 +190,31 @@ static void t_lock_and_unblock(void **state)
 	tk_assert_msg(f->err, MSSL_LANG_ZH_TW, "鎖");
 	assert_true(mssl_token_info(f->tok)->flags & MSSL_TOKEN_PIN_LOCKED);
 	/* The right PIN is refused now: the card says CKR_PIN_LOCKED. */
-	TK_ERR(mssl_token_login(f->tok, pin, strlen(pin), f->err), MSSL_ESTATE,
-	       "token.pin_locked", f->err);
+	TK_ERR(mssl_token_login(f->tok, ock.pin, strlen(ock.pin), f->err),
+	       MSSL_ESTATE, "token.pin_locked", f->err);
 	tk_assert_msg(f->err, MSSL_LANG_EN, "ask the CA for an unlock");
-	TK_ERR(mssl_token_change_pin(f->tok, pin, strlen(pin), "abc123", 6,
-				     f->err),
+	TK_ERR(mssl_token_change_pin(f->tok, ock.pin, strlen(ock.pin), "abc123",
+				     6, f->err),
 	       MSSL_ESTATE, "token.pin_locked", f->err);
 
 	/* Unblock: a wrong SO PIN first (counted on the SO side). */
 	TK_ERR(mssl_token_unblock(f->tok, "11111111", 8, "abcdef12", 8, f->err),
 	       MSSL_EPERM, "token.so_pin_incorrect", f->err);
 	assert_true(mssl_token_info(f->tok)->flags & MSSL_TOKEN_PIN_LOCKED);
-	TK_ERR(mssl_token_unblock(f->tok, so_pin, strlen(so_pin), pin,
-				  strlen(pin), f->err),
+	TK_ERR(mssl_token_unblock(f->tok, ock.so_pin, strlen(ock.so_pin),
+				  ock.pin, strlen(ock.pin), f->err),
 	       MSSL_EINPUT, "token.pin_policy", f->err);
-	assert_int_equal(mssl_token_unblock(f->tok, so_pin, strlen(so_pin),
-					    "abcdef12", 8, f->err),
+	assert_int_equal(mssl_token_unblock(f->tok, ock.so_pin,
+					    strlen(ock.so_pin), "abcdef12", 8,
+					    f->err),
 			 0);
 	fl = mssl_token_info(f->tok)->flags;
 	assert_false(fl & (MSSL_TOKEN_PIN_LOCKED | MSSL_TOKEN_PIN_FINAL_TRY |
 			   MSSL_TOKEN_PIN_COUNT_LOW));
 	/* The new PIN works, the old one does not. */
 	login(f, "abcdef12");
-	TK_ERR(mssl_token_login(f->tok, pin, strlen(pin), f->err), MSSL_EPERM,
-	       "token.pin_incorrect", f->err);
+	TK_ERR(mssl_token_login(f->tok, ock.pin, strlen(ock.pin), f->err),
+	       MSSL_EPERM, "token.pin_incorrect", f->err);
 	login(f, "abcdef12");
 
 	/* A PIN change on this card: C_SetPIN after a login. */
@@ -355,8 +237,8 @@ int main(void)
 	};
 	int rc;
 
-	start_card();
+	tk_ock_start("start", &ock);
 	rc = cmocka_run_group_tests_name("token-ock", tests, NULL, NULL);
-	stop_card();
+	tk_ock_stop();
 	return rc;
 }

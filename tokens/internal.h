@@ -71,6 +71,12 @@ int mssl__token_ckr(mssl_error *err, CK_RV rv, const char *what);
 /* Re-read the token's flags into tok->info. */
 void mssl__token_refresh(mssl_token *tok);
 
+/*
+ * 0 when tok has a session; else (a blank token that refused one) an
+ * MSSL_ESTATE error token.blank: only mssl_token_init works on it.
+ */
+int mssl__token_need_session(mssl_token *tok, mssl_error *err);
+
 /* ---- key.c ---------------------------------------------------------- */
 
 /*

@@ -8,6 +8,7 @@
  */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,32 +187,49 @@ static int not_logged_in(mssl_error *err)
 }
 
 /*
+ * The private keys that may sign (an unreadable CKA_SIGN may): the
+ * candidates for the login key.  *keys is the caller's.
+ */
+static int find_signing_keys(mssl_token *tok, CK_OBJECT_HANDLE **keys,
+			     size_t *n, mssl_error *err)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	CK_OBJECT_HANDLE *all = NULL;
+	size_t n_all = 0, i, n_sign = 0;
+	CK_BBOOL can_sign;
+	int rc;
+
+	rc = find_objects(tok, tmpl, TOKEN_ARRAY_SIZE(tmpl), &all, &n_all, err);
+	if (rc)
+		return rc;
+	for (i = 0; i < n_all; i++)
+		if (!get_bool(tok, all[i], CKA_SIGN, &can_sign) || can_sign)
+			all[n_sign++] = all[i];
+	*keys = all;
+	*n = n_sign;
+	return 0;
+}
+
+/*
  * The private key that signs logins: the only signing key, or the one
  * whose CKA_ID is that of a certificate on the card (cards also carry
  * keys for other uses).
  */
 static int find_login_key(mssl_token *tok, struct login_key *k, mssl_error *err)
 {
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) } };
 	CK_OBJECT_HANDLE *keys = NULL, *certs = NULL;
 	struct idbuf *key_ids = NULL, *cert_ids = NULL;
-	size_t n_keys = 0, n_certs = 0, i, j, n_sign = 0, n_match = 0;
+	size_t n_certs = 0, i, j, n_sign = 0, n_match = 0;
 	size_t pick = 0;
-	CK_BBOOL can_sign;
 	int rc;
 
 	memset(k, 0, sizeof(*k));
 	if (!tok->logged_in)
 		return not_logged_in(err);
-	rc = find_objects(tok, tmpl, TOKEN_ARRAY_SIZE(tmpl), &keys, &n_keys,
-			  err);
+	rc = find_signing_keys(tok, &keys, &n_sign, err);
 	if (rc)
 		goto out;
-	/* Keep the keys that may sign (an unreadable CKA_SIGN may). */
-	for (i = 0; i < n_keys; i++)
-		if (!get_bool(tok, keys[i], CKA_SIGN, &can_sign) || can_sign)
-			keys[n_sign++] = keys[i];
 	if (n_sign == 0) {
 		rc = mssl_error_set(err, MSSL_ENOENT, "token.no_key", NULL,
 				    N_("The card holds no signing key."));
@@ -270,7 +288,12 @@ out:
 
 /* ---- mechanisms -------------------------------------------------------- */
 
-static bool offers(mssl_token *tok, CK_MECHANISM_TYPE mech)
+/*
+ * Does the card offer 'mech' for 'flag' (CKF_SIGN, ...) and, when 'bits'
+ * is not 0 and the card states a range, for keys of that size?
+ */
+static bool offers_for(mssl_token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS flag,
+		       CK_ULONG bits)
 {
 	CK_MECHANISM_INFO mi;
 	size_t i;
@@ -280,8 +303,16 @@ static bool offers(mssl_token *tok, CK_MECHANISM_TYPE mech)
 			break;
 	if (i == tok->n_mechs)
 		return false;
-	return tok->fn->C_GetMechanismInfo(tok->slot, mech, &mi) == CKR_OK &&
-	       (mi.flags & CKF_SIGN);
+	if (tok->fn->C_GetMechanismInfo(tok->slot, mech, &mi) != CKR_OK ||
+	    !(mi.flags & flag))
+		return false;
+	return !bits || !mi.ulMaxKeySize ||
+	       (bits >= mi.ulMinKeySize && bits <= mi.ulMaxKeySize);
+}
+
+static bool offers(mssl_token *tok, CK_MECHANISM_TYPE mech)
+{
+	return offers_for(tok, mech, CKF_SIGN, 0);
 }
 
 int mssl__token_deny_mechanism(mssl_token *tok, CK_MECHANISM_TYPE mech)
@@ -589,36 +620,40 @@ static int find_by_id(mssl_token *tok, CK_OBJECT_CLASS cls,
 	return find_objects(tok, tmpl, TOKEN_ARRAY_SIZE(tmpl), objs, n, err);
 }
 
-MSSL_API int mssl_token_pubkey(mssl_token *tok, uint8_t **der, size_t *len,
-			       mssl_error *err)
+/* A public key as a DER SubjectPublicKeyInfo; *der is the caller's. */
+static int export_spki(gnutls_pubkey_t pub, uint8_t **der, size_t *len,
+		       mssl_error *err)
+{
+	gnutls_datum_t out = { NULL, 0 };
+
+	if (gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &out) < 0)
+		return mssl_error_set(err, MSSL_ECRYPTO, "token.pkcs11", NULL,
+				      N_("The card's public key cannot be "
+					 "encoded."));
+	return take_datum(&out, der, len);
+}
+
+/* The SubjectPublicKeyInfo of key k, as mssl_token_pubkey says. */
+static int login_spki(mssl_token *tok, const struct login_key *k, uint8_t **der,
+		      size_t *len, mssl_error *err)
 {
 	CK_OBJECT_HANDLE *objs = NULL;
 	gnutls_pubkey_t pub = NULL;
-	gnutls_datum_t out = { NULL, 0 };
-	struct login_key k;
 	uint8_t *value = NULL;
 	size_t n = 0, value_len = 0, i;
 	int rc, r = GNUTLS_E_INVALID_REQUEST;
 
-	return_val_if_fail(tok && der && len, MSSL_EINVAL);
-	*der = NULL;
-	*len = 0;
-	rc = find_login_key(tok, &k, err);
-	if (rc)
-		return rc;
-	if (gnutls_pubkey_init(&pub) < 0) {
-		rc = MSSL_ENOMEM;
-		goto out;
-	}
-	rc = find_by_id(tok, CKO_PUBLIC_KEY, &k.id, &objs, &n, err);
+	if (gnutls_pubkey_init(&pub) < 0)
+		return MSSL_ENOMEM;
+	rc = find_by_id(tok, CKO_PUBLIC_KEY, &k->id, &objs, &n, err);
 	if (rc)
 		goto out;
 	for (i = 0; i < n && r < 0; i++)
-		r = pubkey_from_object(tok, objs[i], k.type, pub);
+		r = pubkey_from_object(tok, objs[i], k->type, pub);
 	free(objs);
 	objs = NULL;
 	if (r < 0) {
-		rc = find_by_id(tok, CKO_CERTIFICATE, &k.id, &objs, &n, err);
+		rc = find_by_id(tok, CKO_CERTIFICATE, &k->id, &objs, &n, err);
 		if (rc)
 			goto out;
 		for (i = 0; i < n && r < 0; i++) {
@@ -630,24 +665,34 @@ MSSL_API int mssl_token_pubkey(mssl_token *tok, uint8_t **der, size_t *len,
 		}
 	}
 	/* An RSA private key carries its modulus and exponent too. */
-	if (r < 0 && k.type == CKK_RSA)
-		r = pubkey_from_object(tok, k.handle, k.type, pub);
+	if (r < 0 && k->type == CKK_RSA)
+		r = pubkey_from_object(tok, k->handle, k->type, pub);
 	if (r < 0) {
 		rc = mssl_error_set(err, MSSL_ENOENT, "token.no_key", NULL,
 				    N_("The card holds neither the public key "
 				       "nor a certificate of its login key."));
 		goto out;
 	}
-	if (gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &out) < 0) {
-		rc = mssl_error_set(err, MSSL_ECRYPTO, "token.pkcs11", NULL,
-				    N_("The card's public key cannot be "
-				       "encoded."));
-		goto out;
-	}
-	rc = take_datum(&out, der, len);
+	rc = export_spki(pub, der, len, err);
 out:
 	free(objs);
 	gnutls_pubkey_deinit(pub);
+	return rc;
+}
+
+MSSL_API int mssl_token_pubkey(mssl_token *tok, uint8_t **der, size_t *len,
+			       mssl_error *err)
+{
+	struct login_key k;
+	int rc;
+
+	return_val_if_fail(tok && der && len, MSSL_EINVAL);
+	*der = NULL;
+	*len = 0;
+	rc = find_login_key(tok, &k, err);
+	if (rc)
+		return rc;
+	rc = login_spki(tok, &k, der, len, err);
 	login_key_clear(&k);
 	return rc;
 }
@@ -670,7 +715,9 @@ MSSL_API int mssl_token_cert(mssl_token *tok, uint8_t **der, size_t *len,
 			return rc;
 		rc = find_by_id(tok, CKO_CERTIFICATE, &k.id, &objs, &n, err);
 	} else {
-		rc = find_certs(tok, &objs, &n, err);
+		rc = mssl__token_need_session(tok, err);
+		if (!rc)
+			rc = find_certs(tok, &objs, &n, err);
 	}
 	if (rc)
 		goto out;
@@ -694,5 +741,365 @@ MSSL_API int mssl_token_cert(mssl_token *tok, uint8_t **der, size_t *len,
 out:
 	free(objs);
 	login_key_clear(&k);
+	return rc;
+}
+
+/* ---- enrolment: the key pair and its certificate ------------------------ */
+
+/* DER OID 1.2.840.10045.3.1.7: the curve P-256 (prime256v1). */
+static const uint8_t p256_params[] = { 0x06, 0x08, 0x2a, 0x86, 0x48,
+				       0xce, 0x3d, 0x03, 0x01, 0x07 };
+/* The public exponent 65537. */
+static const uint8_t f4_exponent[] = { 0x01, 0x00, 0x01 };
+
+/* Can the card generate a key of this type and sign with it as we do? */
+static bool can_make(mssl_token *tok, int type)
+{
+	if (type == MSSL_TOKEN_KEY_EC_P256)
+		return offers_for(tok, CKM_EC_KEY_PAIR_GEN,
+				  CKF_GENERATE_KEY_PAIR, 256) &&
+		       (offers(tok, CKM_ECDSA) ||
+			offers(tok, CKM_ECDSA_SHA256));
+	return offers_for(tok, CKM_RSA_PKCS_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR,
+			  2048) &&
+	       (offers(tok, CKM_SHA256_RSA_PKCS) || offers(tok, CKM_RSA_PKCS) ||
+		offers(tok, CKM_SHA256_RSA_PKCS_PSS) ||
+		offers(tok, CKM_RSA_PKCS_PSS));
+}
+
+static const char *key_type_name(int type)
+{
+	return type == MSSL_TOKEN_KEY_EC_P256 ? "ECDSA P-256" : "RSA-2048";
+}
+
+static int destroy(mssl_token *tok, CK_OBJECT_HANDLE obj, mssl_error *err)
+{
+	CK_RV rv = tok->fn->C_DestroyObject(tok->session, obj);
+
+	return rv == CKR_OK ? 0 : mssl__token_ckr(err, rv, "C_DestroyObject");
+}
+
+/* Objects of class cls with CKA_ID id, destroyed; 0 when none. */
+static int destroy_by_id(mssl_token *tok, CK_OBJECT_CLASS cls,
+			 const struct idbuf *id, mssl_error *err)
+{
+	CK_OBJECT_HANDLE *objs = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	rc = find_by_id(tok, cls, id, &objs, &n, err);
+	for (i = 0; !rc && i < n; i++)
+		rc = destroy(tok, objs[i], err);
+	free(objs);
+	return rc;
+}
+
+/*
+ * The old login keys, with the public keys and certificates sharing
+ * their CKA_ID: what MSSL_TOKEN_KEYGEN_REPLACE removes.
+ */
+static int destroy_keys(mssl_token *tok, const CK_OBJECT_HANDLE *keys, size_t n,
+			mssl_error *err)
+{
+	struct idbuf *ids = NULL;
+	size_t i;
+	int rc;
+
+	rc = read_ids(tok, keys, n, &ids);
+	for (i = 0; !rc && i < n; i++) {
+		rc = destroy_by_id(tok, CKO_CERTIFICATE, &ids[i], err);
+		if (!rc)
+			rc = destroy_by_id(tok, CKO_PUBLIC_KEY, &ids[i], err);
+		if (!rc)
+			rc = destroy(tok, keys[i], err);
+	}
+	ids_free(ids, n);
+	return rc;
+}
+
+MSSL_API int mssl_token_keygen(mssl_token *tok, int type, unsigned int flags,
+			       const char *label, uint8_t **spki,
+			       size_t *spki_len, int *made, mssl_error *err)
+{
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, b;
+	CK_ULONG bits = 2048;
+	CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_OBJECT_HANDLE pub_h = CK_INVALID_HANDLE, priv_h = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE *old = NULL;
+	CK_KEY_TYPE ktype = CKK_RSA;
+	gnutls_pubkey_t pub = NULL;
+	uint8_t id[16];
+	size_t n_old = 0, label_len;
+	CK_ULONG n_pub = 0, n_priv = 0;
+	CK_ATTRIBUTE pub_tmpl[8], priv_tmpl[8];
+	bool kept = false;
+	CK_RV rv;
+	int rc;
+
+	return_val_if_fail(tok && spki && spki_len && made, MSSL_EINVAL);
+	return_val_if_fail(type == MSSL_TOKEN_KEY_AUTO ||
+				   type == MSSL_TOKEN_KEY_EC_P256 ||
+				   type == MSSL_TOKEN_KEY_RSA_2048,
+			   MSSL_EINVAL);
+	return_val_if_fail(!(flags & ~(unsigned int)MSSL_TOKEN_KEYGEN_REPLACE),
+			   MSSL_EINVAL);
+	*spki = NULL;
+	*spki_len = 0;
+	*made = MSSL_TOKEN_KEY_AUTO;
+	if (!label)
+		label = MSSL_TOKEN_KEY_LABEL;
+	label_len = strlen(label);
+	if (!tok->logged_in)
+		return not_logged_in(err);
+	if (type == MSSL_TOKEN_KEY_AUTO)
+		type = can_make(tok, MSSL_TOKEN_KEY_EC_P256) ?
+			       MSSL_TOKEN_KEY_EC_P256 :
+			       MSSL_TOKEN_KEY_RSA_2048;
+	if (!can_make(tok, type))
+		return mssl_error_set(err, MSSL_ECRYPTO, "token.no_mechanism",
+				      NULL,
+				      N_("The card cannot make %s keys that "
+					 "mssl signs with."),
+				      key_type_name(type));
+	rc = find_signing_keys(tok, &old, &n_old, err);
+	if (rc)
+		return rc;
+	if (n_old && !(flags & MSSL_TOKEN_KEYGEN_REPLACE)) {
+		rc = mssl_error_set(err, MSSL_EEXIST, "token.key_exists", NULL,
+				    N_("The card already holds a signing key: "
+				       "it is replaced only when asked to."));
+		goto out;
+	}
+	/*
+	 * A random CKA_ID, set as the pair is made: setting it afterwards
+	 * (a hash of the public key) needs CKA_ID modifiable, which not
+	 * every card allows.
+	 */
+	if (gnutls_rnd(GNUTLS_RND_NONCE, id, sizeof(id)) < 0) {
+		rc = mssl_error_set(err, MSSL_ECRYPTO, "token.pkcs11", NULL,
+				    N_("No random numbers for the key's "
+				       "identifier."));
+		goto out;
+	}
+#define ADD(t, n, type_, ptr, len)                                             \
+	do {                                                                   \
+		(t)[(n)].type = (type_);                                       \
+		(t)[(n)].pValue = (void *)(ptr);                               \
+		(t)[(n)].ulValueLen = (CK_ULONG)(len);                         \
+		(n)++;                                                         \
+	} while (0)
+	ADD(pub_tmpl, n_pub, CKA_TOKEN, &yes, sizeof(yes));
+	ADD(pub_tmpl, n_pub, CKA_PRIVATE, &no, sizeof(no));
+	ADD(pub_tmpl, n_pub, CKA_VERIFY, &yes, sizeof(yes));
+	ADD(pub_tmpl, n_pub, CKA_ID, id, sizeof(id));
+	ADD(pub_tmpl, n_pub, CKA_LABEL, label, label_len);
+	ADD(priv_tmpl, n_priv, CKA_TOKEN, &yes, sizeof(yes));
+	ADD(priv_tmpl, n_priv, CKA_PRIVATE, &yes, sizeof(yes));
+	ADD(priv_tmpl, n_priv, CKA_SENSITIVE, &yes, sizeof(yes));
+	ADD(priv_tmpl, n_priv, CKA_EXTRACTABLE, &no, sizeof(no));
+	ADD(priv_tmpl, n_priv, CKA_SIGN, &yes, sizeof(yes));
+	ADD(priv_tmpl, n_priv, CKA_ID, id, sizeof(id));
+	ADD(priv_tmpl, n_priv, CKA_LABEL, label, label_len);
+	if (type == MSSL_TOKEN_KEY_EC_P256) {
+		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
+		ktype = CKK_EC;
+		ADD(pub_tmpl, n_pub, CKA_EC_PARAMS, p256_params,
+		    sizeof(p256_params));
+	} else {
+		ADD(pub_tmpl, n_pub, CKA_MODULUS_BITS, &bits, sizeof(bits));
+		ADD(pub_tmpl, n_pub, CKA_PUBLIC_EXPONENT, f4_exponent,
+		    sizeof(f4_exponent));
+	}
+#undef ADD
+	rv = tok->fn->C_GenerateKeyPair(tok->session, &mech, pub_tmpl, n_pub,
+					priv_tmpl, n_priv, &pub_h, &priv_h);
+	if (rv == CKR_USER_NOT_LOGGED_IN) {
+		tok->logged_in = false;
+		rc = not_logged_in(err);
+		goto out;
+	}
+	if (rv != CKR_OK) {
+		rc = mssl__token_ckr(err, rv, "C_GenerateKeyPair");
+		goto out;
+	}
+	/* Some modules ignore attributes they dislike: check the ones
+	 * that keep the key on the card. */
+	if ((get_bool(tok, priv_h, CKA_SENSITIVE, &b) && !b) ||
+	    (get_bool(tok, priv_h, CKA_EXTRACTABLE, &b) && b)) {
+		rc = mssl_error_set(err, MSSL_ECRYPTO, "token.pkcs11", NULL,
+				    N_("The card made a private key it would "
+				       "let out: removed again."));
+		goto out;
+	}
+	if (gnutls_pubkey_init(&pub) < 0) {
+		rc = MSSL_ENOMEM;
+		goto out;
+	}
+	if (pubkey_from_object(tok, pub_h, ktype, pub) < 0 &&
+	    (ktype != CKK_RSA ||
+	     pubkey_from_object(tok, priv_h, ktype, pub) < 0)) {
+		rc = mssl_error_set(err, MSSL_ECRYPTO, "token.pkcs11", NULL,
+				    N_("The card's new public key cannot be "
+				       "read: the key pair is removed "
+				       "again."));
+		goto out;
+	}
+	rc = export_spki(pub, spki, spki_len, err);
+	if (rc)
+		goto out;
+	/* The new pair stands: now the old ones may go. */
+	kept = true;
+	if (n_old) {
+		rc = destroy_keys(tok, old, n_old, err);
+		if (rc) {
+			free(*spki);
+			*spki = NULL;
+			*spki_len = 0;
+			goto out;
+		}
+	}
+	*made = type;
+out:
+	if (!kept && priv_h != CK_INVALID_HANDLE)
+		tok->fn->C_DestroyObject(tok->session, priv_h);
+	if (!kept && pub_h != CK_INVALID_HANDLE)
+		tok->fn->C_DestroyObject(tok->session, pub_h);
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	free(old);
+	return rc;
+}
+
+/* A DER INTEGER around the serial number's content octets. */
+static size_t serial_integer(const uint8_t *serial, size_t len, uint8_t *out)
+{
+	out[0] = 0x02;
+	out[1] = (uint8_t)len;
+	memcpy(out + 2, serial, len);
+	return len + 2;
+}
+
+static int bad_cert(mssl_error *err, int r)
+{
+	return mssl_error_set(err, MSSL_EINPUT, "token.cert", "cert",
+			      N_("Not a DER X.509 certificate mssl can store "
+				 "on a card: %s."),
+			      gnutls_strerror(r));
+}
+
+MSSL_API int mssl_token_write_cert(mssl_token *tok, const uint8_t *der,
+				   size_t len, const char *label,
+				   mssl_error *err)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_CERTIFICATE_TYPE ctype = CKC_X_509;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_OBJECT_HANDLE *old = NULL, obj;
+	gnutls_datum_t d = { (unsigned char *)der, (unsigned int)len };
+	gnutls_datum_t subject = { NULL, 0 }, issuer = { NULL, 0 };
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t cpub = NULL;
+	struct login_key k = { 0 };
+	uint8_t serial[64], serial_der[2 + sizeof(serial)];
+	uint8_t *cert_spki = NULL, *key_spki = NULL;
+	size_t serial_len = sizeof(serial), cert_spki_len = 0;
+	size_t key_spki_len = 0, n_old = 0, i;
+	CK_RV rv;
+	int rc, r;
+
+	return_val_if_fail(tok && der && len && len <= UINT_MAX, MSSL_EINVAL);
+	if (!label)
+		label = MSSL_TOKEN_KEY_LABEL;
+	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_pubkey_init(&cpub) < 0) {
+		rc = MSSL_ENOMEM;
+		goto out;
+	}
+	r = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER);
+	if (r >= 0)
+		r = gnutls_x509_crt_get_raw_dn(crt, &subject);
+	if (r >= 0)
+		r = gnutls_x509_crt_get_raw_issuer_dn(crt, &issuer);
+	/* RFC 5280 allows 20 octets; 64 leave room for careless CAs and
+	 * keep the INTEGER's length in one byte. */
+	if (r >= 0)
+		r = gnutls_x509_crt_get_serial(crt, serial, &serial_len);
+	if (r >= 0 && serial_len == 0)
+		r = GNUTLS_E_ASN1_DER_ERROR;
+	if (r >= 0)
+		r = gnutls_pubkey_import_x509(cpub, crt, 0);
+	if (r < 0) {
+		rc = bad_cert(err, r);
+		goto out;
+	}
+	rc = export_spki(cpub, &cert_spki, &cert_spki_len, err);
+	if (rc)
+		goto out;
+	rc = find_login_key(tok, &k, err);
+	if (rc)
+		goto out;
+	rc = login_spki(tok, &k, &key_spki, &key_spki_len, err);
+	if (rc)
+		goto out;
+	if (cert_spki_len != key_spki_len ||
+	    memcmp(cert_spki, key_spki, key_spki_len) != 0) {
+		rc = mssl_error_set(err, MSSL_EINPUT, "token.cert_mismatch",
+				    "cert",
+				    N_("The certificate is not for this card: "
+				       "its public key is not the card's "
+				       "login key."));
+		goto out;
+	}
+	if (!k.id.len) {
+		rc = mssl_error_set(err, MSSL_ESTATE, "token.no_key", NULL,
+				    N_("The card's login key has no "
+				       "identifier (CKA_ID) to pair a "
+				       "certificate with."));
+		goto out;
+	}
+	rc = find_by_id(tok, CKO_CERTIFICATE, &k.id, &old, &n_old, err);
+	if (rc)
+		goto out;
+	{
+		CK_ATTRIBUTE tmpl[] = {
+			{ CKA_CLASS, &cls, sizeof(cls) },
+			{ CKA_CERTIFICATE_TYPE, &ctype, sizeof(ctype) },
+			{ CKA_TOKEN, &yes, sizeof(yes) },
+			/* Public: read before login to choose the card. */
+			{ CKA_PRIVATE, &no, sizeof(no) },
+			{ CKA_LABEL, (void *)label, strlen(label) },
+			{ CKA_ID, k.id.id, k.id.len },
+			{ CKA_SUBJECT, subject.data, subject.size },
+			{ CKA_ISSUER, issuer.data, issuer.size },
+			{ CKA_SERIAL_NUMBER, serial_der,
+			  serial_integer(serial, serial_len, serial_der) },
+			{ CKA_VALUE, (void *)der, len },
+		};
+
+		rv = tok->fn->C_CreateObject(tok->session, tmpl,
+					     TOKEN_ARRAY_SIZE(tmpl), &obj);
+	}
+	if (rv == CKR_USER_NOT_LOGGED_IN) {
+		tok->logged_in = false;
+		rc = not_logged_in(err);
+		goto out;
+	}
+	if (rv != CKR_OK) {
+		rc = mssl__token_ckr(err, rv, "C_CreateObject");
+		goto out;
+	}
+	/* The new certificate is on the card: the older ones may go. */
+	for (i = 0; !rc && i < n_old; i++)
+		rc = destroy(tok, old[i], err);
+out:
+	free(old);
+	free(cert_spki);
+	free(key_spki);
+	login_key_clear(&k);
+	gnutls_free(subject.data);
+	gnutls_free(issuer.data);
+	if (cpub)
+		gnutls_pubkey_deinit(cpub);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
 	return rc;
 }

@@ -26,6 +26,14 @@ int mssl__token_ckr(mssl_error *err, CK_RV rv, const char *what)
 				      N_("The PKCS#11 module ran out of memory "
 					 "in %s."),
 				      what);
+	case CKR_SESSION_EXISTS:
+	case CKR_SESSION_READ_ONLY_EXISTS:
+		return mssl_error_set(
+			err, MSSL_ESTATE, "token.busy", NULL,
+			N_("The card is in use by another session "
+			   "of this program (%s): close it "
+			   "first."),
+			what);
 	case CKR_TOKEN_NOT_PRESENT:
 	case CKR_DEVICE_REMOVED:
 	case CKR_SESSION_CLOSED:
@@ -190,6 +198,7 @@ static unsigned int flags_of(CK_FLAGS f)
 		  MSSL_TOKEN_PROTECTED_PATH },
 		{ CKF_TOKEN_INITIALIZED, MSSL_TOKEN_INITIALIZED },
 		{ CKF_USER_PIN_INITIALIZED, MSSL_TOKEN_PIN_INITIALIZED },
+		{ CKF_SO_PIN_TO_BE_CHANGED, MSSL_TOKEN_SO_PIN_TO_BE_CHANGED },
 	};
 	unsigned int out = 0;
 	size_t i;
@@ -387,6 +396,7 @@ static int read_mechanisms(mssl_token *tok, mssl_error *err)
 
 static int open_session(mssl_token *tok, mssl_error *err)
 {
+	CK_TOKEN_INFO ck;
 	CK_RV rv;
 
 	/* PIN changes and unblocking need a read-write session. */
@@ -396,9 +406,27 @@ static int open_session(mssl_token *tok, mssl_error *err)
 	if (rv == CKR_TOKEN_WRITE_PROTECTED)
 		rv = tok->fn->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL,
 					    NULL, &tok->session);
-	if (rv != CKR_OK)
-		return mssl__token_ckr(err, rv, "C_OpenSession");
-	return 0;
+	if (rv == CKR_OK)
+		return 0;
+	tok->session = CK_INVALID_HANDLE;
+	/*
+	 * A blank token may refuse sessions (SoftHSM's free slot says
+	 * CKR_TOKEN_NOT_RECOGNIZED), yet it is opened to be initialised,
+	 * which needs none: C_InitToken wants no session at all.
+	 */
+	if (tok->fn->C_GetTokenInfo(tok->slot, &ck) == CKR_OK &&
+	    !(ck.flags & CKF_TOKEN_INITIALIZED))
+		return 0;
+	return mssl__token_ckr(err, rv, "C_OpenSession");
+}
+
+int mssl__token_need_session(mssl_token *tok, mssl_error *err)
+{
+	if (tok->session != CK_INVALID_HANDLE)
+		return 0;
+	return mssl_error_set(err, MSSL_ESTATE, "token.blank", "token",
+			      N_("The card is not initialised: enrol it "
+				 "first."));
 }
 
 MSSL_API int mssl_token_open(mssl_token_module *m, const char *uri,
@@ -552,11 +580,14 @@ MSSL_API void mssl_token_free(mssl_token *tok)
 /*
  * The words for a refused PIN.  PKCS#11 tells no count, only flags; mssl
  * enrols cards that lock after three wrong PINs (SPEC §3.4), so "count
- * low" without "final try" means two are left.
+ * low" without "final try" means two are left.  'so': the PIN sent was
+ * the SO PIN.  'new_field': the input that a refused length or character
+ * concerns, for the calls that send a new PIN (NULL: the PIN sent).
  */
-static int pin_error(mssl_token *tok, CK_RV rv, bool so, const char *what,
-		     mssl_error *err)
+static int pin_error(mssl_token *tok, CK_RV rv, bool so, const char *new_field,
+		     const char *what, mssl_error *err)
 {
+	const char *field = new_field ? new_field : so ? "so_pin" : "pin";
 	unsigned int f;
 
 	switch (rv) {
@@ -615,18 +646,22 @@ static int pin_error(mssl_token *tok, CK_RV rv, bool so, const char *what,
 					 "unlock."));
 	case CKR_PIN_LEN_RANGE:
 		mssl__token_refresh(tok);
-		return mssl_error_set(err, MSSL_EINPUT, "token.pin_len",
-				      so ? "so_pin" : "pin",
+		return mssl_error_set(err, MSSL_EINPUT, "token.pin_len", field,
 				      N_("The card accepts PINs of %lu to %lu "
 					 "characters."),
 				      tok->info.min_pin_len,
 				      tok->info.max_pin_len);
 	case CKR_PIN_INVALID:
 		return mssl_error_set(err, MSSL_EINPUT, "token.pin_invalid",
-				      so ? "so_pin" : "pin",
+				      field,
 				      N_("The card does not accept the "
 					 "characters of this PIN."));
 	case CKR_PIN_EXPIRED:
+		if (so)
+			return mssl_error_set(
+				err, MSSL_ESTATE, "token.pin_expired", "so_pin",
+				N_("The card's SO PIN has expired: "
+				   "change it first."));
 		return mssl_error_set(err, MSSL_ESTATE, "token.pin_expired",
 				      "pin",
 				      N_("The card's PIN has expired: change "
@@ -655,8 +690,12 @@ MSSL_API int mssl_token_login(mssl_token *tok, const char *pin, size_t len,
 			      mssl_error *err)
 {
 	CK_RV rv;
+	int rc;
 
 	return_val_if_fail(tok, MSSL_EINVAL);
+	rc = mssl__token_need_session(tok, err);
+	if (rc)
+		return rc;
 	mssl__token_refresh(tok);
 	return_val_if_fail(pin_usable(tok, pin), MSSL_EINVAL);
 	/*
@@ -671,7 +710,7 @@ MSSL_API int mssl_token_login(mssl_token *tok, const char *pin, size_t len,
 	rv = tok->fn->C_Login(tok->session, CKU_USER, (CK_UTF8CHAR_PTR)pin,
 			      pin ? (CK_ULONG)len : 0);
 	if (rv != CKR_OK)
-		return pin_error(tok, rv, false, "C_Login", err);
+		return pin_error(tok, rv, false, NULL, "C_Login", err);
 	tok->logged_in = true;
 	mssl__token_refresh(tok);
 	return 0;
@@ -755,7 +794,62 @@ MSSL_API int mssl_token_change_pin(mssl_token *tok, const char *old_pin,
 	/* The holder logs in again with the new PIN (SPEC §8). */
 	mssl_token_logout(tok);
 	if (rv != CKR_OK)
-		return pin_error(tok, rv, false, "C_SetPIN", err);
+		return pin_error(tok, rv, false, "new_pin", "C_SetPIN", err);
+	mssl__token_refresh(tok);
+	return 0;
+}
+
+/*
+ * Log in as security officer, alone: the SO cannot log in while the user
+ * is, and the login state is the card's, not this session's.
+ */
+static int so_login(mssl_token *tok, const char *so_pin, size_t so_len,
+		    mssl_error *err)
+{
+	CK_RV rv;
+
+	mssl_token_logout(tok);
+	rv = tok->fn->C_Login(tok->session, CKU_SO, (CK_UTF8CHAR_PTR)so_pin,
+			      so_pin ? (CK_ULONG)so_len : 0);
+	if (rv != CKR_OK)
+		return pin_error(tok, rv, true, NULL, "C_Login", err);
+	return 0;
+}
+
+/*
+ * SO login, C_InitPIN, logout: the unblock and the enrolment's first
+ * user PIN.  'policy': the new PIN is one a person chose, and must pass
+ * mssl_token_pin_check.
+ */
+static int so_init_pin(mssl_token *tok, const char *so_pin, size_t so_len,
+		       const char *new_pin, size_t new_len, bool policy,
+		       mssl_error *err)
+{
+	CK_RV rv;
+	int rc;
+
+	return_val_if_fail(tok && new_pin, MSSL_EINVAL);
+	rc = mssl__token_need_session(tok, err);
+	if (rc)
+		return rc;
+	mssl__token_refresh(tok);
+	return_val_if_fail(pin_usable(tok, so_pin), MSSL_EINVAL);
+	if (policy) {
+		rc = mssl_token_pin_check(new_pin, new_len, "new_pin", err);
+		if (rc)
+			return rc;
+	}
+	rc = card_len_check(tok, new_len, "new_pin", err);
+	if (rc)
+		return rc;
+	rc = so_login(tok, so_pin, so_len, err);
+	if (rc)
+		return rc;
+	rv = tok->fn->C_InitPIN(tok->session, (CK_UTF8CHAR_PTR)new_pin,
+				(CK_ULONG)new_len);
+	tok->fn->C_Logout(tok->session);
+	if (rv != CKR_OK)
+		return pin_error(tok, rv, false, "new_pin", "C_InitPIN", err);
 	mssl__token_refresh(tok);
 	return 0;
 }
@@ -764,29 +858,121 @@ MSSL_API int mssl_token_unblock(mssl_token *tok, const char *so_pin,
 				size_t so_len, const char *new_pin,
 				size_t new_len, mssl_error *err)
 {
+	return so_init_pin(tok, so_pin, so_len, new_pin, new_len, true, err);
+}
+
+MSSL_API int mssl_token_init_user_pin(mssl_token *tok, const char *so_pin,
+				      size_t so_len, const char *pin,
+				      size_t len, mssl_error *err)
+{
+	return so_init_pin(tok, so_pin, so_len, pin, len, false, err);
+}
+
+MSSL_API int mssl_token_set_so_pin(mssl_token *tok, const char *old_so,
+				   size_t old_len, const char *new_so,
+				   size_t new_len, mssl_error *err)
+{
 	CK_RV rv;
 	int rc;
 
-	return_val_if_fail(tok && new_pin, MSSL_EINVAL);
-	mssl__token_refresh(tok);
-	return_val_if_fail(pin_usable(tok, so_pin), MSSL_EINVAL);
-	rc = mssl_token_pin_check(new_pin, new_len, "new_pin", err);
+	return_val_if_fail(tok && old_so && new_so, MSSL_EINVAL);
+	rc = mssl__token_need_session(tok, err);
 	if (rc)
 		return rc;
-	rc = card_len_check(tok, new_len, "new_pin", err);
+	/*
+	 * The new SO PIN is checked before the old one reaches the card:
+	 * a refused length then costs no SO login.
+	 */
+	if (new_len == 0)
+		return mssl_error_set(err, MSSL_EINPUT, "token.pin_len",
+				      "new_so_pin",
+				      N_("The new SO PIN is empty."));
+	rc = card_len_check(tok, new_len, "new_so_pin", err);
 	if (rc)
 		return rc;
-	/* The SO cannot log in while the user is. */
-	mssl_token_logout(tok);
-	rv = tok->fn->C_Login(tok->session, CKU_SO, (CK_UTF8CHAR_PTR)so_pin,
-			      so_pin ? (CK_ULONG)so_len : 0);
-	if (rv != CKR_OK)
-		return pin_error(tok, rv, true, "C_Login", err);
-	rv = tok->fn->C_InitPIN(tok->session, (CK_UTF8CHAR_PTR)new_pin,
-				(CK_ULONG)new_len);
+	rc = so_login(tok, old_so, old_len, err);
+	if (rc)
+		return rc;
+	rv = tok->fn->C_SetPIN(tok->session, (CK_UTF8CHAR_PTR)old_so,
+			       (CK_ULONG)old_len, (CK_UTF8CHAR_PTR)new_so,
+			       (CK_ULONG)new_len);
 	tok->fn->C_Logout(tok->session);
 	if (rv != CKR_OK)
-		return pin_error(tok, rv, false, "C_InitPIN", err);
+		return pin_error(tok, rv, true, "new_so_pin", "C_SetPIN", err);
 	mssl__token_refresh(tok);
 	return 0;
+}
+
+/* ---- initialising a blank card ---------------------------------------- */
+
+MSSL_API int mssl_token_init(mssl_token *tok, const char *so_pin, size_t so_len,
+			     const char *label, mssl_error *err)
+{
+	CK_UTF8CHAR padded_label[32];
+	CK_TOKEN_INFO ck;
+	size_t n;
+	CK_RV rv;
+	int rc;
+
+	return_val_if_fail(tok && label, MSSL_EINVAL);
+	n = strlen(label);
+	if (n == 0 || n > sizeof(padded_label))
+		return mssl_error_set(err, MSSL_EINPUT, "token.label", "label",
+				      N_("A card label has 1 to 32 bytes."));
+	rv = tok->fn->C_GetTokenInfo(tok->slot, &ck);
+	if (rv != CKR_OK)
+		return mssl__token_ckr(err, rv, "C_GetTokenInfo");
+	mssl__token_info_fill(&ck, tok->slot, &tok->s, &tok->info);
+	/*
+	 * C_InitToken on an initialised token erases it (SoftHSM) or
+	 * leaves it unusable (opencryptoki): only blank cards, always.
+	 */
+	if (ck.flags & CKF_TOKEN_INITIALIZED)
+		return mssl_error_set(err, MSSL_ESTATE, "token.initialized",
+				      "token",
+				      N_("The card \"%s\" (serial %s) is "
+					 "already initialised: mssl "
+					 "initialises blank cards only."),
+				      tok->s.label, tok->s.serial);
+	return_val_if_fail(pin_usable(tok, so_pin), MSSL_EINVAL);
+	if (so_pin) {
+		rc = card_len_check(tok, so_len, "so_pin", err);
+		if (rc)
+			return rc;
+	}
+	memset(padded_label, ' ', sizeof(padded_label));
+	memcpy(padded_label, label, n);
+	/* C_InitToken wants no session open on the token, ours included. */
+	if (tok->session != CK_INVALID_HANDLE) {
+		tok->fn->C_Logout(tok->session);
+		tok->fn->C_CloseSession(tok->session);
+		tok->session = CK_INVALID_HANDLE;
+	}
+	tok->logged_in = false;
+	rv = tok->fn->C_InitToken(tok->slot, (CK_UTF8CHAR_PTR)so_pin,
+				  so_pin ? (CK_ULONG)so_len : 0, padded_label);
+	if (rv != CKR_OK) {
+		rc = pin_error(tok, rv, true, NULL, "C_InitToken", err);
+		/* Back to a session, as far as a blank token gives one. */
+		open_session(tok, NULL);
+		return rc;
+	}
+	/*
+	 * The token stays in its slot for this process (SoftHSM moves it
+	 * to a slot named after its new serial at the next load only):
+	 * reopen there, and read what the card now says of itself.
+	 */
+	rc = open_session(tok, err);
+	if (rc)
+		return rc;
+	free(tok->mechs);
+	tok->mechs = NULL;
+	tok->n_mechs = 0;
+	rc = read_mechanisms(tok, err);
+	if (rc)
+		return rc;
+	rv = tok->fn->C_GetTokenInfo(tok->slot, &ck);
+	if (rv != CKR_OK)
+		return mssl__token_ckr(err, rv, "C_GetTokenInfo");
+	return mssl__token_info_fill(&ck, tok->slot, &tok->s, &tok->info);
 }

@@ -5,6 +5,7 @@
 # directory are the system's.
 #
 #   opencryptoki.sh start DIR [OWNER_PID]
+#   opencryptoki.sh blank DIR [OWNER_PID]
 #   opencryptoki.sh stop DIR
 #
 # start: wipes the software token's directory (found with dpkg -L
@@ -14,6 +15,10 @@
 # and writes DIR/ock.env (OCK_MODULE, OCK_STDLL_DIR: where its token
 # libraries are, OCK_LABEL, OCK_PIN, OCK_SO_PIN),
 # DIR/mssl-ock.pub.der and DIR/mssl-ock.crt.der (read back from the card).
+# blank: as start, but leaves the token uninitialised, as a card arrives
+# for enrolment (C_InitToken is then the test's to do, once: initialising
+# it again breaks it); DIR/ock.env has OCK_MODULE, OCK_STDLL_DIR and
+# OCK_SO_PIN, the token's own default SO PIN.
 # stop: stops that pkcsslotd by its PID and wipes the token again.
 #
 # Only one test run at a time may own the token: a lock directory names
@@ -25,8 +30,8 @@
 # wiping it).
 set -eu
 
-cmd=${1:?usage: opencryptoki.sh start|stop DIR [OWNER_PID]}
-dir=${2:?usage: opencryptoki.sh start|stop DIR [OWNER_PID]}
+cmd=${1:?usage: opencryptoki.sh start|blank|stop DIR [OWNER_PID]}
+dir=${2:?usage: opencryptoki.sh start|blank|stop DIR [OWNER_PID]}
 owner=${3:-$PPID}
 pin=${MSSL_CARD_PIN:-12345678}
 # opencryptoki's own default SO PIN; the card gets another one.
@@ -105,7 +110,7 @@ slotd=$(command -v pkcsslotd || echo /usr/sbin/pkcsslotd)
 command -v pkcs11-tool >/dev/null 2>&1 || skip "pkcs11-tool is missing (Debian package opensc)"
 
 case $cmd in
-start)
+start | blank)
 	mkdir -p "$dir"
 	# Tests run in parallel (make -j check): wait for the owner.
 	waited=0
@@ -163,6 +168,17 @@ start)
 	echo "$slotd_pid" >"$lock/slotd"
 	echo "$slotd_pid" >"$dir/pkcsslotd.pid"
 	trap - EXIT
+	stdll=$(pkgfile libopencryptoki0 '/stdll/libpkcs11_sw\.so')
+	stdll=${stdll%/*}
+	if [ "$cmd" = blank ]; then
+		rm -f "$dir/.out"
+		cat >"$dir/ock.env" <<ENV
+OCK_MODULE=$module
+OCK_STDLL_DIR=$stdll
+OCK_SO_PIN=$default_so
+ENV
+		exit 0
+	fi
 
 	p11="pkcs11-tool --module $module"
 	q $p11 --init-token --label "$label" --so-pin "$default_so"
@@ -194,8 +210,6 @@ TMPL
 	q $p11 --token-label "$label" --read-object --type cert --id 01 \
 		-o "$dir/$label.crt.der"
 	rm -f "$dir/.out"
-	stdll=$(pkgfile libopencryptoki0 '/stdll/libpkcs11_sw\.so')
-	stdll=${stdll%/*}
 	cat >"$dir/ock.env" <<ENV
 OCK_MODULE=$module
 OCK_STDLL_DIR=$stdll
@@ -214,7 +228,7 @@ stop)
 	rm -rf "$lock"
 	;;
 *)
-	echo "usage: opencryptoki.sh start|stop DIR [OWNER_PID]" >&2
+	echo "usage: opencryptoki.sh start|blank|stop DIR [OWNER_PID]" >&2
 	exit 2
 	;;
 esac

@@ -5,7 +5,9 @@
  * registers them under; cards are picked by PKCS#11 URI (RFC 7512).  The
  * library logs in, signs with the card's login key, changes and unblocks
  * the PIN, and reports the card's own PIN state; the card counts wrong
- * PINs and locks itself, and this library never retries a PIN.
+ * PINs and locks itself, and this library never retries a PIN.  For the
+ * operator it also enrols a blank card: initialises it, sets its PINs,
+ * generates the login key on the card and stores the card certificate.
  *
  * Conventions (those of libmssl, see mssl(3)):
  *  - Functions return 0 on success or a negative MSSL_E... code and fill
@@ -32,7 +34,7 @@
  *   token.pin_len          the card refuses a PIN of that length
  *   token.pin_invalid      the card refuses characters of the PIN
  *   token.pin_policy       the new PIN breaks mssl's PIN policy
- *   token.pin_expired      the card wants its PIN changed first
+ *   token.pin_expired      the card wants its PIN (or SO PIN) changed first
  *   token.so_pin_incorrect wrong SO PIN;  token.so_pin_locked  SO PIN locked
  *   token.cancelled        PIN entry cancelled on the reader's PIN pad
  *   token.not_logged_in    the operation needs mssl_token_login first
@@ -40,6 +42,13 @@
  *   token.key_ambiguous    several keys or certificates and no way to choose
  *   token.no_mechanism     the card offers no signature mechanism we use
  *   token.removed          the card was removed
+ *   token.blank            the card is not initialised (enrol it first)
+ *   token.initialized      mssl_token_init on a card already initialised
+ *   token.busy             another session of this process has the card
+ *   token.label            a card label that is empty or too long
+ *   token.key_exists       mssl_token_keygen on a card with a signing key
+ *   token.cert             not a DER X.509 certificate
+ *   token.cert_mismatch    a certificate for another key than the card's
  *   token.pkcs11           any other PKCS#11 failure (its CKR text kept)
  */
 #ifndef MSSL_TOKEN_H
@@ -80,6 +89,9 @@ enum mssl_token_flag {
 	MSSL_TOKEN_PROTECTED_PATH = 1 << 7,
 	MSSL_TOKEN_INITIALIZED = 1 << 8,
 	MSSL_TOKEN_PIN_INITIALIZED = 1 << 9,
+	/* The SO PIN is still the one the card came with.  Blank tokens
+	 * set it too (SoftHSM's free slot even says SO_PIN_LOCKED then). */
+	MSSL_TOKEN_SO_PIN_TO_BE_CHANGED = 1 << 10,
 };
 
 /*
@@ -152,7 +164,11 @@ MSSL_API int mssl_token_list(mssl_token_module *m,
  * card (object parts such as id= are ignored).  With uri NULL or "" the
  * card is the only one present.  Blank (uninitialised) tokens count only
  * when no initialised card matches: SoftHSM and some readers always
- * offer one beside the real cards.
+ * offer one beside the real cards.  To open a blank token beside others,
+ * pass the uri mssl_token_list reports for it.  A blank token may refuse
+ * sessions (SoftHSM's does): it opens all the same, but only
+ * mssl_token_info and mssl_token_init work on it until it is initialised
+ * (the others return MSSL_ESTATE with token.blank).
  * On success *out is the caller's (mssl_token_free).
  * Returns 0; MSSL_EINPUT with token.uri for a URI that does not parse or
  * has parts this library does not know; MSSL_ENOENT with token.none when
@@ -277,6 +293,167 @@ MSSL_API int mssl_token_change_pin(mssl_token *tok, const char *old_pin,
 MSSL_API int mssl_token_unblock(mssl_token *tok, const char *so_pin,
 				size_t so_len, const char *new_pin,
 				size_t new_len, mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * Enrolment (the operator's; mssl-admin card enroll)
+ *
+ * A blank card becomes an mssl card in this order, on one mssl_token:
+ *
+ *   mssl_token_open(m, uri_of_the_blank_token, &tok, err);
+ *   mssl_token_init(tok, transport_so, n, "label", err);
+ *   -- the serial is known now: mssl_token_info(tok)->serial, ->uri
+ *   mssl_token_set_so_pin(tok, transport_so, n, derived_so, n2, err);
+ *   mssl_token_init_user_pin(tok, derived_so, n2,
+ *                            MSSL_TOKEN_ISSUED_PIN, 8, err);
+ *   mssl_token_login(tok, MSSL_TOKEN_ISSUED_PIN, 8, err);
+ *   mssl_token_keygen(tok, MSSL_TOKEN_KEY_AUTO, 0, NULL,
+ *                     &spki, &spki_len, &made, err);
+ *   -- the server issues the card certificate for spki
+ *   mssl_token_write_cert(tok, cert_der, cert_len, NULL, err);
+ *   mssl_token_free(tok);
+ *
+ * The transport SO PIN is the card's own default: 87654321 for
+ * opencryptoki, whatever the vendor says for real cards (SoftHSM's free
+ * slot takes any SO PIN at mssl_token_init).  Every PIN is checked
+ * against the lengths the card states (mssl_token_info: min_pin_len,
+ * max_pin_len, which hold for the SO PIN too) before the card sees it:
+ * opencryptoki takes at most 8 characters, so a 16-character SO PIN is
+ * refused there with token.pin_len.
+ * ------------------------------------------------------------------ */
+
+/* The kinds of login key mssl_token_keygen makes. */
+enum mssl_token_key_type {
+	/* ECDSA P-256 when the card can make and sign with it, else
+	 * RSA-2048. */
+	MSSL_TOKEN_KEY_AUTO = 0,
+	MSSL_TOKEN_KEY_EC_P256 = 1,
+	MSSL_TOKEN_KEY_RSA_2048 = 2,
+};
+
+/* mssl_token_keygen flag: replace the signing keys already on the card. */
+#define MSSL_TOKEN_KEYGEN_REPLACE (1u << 0)
+
+/* CKA_LABEL of the login key pair and its certificate by default. */
+#define MSSL_TOKEN_KEY_LABEL "mssl login"
+
+/*
+ * mssl_token_init - initialise a blank card (C_InitToken): set its SO PIN
+ * and its label.  Only for a card whose flags lack MSSL_TOKEN_INITIALIZED:
+ * initialising again would erase a card (SoftHSM) or break it
+ * (opencryptoki), so an initialised card is always refused.
+ * so_pin/so_len: the SO PIN the card takes at initialisation (for cards
+ * that come with one, their transport SO PIN); NULL: entered on the
+ * reader's PIN pad (MSSL_TOKEN_PROTECTED_PATH).  label: 1 to 32 bytes of
+ * UTF-8 (CK_TOKEN_INFO's label).  The card then has no user PIN yet
+ * (mssl_token_init_user_pin) and nothing on it.
+ * The handle's own session is closed for the call (PKCS#11 wants none
+ * open) and reopened after it; any other mssl_token on the same card in
+ * this process must be freed first (else token.busy).
+ * On success tok is the initialised card: mssl_token_info(tok) gives the
+ * serial the card now has (SoftHSM assigns one at this call) and a uri
+ * naming it by serial, which finds it again in later processes (SoftHSM
+ * moves it to another slot id at the next module load; the uri does not
+ * name the slot).
+ * Returns 0; MSSL_ESTATE with token.initialized; MSSL_EINPUT with
+ * token.label, or token.pin_len for an SO PIN of a length the card
+ * refuses; MSSL_EPERM with token.so_pin_incorrect (a card with a
+ * transport SO PIN: opencryptoki wants its default 87654321);
+ * MSSL_ESTATE with token.so_pin_locked or token.busy; MSSL_EIO with
+ * token.pkcs11 or token.removed.
+ */
+MSSL_API int mssl_token_init(mssl_token *tok, const char *so_pin, size_t so_len,
+			     const char *label, mssl_error *err);
+
+/*
+ * mssl_token_set_so_pin - change the SO PIN: C_Login as security officer
+ * with old_so, C_SetPIN(old_so, new_so), log out (ending a user's login
+ * on the card too).  At enrolment old_so is the transport SO PIN and
+ * new_so the one the server derives from the card's serial.  The new SO
+ * PIN is checked against the lengths the card accepts before anything is
+ * sent; no other policy applies.  PINs are not copied or kept.
+ * Returns 0; MSSL_EINPUT with token.pin_len (field "new_so_pin") when the
+ * card refuses the new SO PIN's length, before or at C_SetPIN, or
+ * token.pin_invalid for its characters; MSSL_EPERM with
+ * token.so_pin_incorrect for a wrong old_so (counted by the card);
+ * MSSL_ESTATE with token.so_pin_locked, token.pin_expired, token.blank;
+ * MSSL_EIO.
+ */
+MSSL_API int mssl_token_set_so_pin(mssl_token *tok, const char *old_so,
+				   size_t old_len, const char *new_so,
+				   size_t new_len, mssl_error *err);
+
+/*
+ * mssl_token_init_user_pin - set the user PIN as security officer:
+ * C_Login(CKU_SO, so_pin), C_InitPIN(pin), log out.  Unlike
+ * mssl_token_unblock the PIN is not held to mssl_token_pin_check: this is
+ * how a card gets the issued PIN MSSL_TOKEN_ISSUED_PIN at enrolment (a
+ * person may not choose it; opencryptoki's C_SetPIN refuses it too, but
+ * its C_InitPIN takes it).  The card's lengths still apply.  It also
+ * resets a locked card's PIN to the issued one, if the server wants that.
+ * Returns 0; MSSL_EINPUT with token.pin_len or token.pin_invalid (field
+ * "new_pin"); otherwise as mssl_token_unblock.
+ */
+MSSL_API int mssl_token_init_user_pin(mssl_token *tok, const char *so_pin,
+				      size_t so_len, const char *pin,
+				      size_t len, mssl_error *err);
+
+/*
+ * mssl_token_keygen - generate the login key pair on the card, as the
+ * logged-in user (mssl_token_login first).
+ * type (enum mssl_token_key_type): MSSL_TOKEN_KEY_AUTO makes ECDSA P-256
+ * when the card offers CKM_EC_KEY_PAIR_GEN for 256 bits and CKM_ECDSA or
+ * CKM_ECDSA_SHA256, else RSA-2048 (CKM_RSA_PKCS_KEY_PAIR_GEN, e = 65537)
+ * when it offers that and an RSA signature mechanism mssl_token_sign
+ * uses; the other values ask for that kind or fail.
+ * The private key: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_SIGN, not
+ * CKA_EXTRACTABLE (read back: a card that ignores these gets the pair
+ * removed again and an error).  The public key: CKA_TOKEN, CKA_VERIFY,
+ * public.  Both get the same CKA_ID, 16 random bytes (set at generation:
+ * not every card lets CKA_ID change later), and CKA_LABEL label (NULL:
+ * MSSL_TOKEN_KEY_LABEL).
+ * A card that already holds a signing private key is refused
+ * (token.key_exists), unless flags has MSSL_TOKEN_KEYGEN_REPLACE: then
+ * the new pair is made first and, once it stands, every signing private
+ * key there was before is destroyed with the public keys and
+ * certificates of the same CKA_ID.  If that removal fails the error is
+ * returned and the new pair stays beside what was not removed; calling
+ * again with MSSL_TOKEN_KEYGEN_REPLACE clears it.  Cards with room for
+ * one key only may refuse a replacement (token.pkcs11).
+ * On success the new key is the login key (mssl_token_sign,
+ * mssl_token_pubkey), *spki (free with mssl_free) and *spki_len are its
+ * DER SubjectPublicKeyInfo, the same bytes mssl_token_pubkey returns, and
+ * *made is the type made (never MSSL_TOKEN_KEY_AUTO).
+ * Returns 0; MSSL_ESTATE with token.not_logged_in; MSSL_ECRYPTO with
+ * token.no_mechanism (the card cannot make that kind); MSSL_EEXIST with
+ * token.key_exists; MSSL_EIO with token.pkcs11 (e.g. the card is full);
+ * MSSL_ECRYPTO with token.pkcs11; MSSL_ENOMEM; MSSL_EINVAL for an
+ * unknown type or flag.
+ */
+MSSL_API int mssl_token_keygen(mssl_token *tok, int type, unsigned int flags,
+			       const char *label, uint8_t **spki,
+			       size_t *spki_len, int *made, mssl_error *err);
+
+/*
+ * mssl_token_write_cert - store the card certificate beside the login key,
+ * as the logged-in user.  der/len: one DER X.509 certificate whose public
+ * key must be the login key's (compared as SubjectPublicKeyInfo with
+ * mssl_token_pubkey's); the server issues it for the spki of
+ * mssl_token_keygen.  The object: CKO_CERTIFICATE, CKC_X_509, on the
+ * token, public (readable before login), CKA_ID of the login key (so
+ * that mssl_token_cert and mssl_token_sign pair them), CKA_LABEL label
+ * (NULL: MSSL_TOKEN_KEY_LABEL), CKA_SUBJECT, CKA_ISSUER and
+ * CKA_SERIAL_NUMBER (a DER INTEGER) taken from the certificate, CKA_VALUE
+ * the bytes given.  A certificate already on the card with that CKA_ID
+ * (an earlier card certificate) is destroyed once the new one is stored.
+ * Returns 0; MSSL_EINPUT with token.cert (not a certificate, field
+ * "cert") or token.cert_mismatch (for another key); MSSL_ESTATE with
+ * token.not_logged_in, or token.no_key when the login key has no CKA_ID;
+ * MSSL_ENOENT with token.no_key; MSSL_EINPUT with token.key_ambiguous;
+ * MSSL_EIO with token.pkcs11 (e.g. the card is full); MSSL_ENOMEM.
+ */
+MSSL_API int mssl_token_write_cert(mssl_token *tok, const uint8_t *der,
+				   size_t len, const char *label,
+				   mssl_error *err);
 
 /*
  * mssl_token_read_pin - read one PIN into buf (NUL-terminated).
