@@ -12,7 +12,6 @@
 
 /* Longest organisation name we accept (X.520 ub-organization-name). */
 #define ORG_NAME_MAX 64
-#define TEXT_MAX 256
 
 static const char *const ev_categories[] = {
 	MSSL_EV_PRIVATE, MSSL_EV_GOVERNMENT, MSSL_EV_BUSINESS,
@@ -60,22 +59,6 @@ static int check_org_en(const char *v, mssl_error *err)
 	return 0;
 }
 
-static int check_text(const char *v, const char *field, bool required,
-		      mssl_error *err)
-{
-	if (mssl__str_empty(v)) {
-		if (!required)
-			return 0;
-		return mssl__error_set(err, MSSL_EINPUT, "input.required", field,
-				       N_("%s is required"), field);
-	}
-	if (strlen(v) > TEXT_MAX)
-		return mssl__error_set(err, MSSL_EINPUT, "input.too_long", field,
-				       N_("%s may have at most %d bytes"), field,
-				       TEXT_MAX);
-	return 0;
-}
-
 /* EV data is required with the EV product and must be sound without it. */
 static int check_ev(mssl_ctx *ctx, uint32_t products, const char *country,
 		    const char *category, mssl_error *err)
@@ -112,9 +95,9 @@ static int check_contact(const mssl_contact *c, mssl_error *err)
 		return mssl__error_set(err, MSSL_EINPUT, "contact.kind", "kind",
 				       N_("\"%s\" is not a contact kind: use supervisor, technical, billing or other"),
 				       c->kind ? c->kind : "");
-	if ((rc = check_text(c->name, "name", true, err)) < 0 ||
+	if ((rc = mssl__text_check(c->name, "name", true, err)) < 0 ||
 	    (rc = mssl_email_check(c->email, "email", err)) < 0 ||
-	    (rc = check_text(c->phone, "phone", false, err)) < 0)
+	    (rc = mssl__text_check(c->phone, "phone", false, err)) < 0)
 		return rc;
 	return 0;
 }
@@ -145,12 +128,12 @@ MSSL_API int mssl_account_create(mssl_ctx *ctx, const mssl_actor *actor,
 	sup.phone = spec->supervisor_phone;
 	if ((rc = mssl_account_id_check(spec->id, err)) < 0 ||
 	    (rc = check_org_en(spec->org_name_en, err)) < 0 ||
-	    (rc = check_text(spec->org_name_zh, "org_name_zh", false, err)) <
+	    (rc = mssl__text_check(spec->org_name_zh, "org_name_zh", false, err)) <
 		    0 ||
 	    (rc = check_ev(ctx, spec->products, spec->ev_country,
 			   spec->ev_category, err)) < 0 ||
-	    (rc = check_text(spec->ev_state, "ev_state", false, err)) < 0 ||
-	    (rc = check_text(spec->ev_locality, "ev_locality", false, err)) <
+	    (rc = mssl__text_check(spec->ev_state, "ev_state", false, err)) < 0 ||
+	    (rc = mssl__text_check(spec->ev_locality, "ev_locality", false, err)) <
 		    0)
 		goto out;
 	if (!spec->products) {
@@ -176,7 +159,7 @@ MSSL_API int mssl_account_create(mssl_ctx *ctx, const mssl_actor *actor,
 	}
 	/* Name the spec's own fields, not those of a contact. */
 	if ((rc = mssl_email_check(sup.email, "supervisor_email", err)) < 0 ||
-	    (rc = check_text(sup.phone, "supervisor_phone", false, err)) < 0 ||
+	    (rc = mssl__text_check(sup.phone, "supervisor_phone", false, err)) < 0 ||
 	    (rc = check_contact(&sup, err)) < 0)
 		goto out;
 	memset(&r, 0, sizeof(r));
@@ -233,17 +216,17 @@ MSSL_API int mssl_account_set(mssl_ctx *ctx, const mssl_actor *actor,
 		rc = check_org_en(value, err);
 		r.org_name_en = value;
 	} else if (strcmp(key, "org_name_zh") == 0) {
-		rc = check_text(value, key, false, err);
+		rc = mssl__text_check(value, key, false, err);
 		r.org_name_zh = v;
 	} else if (strcmp(key, "products") == 0) {
 		rc = mssl_products_parse(value, key, &r.products, err);
 	} else if (strcmp(key, "ev_country") == 0) {
 		r.ev_country = v;
 	} else if (strcmp(key, "ev_state") == 0) {
-		rc = check_text(value, key, false, err);
+		rc = mssl__text_check(value, key, false, err);
 		r.ev_state = v;
 	} else if (strcmp(key, "ev_locality") == 0) {
-		rc = check_text(value, key, false, err);
+		rc = mssl__text_check(value, key, false, err);
 		r.ev_locality = v;
 	} else if (strcmp(key, "ev_category") == 0) {
 		r.ev_category = v;
@@ -278,7 +261,7 @@ MSSL_API int mssl_account_suspend(mssl_ctx *ctx, const mssl_actor *actor,
 			    err);
 	if (rc < 0)
 		return rc;
-	if ((rc = check_text(reason, "reason", true, err)) < 0)
+	if ((rc = mssl__text_check(reason, "reason", true, err)) < 0)
 		goto out;
 	r = op.account;
 	r.status = suspend ? MSSL_ACCOUNT_SUSPENDED : MSSL_ACCOUNT_ACTIVE;

@@ -11,6 +11,8 @@ struct mssl_actor {
 	char *account_id;
 	char *remote;
 	char *label;
+	bool pin_change_only; /* a session on a card's issued PIN */
+	bool anonymous; /* not yet known: a login, an unlock */
 };
 
 MSSL_API const char *mssl_role_name(mssl_role role)
@@ -90,4 +92,39 @@ const char *mssl__actor_remote(const mssl_actor *a)
 const char *mssl__actor_label(const mssl_actor *a)
 {
 	return a ? a->label : "none";
+}
+
+mssl_actor *mssl__actor_anonymous(const char *account_id, const char *remote)
+{
+	mssl_actor *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->role = MSSL_ROLE_NONE;
+	a->anonymous = true;
+	a->name = strdup("anonymous");
+	a->account_id = mssl__strdup(account_id);
+	a->remote = strdup(remote ? remote : "unknown");
+	a->label = mssl__asprintf("anonymous:%s", account_id ? account_id : "");
+	if (!a->name || (account_id && !a->account_id) || !a->remote ||
+	    !a->label) {
+		mssl_actor_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void mssl__actor_set_pin_change_only(mssl_actor *a)
+{
+	a->pin_change_only = true;
+}
+
+bool mssl__actor_pin_change_only(const mssl_actor *a)
+{
+	return a && a->pin_change_only;
+}
+
+bool mssl__actor_anonymous_p(const mssl_actor *a)
+{
+	return a && a->anonymous;
 }

@@ -78,7 +78,9 @@ int mssl__audit_append(mssl_ctx *ctx, void *conn, const mssl_actor *actor,
 		goto fail;
 	r.seq = seq + 1;
 	r.time = mssl__now(ctx);
-	r.actor_role = mssl_role_name(mssl__actor_role(actor));
+	r.actor_role = mssl__actor_anonymous_p(actor) ?
+			       "anonymous" :
+			       mssl_role_name(mssl__actor_role(actor));
 	r.actor_name = mssl__actor_name(actor);
 	r.account_id = account_id;
 	r.remote = mssl__actor_remote(actor);

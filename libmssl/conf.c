@@ -356,3 +356,25 @@ void mssl__strv_free(char **v)
 		free(*p);
 	free(v);
 }
+
+int mssl__config_int(const struct mssl__config *cfg, const char *section,
+		     const char *key, long min, long max, long dflt, int *out,
+		     mssl_error *err)
+{
+	const char *v = mssl__config_get(cfg, section, key);
+	char *end = NULL;
+	long n;
+
+	*out = (int)dflt;
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < min || n > max)
+		return mssl__config_error(cfg, err, section, key,
+					  "config.range",
+					  N_("\"%s\" must be a whole number from %ld to %ld"),
+					  v, min, max);
+	*out = (int)n;
+	return 0;
+}

@@ -40,6 +40,14 @@ int mssl__config_check_sections(const struct mssl__config *cfg,
 
 /* Split a comma/space separated list; *out is NULL-terminated, free with
  * mssl__strv_free. */
+/*
+ * A whole number in [min, max] from section.key into *out, or 'dflt'
+ * when absent; MSSL_ECONFIG naming file, line and key otherwise.
+ */
+int mssl__config_int(const struct mssl__config *cfg, const char *section,
+		     const char *key, long min, long max, long dflt, int *out,
+		     mssl_error *err);
+
 int mssl__split_list(const char *text, char ***out, size_t *n);
 void mssl__strv_free(char **v);
 

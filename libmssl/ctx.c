@@ -5,6 +5,7 @@
 #include "ctx.h"
 #include "checks.h"
 #include "mail.h"
+#include "login.h"
 
 #include <gnutls/x509.h>
 #include <libpsl.h>
@@ -53,7 +54,8 @@ MSSL_API int mssl_ctx_new(mssl_ctx **out)
 	ctx->iso_codes_dir = strdup(ISOCODESDIR);
 	if (!ctx->plugin_dir || !ctx->store_name || !ctx->psl_file ||
 	    !ctx->iso_codes_dir || apply_issuance(ctx, NULL) < 0 ||
-	    mssl__mail_config(ctx, NULL) < 0) {
+	    mssl__mail_config(ctx, NULL) < 0 ||
+	    mssl__login_config(ctx, NULL) < 0) {
 		mssl_ctx_free(ctx);
 		return MSSL_ENOMEM;
 	}
@@ -147,28 +149,6 @@ static int apply_core(mssl_ctx *ctx, mssl_error *err)
 	return 0;
 }
 
-/* A whole number in [min, max] from section.key, or 'dflt' when absent. */
-static int get_int(const struct mssl__config *cfg, const char *section,
-		   const char *key, long min, long max, long dflt, int *out,
-		   mssl_error *err)
-{
-	const char *v = mssl__config_get(cfg, section, key);
-	char *end = NULL;
-	long n;
-
-	*out = (int)dflt;
-	if (!v)
-		return 0;
-	n = strtol(v, &end, 10);
-	if (!*v || *end || n < min || n > max)
-		return mssl__config_error(cfg, err, section, key,
-					  "config.range",
-					  N_("\"%s\" must be a whole number from %ld to %ld"),
-					  v, min, max);
-	*out = (int)n;
-	return 0;
-}
-
 static int get_url(const struct mssl__config *cfg, const char *key,
 		   char **out, mssl_error *err)
 {
@@ -218,19 +198,19 @@ static int apply_issuance(mssl_ctx *ctx, mssl_error *err)
 
 	if ((rc = mssl__config_check_keys(cfg, "issuance", issuance_keys,
 					  err)) < 0 ||
-	    (rc = get_int(cfg, "issuance", "max_years", 1, 10, 3,
+	    (rc = mssl__config_int(cfg, "issuance", "max_years", 1, 10, 3,
 			  &p->max_years, err)) < 0 ||
-	    (rc = get_int(cfg, "issuance", "max_validity_days", 0, 3650, 0,
+	    (rc = mssl__config_int(cfg, "issuance", "max_validity_days", 0, 3650, 0,
 			  &days, err)) < 0 ||
-	    (rc = get_int(cfg, "issuance", "renewal_window_days", 1, 365, 30,
+	    (rc = mssl__config_int(cfg, "issuance", "renewal_window_days", 1, 365, 30,
 			  &p->renewal_window_days, err)) < 0 ||
-	    (rc = get_int(cfg, "issuance", "refund_window_days", 0, 365, 7,
+	    (rc = mssl__config_int(cfg, "issuance", "refund_window_days", 0, 365, 7,
 			  &p->refund_window_days, err)) < 0 ||
-	    (rc = get_int(cfg, "issuance", "pending_timeout_s", 1, 86400, 600,
+	    (rc = mssl__config_int(cfg, "issuance", "pending_timeout_s", 1, 86400, 600,
 			  &p->pending_timeout_s, err)) < 0 ||
 	    (rc = get_url(cfg, "crl_url", &p->crl_url, err)) < 0 ||
 	    (rc = get_url(cfg, "ca_issuers_url", &p->ca_issuers_url, err)) < 0 ||
-	    (rc = get_int(cfg, "issuance", "crl_days", 1, 10, 7, &p->crl_days,
+	    (rc = mssl__config_int(cfg, "issuance", "crl_days", 1, 10, 7, &p->crl_days,
 			  err)) < 0)
 		return rc;
 	v = mssl__config_get(cfg, "issuance", "crl_file");
@@ -274,12 +254,14 @@ static int check_sections(mssl_ctx *ctx, mssl_error *err)
 	size_t i, n = 0;
 	int rc;
 
-	allowed = calloc(ctx->n_validators + 6, sizeof(*allowed));
+	allowed = calloc(ctx->n_validators + 8, sizeof(*allowed));
 	if (!allowed)
 		return MSSL_ENOMEM;
 	allowed[n++] = "mssl";
 	allowed[n++] = "issuance";
 	allowed[n++] = "mail";
+	allowed[n++] = "login";
+	allowed[n++] = "cards";
 	allowed[n++] = ctx->store_name;
 	if (ctx->ca_name)
 		allowed[n++] = ctx->ca_name;
@@ -307,6 +289,8 @@ MSSL_API int mssl_ctx_load_config(mssl_ctx *ctx, const char *path,
 		rc = apply_issuance(ctx, err);
 	if (rc == 0)
 		rc = mssl__mail_config(ctx, err);
+	if (rc == 0)
+		rc = mssl__login_config(ctx, err);
 	if (rc < 0)
 		return rc;
 	return check_sections(ctx, err);
@@ -420,6 +404,7 @@ MSSL_API void mssl_ctx_free(mssl_ctx *ctx)
 	free(ctx->policy.ca_issuers_url);
 	free(ctx->policy.crl_file);
 	mssl__mail_config_free(&ctx->mail);
+	mssl__login_config_free(ctx);
 	free(ctx->builtins);
 	free(ctx->plugin_dir);
 	free(ctx->store_name);

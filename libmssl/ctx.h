@@ -34,6 +34,28 @@ struct mssl__mail_conf {
 	char *ca_file; /* NULL: the system's CAs */
 };
 
+/* [login]: challenges, sessions, throttling (login.c). */
+struct mssl__login_conf {
+	char *origin; /* what the card signs; NULL: logins refused */
+	int challenge_ttl_s;
+	int clock_skew_s;
+	int session_idle_s;
+	int session_max_s;
+	int max_failures_card; /* within throttle_window_s */
+	int max_failures_account;
+	int throttle_window_s;
+};
+
+/* [cards]: the internal card CA and the SO PIN master secret (card.c). */
+struct mssl__cards_conf {
+	char *ca_cert_file;
+	char *ca_key; /* a file or a pkcs11: URI */
+	char *master_secret_file; /* owner-only; read when needed */
+	int cert_days;
+	int unlock_ttl_s;
+	void *ca_crt; /* gnutls_x509_crt_t, loaded at open; NULL: none */
+};
+
 struct mssl_ctx {
 	struct mssl__config *cfg;
 	char *plugin_dir;
@@ -85,6 +107,8 @@ struct mssl_ctx {
 	struct mssl__plugin *ca;
 	void *ca_crt; /* gnutls_x509_crt_t of the issuing CA, asked once */
 	struct mssl__mail_conf mail;
+	struct mssl__login_conf login;
+	struct mssl__cards_conf cards;
 };
 
 /* Current time through the context's clock. */

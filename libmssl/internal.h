@@ -71,6 +71,16 @@ char *mssl__asprintf(const char *fmt, ...) MSSL_PRINTF(1, 2);
 void mssl__hex(const uint8_t *in, size_t n, char *out); /* out: 2n+1 */
 int mssl__unhex(const char *in, uint8_t *out, size_t n);
 bool mssl__str_empty(const char *s); /* NULL or only blanks */
+
+/* Free text given by a person: name, note, reason. */
+#define MSSL__TEXT_MAX 256
+/*
+ * NULL/blank is refused when required (input.required); longer than
+ * MSSL__TEXT_MAX bytes (input.too_long) or with a control character
+ * (input.control) always.  'field' names the input.
+ */
+int mssl__text_check(const char *v, const char *field, bool required,
+		     mssl_error *err);
 /* One DER element at *p (not past end): tag and contents; *p moves on. */
 bool mssl__der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag,
 		    const uint8_t **val, size_t *len);

@@ -64,26 +64,6 @@ void mssl__mail_config_free(struct mssl__mail_conf *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int mail_int(const struct mssl__config *cfg, const char *key, long min,
-		    long max, long dflt, int *out, mssl_error *err)
-{
-	const char *v = mssl__config_get(cfg, "mail", key);
-	char *end = NULL;
-	long n;
-
-	*out = (int)dflt;
-	if (!v)
-		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (!*v || *end || errno || n < min || n > max)
-		return mssl__config_error(cfg, err, "mail", key, "config.range",
-					  N_("\"%s\" must be a whole number from %ld to %ld"),
-					  v, min, max);
-	*out = (int)n;
-	return 0;
-}
-
 /* A host name (letters, digits, '-', '.') or an IP address literal. */
 static bool host_ok(const char *h)
 {
@@ -149,11 +129,11 @@ int mssl__mail_config(mssl_ctx *ctx, mssl_error *err)
 						  v);
 		m->security = (int)i;
 	}
-	if ((rc = mail_int(cfg, "port", 1, 65535, default_ports[m->security],
+	if ((rc = mssl__config_int(cfg, "mail", "port", 1, 65535, default_ports[m->security],
 			   &m->port, err)) < 0 ||
-	    (rc = mail_int(cfg, "retry_s", 1, MAX_BACKOFF, 300, &m->retry_s,
+	    (rc = mssl__config_int(cfg, "mail", "retry_s", 1, MAX_BACKOFF, 300, &m->retry_s,
 			   err)) < 0 ||
-	    (rc = mail_int(cfg, "max_attempts", 1, 1000, 10,
+	    (rc = mssl__config_int(cfg, "mail", "max_attempts", 1, 1000, 10,
 			   &m->max_attempts, err)) < 0)
 		return rc;
 	v = mssl__config_get(cfg, "mail", "server");

@@ -12,6 +12,8 @@
 #define MANAGER (1u << MSSL_ROLE_MANAGER)
 #define AUDITOR (1u << MSSL_ROLE_AUDITOR)
 #define ANYONE (OPERATOR | MANAGER | AUDITOR)
+/* Someone not yet known: a login, an unlock, a session's own end. */
+#define ANON (1u << MSSL_ROLE_NONE)
 
 /* How an operation concerns an account. */
 enum {
@@ -87,6 +89,35 @@ static const struct opdef {
 				   ACC_REQUIRED,
 				   N_("the %s role may not renew certificates"),
 				   STREAM },
+	[MSSL_OP_PERSON_ADD] = { "person.add", OPERATOR, ACC_REQUIRED,
+				 N_("the %s role may not register persons") },
+	[MSSL_OP_PERSON_SUSPEND] = { "person.suspend", OPERATOR, ACC_NONE,
+				     N_("the %s role may not suspend persons") },
+	[MSSL_OP_PERSON_LIST] = { "person.list", ANYONE, ACC_REQUIRED,
+				  N_("the %s role may not view this account's persons"), STREAM },
+	[MSSL_OP_CARD_LIST] = { "card.list", ANYONE, ACC_REQUIRED,
+				N_("the %s role may not view this account's cards"), STREAM },
+	[MSSL_OP_CARD_STATE] = { "card.state", OPERATOR, ACC_NONE,
+				 N_("the %s role may not suspend or revoke cards") },
+	[MSSL_OP_CARD_SO_PIN] = { "card.so_pin", OPERATOR, ACC_NONE,
+				  N_("the %s role may not enrol cards") },
+	[MSSL_OP_CARD_CERTIFY] = { "card.enroll", OPERATOR, ACC_NONE,
+				   N_("the %s role may not enrol cards") },
+	[MSSL_OP_CARD_UNLOCK_APPROVE] = { "card.unlock_approve", OPERATOR,
+					  ACC_NONE,
+					  N_("the %s role may not approve card unlocks") },
+	[MSSL_OP_CARD_UNLOCK] = { "card.unlock", ANON, ACC_NONE,
+				  N_("the %s role may not unlock cards") },
+	[MSSL_OP_LOGIN] = { "auth.login", ANON, ACC_NONE,
+			    N_("the %s role may not log in") },
+	[MSSL_OP_LOGOUT] = { "auth.logout", ANON, ACC_NONE,
+			     N_("the %s role may not log out") },
+	[MSSL_OP_PIN_CHANGED] = { "card.pin_change", ANON, ACC_NONE,
+				  N_("the %s role may not change card PINs") },
+	[MSSL_OP_LOGIN_PURGE] = { "auth.purge", ANON | OPERATOR, ACC_NONE,
+				  N_("the %s role may not purge sessions") },
+	[MSSL_OP_SESSION] = { "auth.session", ANON, ACC_NONE,
+			      N_("the %s role may not resume sessions") },
 };
 
 const char *mssl__op_name(int id)
@@ -96,13 +127,13 @@ const char *mssl__op_name(int id)
 
 bool mssl__op_role_allowed(int id, mssl_role role)
 {
-	if (id < 0 || id >= MSSL_OP__COUNT || role <= MSSL_ROLE_NONE ||
+	if (id < 0 || id >= MSSL_OP__COUNT || role < MSSL_ROLE_NONE ||
 	    role > MSSL_ROLE_AUDITOR)
 		return false;
 	return ops[id].roles & (1u << role);
 }
 
-static int copy_account(void *ud, const struct mssl_account_rec *r)
+int mssl__op_copy_account(void *ud, const struct mssl_account_rec *r)
 {
 	struct mssl__op *op = ud;
 	const char *f[] = { r->id, r->org_name_en, r->org_name_zh,
@@ -151,6 +182,17 @@ static const char *outcome_of(int rc)
 	}
 }
 
+/* The error, and what the operation had noted (e.g. the codes). */
+static void failure_detail(const struct mssl__op *op, int rc, char *buf,
+			   size_t size)
+{
+	snprintf(buf, size, "%s: %s%s%s",
+		 op->err && mssl_error_id(op->err)[0] ? mssl_error_id(op->err) :
+							mssl_err_name(rc),
+		 op->err ? mssl_error_message(op->err, MSSL_LANG_EN) : "",
+		 op->detail[0] ? " | " : "", op->detail);
+}
+
 /* Audit an operation that did not happen, in a transaction of its own. */
 static void audit_failure(struct mssl__op *op, int rc)
 {
@@ -159,12 +201,7 @@ static void audit_failure(struct mssl__op *op, int rc)
 	void *conn = op->conn;
 	int r;
 
-	/* The error, and what the operation had noted (e.g. the codes). */
-	snprintf(detail, sizeof(detail), "%s: %s%s%s",
-		 op->err && mssl_error_id(op->err)[0] ? mssl_error_id(op->err) :
-							mssl_err_name(rc),
-		 op->err ? mssl_error_message(op->err, MSSL_LANG_EN) : "",
-		 op->detail[0] ? " | " : "", op->detail);
+	failure_detail(op, rc, detail, sizeof(detail));
 	if (!conn && mssl__conn_get(ctx, &conn, NULL) < 0)
 		goto fail;
 	r = ctx->sops->begin(conn, MSSL_TXN_WRITE);
@@ -266,6 +303,15 @@ int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 	/* Members act only on their own account. */
 	if (role != MSSL_ROLE_OPERATOR && d->account != ACC_NONE && !account_id)
 		op->account_id = account_id = mssl__actor_account(actor);
+	if (mssl__actor_pin_change_only(actor)) {
+		mssl__error_set(err, MSSL_EPERM, "auth.pin_change_required",
+				NULL,
+				N_("this card is still on its issued PIN: change the PIN, then log in again"));
+		return refuse(op, MSSL_EPERM);
+	}
+	if (role == MSSL_ROLE_NONE && !mssl__actor_anonymous_p(actor))
+		return mssl__error_set(err, MSSL_EINVAL, "api.actor", NULL,
+				       N_("no context or no actor given"));
 	if (!mssl__op_role_allowed(id, role)) {
 		mssl__error_set(err, MSSL_EPERM, "auth.role", NULL,
 				d->refusal, mssl_role_name(role));
@@ -294,7 +340,7 @@ int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 					     N_("an account ID is required"));
 			return mssl__op_end(op, rc);
 		}
-		rc = ctx->sops->account_get(op->conn, account_id, copy_account,
+		rc = ctx->sops->account_get(op->conn, account_id, mssl__op_copy_account,
 					    op);
 		if (rc == MSSL_ENOENT)
 			rc = mssl__error_set(err, MSSL_ENOENT,
@@ -325,8 +371,8 @@ int mssl__op_end(struct mssl__op *op, int rc)
 	/* A positive rc is a caller's callback stopping early: success. */
 	if (rc > 0)
 		rc = 0;
-	if (rc == 0 && op->streaming) {
-		/* Audited before the first row went out. */
+	if (rc == 0 && (op->streaming || op->quiet)) {
+		/* Audited before the first row went out, or not at all. */
 		r = ctx->sops->commit(op->conn);
 		if (r < 0) {
 			ctx->sops->rollback(op->conn);
@@ -362,4 +408,25 @@ int mssl__op_end(struct mssl__op *op, int rc)
 	}
 	op_release(op);
 	return rc == 0 ? stopped : rc;
+}
+
+int mssl__op_end_refused(struct mssl__op *op, int rc)
+{
+	mssl_ctx *ctx = op->ctx;
+	char detail[768];
+	int r;
+
+	failure_detail(op, rc, detail, sizeof(detail));
+	r = mssl__audit_append(ctx, op->conn, op->actor, op->account_id,
+			       mssl__op_name(op->id), op->object, "refused",
+			       detail, NULL);
+	if (r == 0)
+		r = ctx->sops->commit(op->conn);
+	if (r < 0) {
+		/* Nothing kept: at least the refusal is recorded. */
+		ctx->sops->rollback(op->conn);
+		audit_failure(op, rc);
+	}
+	op_release(op);
+	return rc;
 }

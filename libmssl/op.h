@@ -44,6 +44,20 @@ enum mssl__op_id {
 	MSSL_OP_CERT_DOWNLOAD,
 	MSSL_OP_MAIL_FLUSH,
 	MSSL_OP_RENEWAL_LIST,
+	MSSL_OP_PERSON_ADD,
+	MSSL_OP_PERSON_SUSPEND,
+	MSSL_OP_PERSON_LIST,
+	MSSL_OP_CARD_LIST,
+	MSSL_OP_CARD_STATE,
+	MSSL_OP_CARD_SO_PIN,
+	MSSL_OP_CARD_CERTIFY,
+	MSSL_OP_CARD_UNLOCK_APPROVE,
+	MSSL_OP_CARD_UNLOCK, /* the holder's side: anonymous */
+	MSSL_OP_LOGIN, /* anonymous */
+	MSSL_OP_LOGOUT, /* by session token */
+	MSSL_OP_PIN_CHANGED, /* by session token */
+	MSSL_OP_LOGIN_PURGE, /* housekeeping: anonymous */
+	MSSL_OP_SESSION, /* resuming a session: failures audited */
 	MSSL_OP__COUNT
 };
 
@@ -59,6 +73,7 @@ struct mssl__op {
 	struct mssl_account_rec account; /* filled when account_id given */
 	char *account_buf; /* owns the strings of 'account' */
 	bool streaming; /* audited already; in a read transaction */
+	bool quiet; /* success not audited: authentication only */
 };
 
 /* Action name ("account.create") of an operation. */
@@ -72,6 +87,16 @@ int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 		   const char *object, mssl_error *err);
 int mssl__op_end(struct mssl__op *op, int rc);
 
+/*
+ * A refusal that keeps the transaction's writes (a consumed nonce, a
+ * failed-login count): audited as refused with err's message in the same
+ * transaction, committed; returns rc (negative).
+ */
+int mssl__op_end_refused(struct mssl__op *op, int rc);
+
+/* account_get callback filling op->account (ud: the op). */
+int mssl__op_copy_account(void *ud, const struct mssl_account_rec *r);
+
 /* The store's last error as rc with detail in op->err; returns rc. */
 int mssl__op_store_error(struct mssl__op *op, int rc);
 
@@ -83,6 +108,12 @@ const char *mssl__actor_account(const mssl_actor *a);
 const char *mssl__actor_remote(const mssl_actor *a);
 /* "operator:alice", "manager:70759028-01:bob"; borrowed. */
 const char *mssl__actor_label(const mssl_actor *a);
+/* Someone not yet known (a login, an unlock), for the audit record. */
+mssl_actor *mssl__actor_anonymous(const char *account_id, const char *remote);
+bool mssl__actor_anonymous_p(const mssl_actor *a);
+/* A session still on the card's issued PIN: refused every operation. */
+void mssl__actor_set_pin_change_only(mssl_actor *a);
+bool mssl__actor_pin_change_only(const mssl_actor *a);
 
 /* ---- audit (audit.c) -------------------------------------------------- */
 

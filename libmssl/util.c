@@ -103,3 +103,27 @@ bool mssl__der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag,
 	*p = q + n;
 	return true;
 }
+
+int mssl__text_check(const char *v, const char *field, bool required,
+		     mssl_error *err)
+{
+	const unsigned char *c;
+
+	if (mssl__str_empty(v)) {
+		if (!required)
+			return 0;
+		return mssl__error_set(err, MSSL_EINPUT, "input.required", field,
+				       N_("%s is required"), field);
+	}
+	if (strlen(v) > MSSL__TEXT_MAX)
+		return mssl__error_set(err, MSSL_EINPUT, "input.too_long", field,
+				       N_("%s may have at most %d bytes"), field,
+				       MSSL__TEXT_MAX);
+	for (c = (const unsigned char *)v; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return mssl__error_set(err, MSSL_EINPUT,
+					       "input.control", field,
+					       N_("%s may not contain control characters such as line breaks"),
+					       field);
+	return 0;
+}

@@ -1,0 +1,1069 @@
+/*
+ * Login (DESIGN.md "Login"): a single-use challenge, a signature by the
+ * card over a canonical blob, and sessions kept only as hashes.
+ *
+ * Every failed login is audited with its real reason; the caller gets one
+ * answer for all of them, so probing cannot tell a wrong account from an
+ * unknown card.  Failures are counted per account and per card, and past
+ * [login] max_failures_* within throttle_window_s further attempts are
+ * refused before any check: the card's own PIN counter is the first
+ * line, this the second.
+ */
+#include "login.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOGIN_LABEL "mssl-login"
+#define LOGIN_VERSION 1
+#define TOKEN_BYTES 32
+#define MAX_EXPORTER 64
+#define SECRET_MIN 32
+#define SECRET_MAX 4096
+/* A session's last_seen is written at most this often. */
+#define TOUCH_EVERY_S 30
+
+int mssl__sha256(const void *data, size_t n, uint8_t out[32])
+{
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, data, n, out) < 0 ?
+		       MSSL_ECRYPTO :
+		       0;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static const char *const login_keys[] = {
+	"origin", "challenge_ttl_s", "clock_skew_s", "session_idle_s",
+	"session_max_s", "max_failures_card", "max_failures_account",
+	"throttle_window_s", NULL,
+};
+
+static const char *const cards_keys[] = {
+	"ca_cert", "ca_key", "master_secret_file", "cert_days", "unlock_ttl_s",
+	NULL,
+};
+
+void mssl__login_config_free(mssl_ctx *ctx)
+{
+	free(ctx->login.origin);
+	memset(&ctx->login, 0, sizeof(ctx->login));
+	free(ctx->cards.ca_cert_file);
+	free(ctx->cards.ca_key);
+	free(ctx->cards.master_secret_file);
+	if (ctx->cards.ca_crt)
+		gnutls_x509_crt_deinit(ctx->cards.ca_crt);
+	memset(&ctx->cards, 0, sizeof(ctx->cards));
+}
+
+static int dup_opt(const struct mssl__config *cfg, const char *section,
+		   const char *key, char **out)
+{
+	const char *v = mssl__config_get(cfg, section, key);
+
+	*out = NULL;
+	if (!v || !*v)
+		return 0;
+	return (*out = strdup(v)) ? 0 : MSSL_ENOMEM;
+}
+
+/* "https://host[:port]" with nothing after: what the card signs. */
+static bool origin_ok(const char *o)
+{
+	const char *h;
+
+	if (strncmp(o, "https://", 8) == 0)
+		h = o + 8;
+	else if (strncmp(o, "http://", 7) == 0)
+		h = o + 7;
+	else
+		return false;
+	if (!*h || strlen(o) > 255)
+		return false;
+	for (; *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= '0' && *h <= '9') ||
+		      *h == '-' || *h == '.' || *h == ':' || *h == '[' ||
+		      *h == ']'))
+			return false;
+	return true;
+}
+
+static int load_card_ca(mssl_ctx *ctx, mssl_error *err)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = { NULL, 0 };
+	unsigned int ca = 0;
+	int r;
+
+	r = gnutls_load_file(ctx->cards.ca_cert_file, &d);
+	if (r < 0)
+		return mssl__config_error(ctx->cfg, err, "cards", "ca_cert",
+					  "config.file",
+					  N_("\"%s\" cannot be read"),
+					  ctx->cards.ca_cert_file);
+	if ((r = gnutls_x509_crt_init(&crt)) == 0)
+		r = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
+	gnutls_free(d.data);
+	if (r == 0 && gnutls_x509_crt_get_basic_constraints(crt, NULL, &ca,
+							    NULL) < 0)
+		ca = 0;
+	if (r < 0 || !ca) {
+		if (crt)
+			gnutls_x509_crt_deinit(crt);
+		return mssl__config_error(ctx->cfg, err, "cards", "ca_cert",
+					  "cards.ca_cert",
+					  N_("\"%s\" is not a PEM CA certificate"),
+					  ctx->cards.ca_cert_file);
+	}
+	ctx->cards.ca_crt = crt;
+	return 0;
+}
+
+int mssl__login_config(mssl_ctx *ctx, mssl_error *err)
+{
+	const struct mssl__config *cfg = ctx->cfg;
+	struct mssl__login_conf *l = &ctx->login;
+	struct mssl__cards_conf *c = &ctx->cards;
+	int rc;
+
+	mssl__login_config_free(ctx);
+	if ((rc = mssl__config_check_keys(cfg, "login", login_keys, err)) < 0 ||
+	    (rc = mssl__config_check_keys(cfg, "cards", cards_keys, err)) < 0)
+		return rc;
+	if ((rc = mssl__config_int(cfg, "login", "challenge_ttl_s", 10, 3600,
+				   120, &l->challenge_ttl_s, err)) < 0 ||
+	    (rc = mssl__config_int(cfg, "login", "clock_skew_s", 0, 3600, 300,
+				   &l->clock_skew_s, err)) < 0 ||
+	    (rc = mssl__config_int(cfg, "login", "session_idle_s", 60, 86400,
+				   900, &l->session_idle_s, err)) < 0 ||
+	    (rc = mssl__config_int(cfg, "login", "session_max_s", 300,
+				   7 * 86400, 8 * 3600, &l->session_max_s,
+				   err)) < 0 ||
+	    (rc = mssl__config_int(cfg, "login", "max_failures_card", 1, 1000,
+				   5, &l->max_failures_card, err)) < 0 ||
+	    (rc = mssl__config_int(cfg, "login", "max_failures_account", 1,
+				   100000, 20, &l->max_failures_account,
+				   err)) < 0 ||
+	    (rc = mssl__config_int(cfg, "login", "throttle_window_s", 1,
+				   86400, 900, &l->throttle_window_s, err)) < 0 ||
+	    (rc = mssl__config_int(cfg, "cards", "cert_days", 1, 3650, 1825,
+				   &c->cert_days, err)) < 0 ||
+	    (rc = mssl__config_int(cfg, "cards", "unlock_ttl_s", 300,
+				   30 * 86400, 86400, &c->unlock_ttl_s,
+				   err)) < 0)
+		return rc;
+	if (dup_opt(cfg, "login", "origin", &l->origin) < 0 ||
+	    dup_opt(cfg, "cards", "ca_cert", &c->ca_cert_file) < 0 ||
+	    dup_opt(cfg, "cards", "ca_key", &c->ca_key) < 0 ||
+	    dup_opt(cfg, "cards", "master_secret_file",
+		    &c->master_secret_file) < 0)
+		return mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				       N_("out of memory"));
+	if (l->origin && !origin_ok(l->origin))
+		return mssl__config_error(cfg, err, "login", "origin",
+					  "config.origin",
+					  N_("\"%s\" is not an origin like https://mssl.example.com (lower case, no path)"),
+					  l->origin);
+	if (l->session_idle_s > l->session_max_s)
+		return mssl__config_error(cfg, err, "login", "session_idle_s",
+					  "config.range",
+					  N_("session_idle_s may not exceed session_max_s"));
+	if (c->ca_key && !c->ca_cert_file)
+		return mssl__config_error(cfg, err, "cards", "ca_key",
+					  "config.requires",
+					  N_("ca_key needs ca_cert too"));
+	if (c->ca_cert_file)
+		return load_card_ca(ctx, err);
+	return 0;
+}
+
+int mssl__cards_hmac(mssl_ctx *ctx, const char *label, const char *data,
+		     uint8_t out[32], mssl_error *err)
+{
+	const char *path = ctx->cards.master_secret_file;
+	uint8_t secret[SECRET_MAX];
+	gnutls_hmac_hd_t h = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	if (!path)
+		return mssl__error_set(err, MSSL_ECONFIG, "cards.no_secret",
+				       "cards.master_secret_file",
+				       N_("no master secret is configured: set master_secret_file in [cards]"));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return mssl__error_set(err, MSSL_ECONFIG, "cards.secret",
+				       "cards.master_secret_file",
+				       N_("the master secret %s cannot be read: %s"),
+				       path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077)) {
+		close(fd);
+		return mssl__error_set(err, MSSL_ECONFIG, "cards.secret_mode",
+				       "cards.master_secret_file",
+				       N_("the master secret %s must be a file readable by its owner only (chmod 600)"),
+				       path);
+	}
+	n = read(fd, secret, sizeof(secret));
+	close(fd);
+	if (n < SECRET_MIN) {
+		gnutls_memset(secret, 0, sizeof(secret));
+		return mssl__error_set(err, MSSL_ECONFIG, "cards.secret_short",
+				       "cards.master_secret_file",
+				       N_("the master secret %s must hold at least %d bytes (e.g. head -c 64 /dev/urandom)"),
+				       path, SECRET_MIN);
+	}
+	r = gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, secret, (size_t)n);
+	if (r == 0)
+		r = gnutls_hmac(h, label, strlen(label));
+	if (r == 0)
+		r = gnutls_hmac(h, data, strlen(data));
+	if (h)
+		gnutls_hmac_deinit(h, r == 0 ? out : NULL);
+	gnutls_memset(secret, 0, sizeof(secret));
+	if (r < 0)
+		return mssl__error_set(err, MSSL_ECRYPTO, "crypto.hmac", NULL,
+				       N_("HMAC failed: %s"), gnutls_strerror(r));
+	return 0;
+}
+
+/* ---- the signed blob ---------------------------------------------------- */
+
+static uint8_t *put_field(uint8_t *p, const void *v, size_t n)
+{
+	p[0] = (uint8_t)(n >> 24);
+	p[1] = (uint8_t)(n >> 16);
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	if (n)
+		memcpy(p + 4, v, n);
+	return p + 4 + n;
+}
+
+MSSL_API int mssl_login_blob(const struct mssl_login_proof *p,
+			     uint8_t **blob, size_t *len)
+{
+	uint8_t ver[4] = { 0, 0, 0, LOGIN_VERSION }, t[8], h[32], *b, *q;
+	size_t n, i;
+
+	return_val_if_fail(blob && len, MSSL_EINVAL);
+	*blob = NULL;
+	*len = 0;
+	if (!p || !p->origin || !p->account_id || !p->nonce || !p->cert ||
+	    !p->cert_len || p->tls_exporter_len > MAX_EXPORTER ||
+	    (p->tls_exporter_len && !p->tls_exporter))
+		return MSSL_EINVAL;
+	for (i = 0; i < 8; i++)
+		t[i] = (uint8_t)((uint64_t)p->time >> (56 - 8 * i));
+	if (mssl__sha256(p->cert, p->cert_len, h) < 0)
+		return MSSL_ECRYPTO;
+	n = 8 * 4 + strlen(LOGIN_LABEL) + sizeof(ver) + strlen(p->origin) +
+	    strlen(p->account_id) + MSSL_NONCE_LEN + sizeof(t) + sizeof(h) +
+	    p->tls_exporter_len;
+	b = malloc(n);
+	if (!b)
+		return MSSL_ENOMEM;
+	q = put_field(b, LOGIN_LABEL, strlen(LOGIN_LABEL));
+	q = put_field(q, ver, sizeof(ver));
+	q = put_field(q, p->origin, strlen(p->origin));
+	q = put_field(q, p->account_id, strlen(p->account_id));
+	q = put_field(q, p->nonce, MSSL_NONCE_LEN);
+	q = put_field(q, t, sizeof(t));
+	q = put_field(q, h, sizeof(h));
+	put_field(q, p->tls_exporter, p->tls_exporter_len);
+	*blob = b;
+	*len = n;
+	return 0;
+}
+
+/* ---- challenges --------------------------------------------------------- */
+
+MSSL_API int mssl_login_challenge(mssl_ctx *ctx, const char *account_id,
+				  const char *remote,
+				  uint8_t nonce[MSSL_NONCE_LEN],
+				  int64_t *expires, mssl_error *err)
+{
+	struct mssl_challenge_rec r;
+	void *conn = NULL;
+	int rc;
+
+	return_val_if_fail(ctx && nonce, MSSL_EINVAL);
+	(void)remote;
+	if (!ctx->open)
+		return mssl__error_set(err, MSSL_ESTATE, "ctx.not_open", NULL,
+				       N_("the library context is not open"));
+	/* Only the shape: whether the account exists is not told. */
+	if (mssl_account_id_check(account_id, err) < 0)
+		return MSSL_EINPUT;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, nonce, MSSL_NONCE_LEN) < 0)
+		return mssl__error_set(err, MSSL_ECRYPTO, "crypto.random", NULL,
+				       N_("no random numbers"));
+	memset(&r, 0, sizeof(r));
+	mssl__sha256(nonce, MSSL_NONCE_LEN, r.nonce_hash);
+	r.account_id = account_id;
+	r.created = mssl__now(ctx);
+	r.expires = r.created + ctx->login.challenge_ttl_s;
+	if ((rc = mssl__conn_get(ctx, &conn, err)) < 0)
+		return rc;
+	rc = ctx->sops->begin(conn, MSSL_TXN_WRITE);
+	if (rc == 0)
+		rc = ctx->sops->challenge_insert(conn, &r);
+	if (rc == 0)
+		rc = ctx->sops->commit(conn);
+	if (rc < 0) {
+		ctx->sops->rollback(conn);
+		mssl__plugin_error(ctx, rc, err);
+	}
+	mssl__conn_put(ctx, conn);
+	if (rc == 0 && expires)
+		*expires = r.expires;
+	return rc;
+}
+
+/* ---- verifying a proof -------------------------------------------------- */
+
+struct proof_ctx {
+	struct mssl__op *op;
+	const struct mssl_login_proof *p;
+	uint8_t cert_hash[32];
+	char card_key[80]; /* "card:<hex>" */
+	char account_key[80];
+	/* Filled as the checks go. */
+	struct mssl_challenge_rec ch;
+	char ch_account[64];
+	struct mssl_card_rec card;
+	char card_state[16];
+	struct mssl_person_rec person;
+	char person_account[64], person_name[MSSL__TEXT_MAX + 1];
+	char person_role[16], person_status[16];
+};
+
+static int take_cb(void *ud, const struct mssl_challenge_rec *r)
+{
+	struct proof_ctx *v = ud;
+
+	v->ch = *r;
+	snprintf(v->ch_account, sizeof(v->ch_account), "%s", r->account_id);
+	v->ch.account_id = v->ch_account;
+	return 0;
+}
+
+static int card_cb(void *ud, const struct mssl_card_rec *r)
+{
+	struct proof_ctx *v = ud;
+
+	v->card = *r;
+	snprintf(v->card_state, sizeof(v->card_state), "%s", r->state);
+	v->card.state = v->card_state;
+	v->card.cert_der = NULL;
+	v->card.token_serial = NULL;
+	return 0;
+}
+
+static int person_cb(void *ud, const struct mssl_person_rec *r)
+{
+	struct proof_ctx *v = ud;
+
+	v->person = *r;
+	snprintf(v->person_account, sizeof(v->person_account), "%s",
+		 r->account_id);
+	snprintf(v->person_name, sizeof(v->person_name), "%s", r->name);
+	snprintf(v->person_role, sizeof(v->person_role), "%s", r->role);
+	snprintf(v->person_status, sizeof(v->person_status), "%s", r->status);
+	v->person.account_id = v->person_account;
+	v->person.name = v->person_name;
+	v->person.role = v->person_role;
+	v->person.status = v->person_status;
+	v->person.email = NULL;
+	return 0;
+}
+
+/* The card certificate: from our card CA, in its validity period. */
+static int verify_cert(mssl_ctx *ctx, gnutls_x509_crt_t crt, mssl_error *err)
+{
+	gnutls_x509_crt_t ca = ctx->cards.ca_crt;
+	unsigned int status = 0;
+	int64_t now = mssl__now(ctx);
+
+	if (gnutls_x509_crt_verify(crt, &ca, 1,
+				   GNUTLS_VERIFY_DISABLE_TIME_CHECKS,
+				   &status) < 0 ||
+	    status != 0)
+		return mssl__error_set(err, MSSL_EPERM, "auth.card_ca", NULL,
+				       N_("the card certificate was not issued by the card CA"));
+	if (gnutls_x509_crt_get_activation_time(crt) > now ||
+	    gnutls_x509_crt_get_expiration_time(crt) < now)
+		return mssl__error_set(err, MSSL_EPERM, "auth.card_expired",
+				       NULL,
+				       N_("the card certificate is not valid at this time"));
+	return 0;
+}
+
+static bool sig_alg_allowed(int alg)
+{
+	switch (alg) {
+	case GNUTLS_SIGN_ECDSA_SHA256:
+	case GNUTLS_SIGN_ECDSA_SHA384:
+	case GNUTLS_SIGN_RSA_SHA256:
+	case GNUTLS_SIGN_RSA_PSS_RSAE_SHA256:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int verify_sig(gnutls_x509_crt_t crt, const struct mssl_login_proof *p,
+		      mssl_error *err)
+{
+	gnutls_pubkey_t pub = NULL;
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	gnutls_datum_t b, s;
+	int r = -1;
+
+	if (!sig_alg_allowed(p->sig_alg))
+		return mssl__error_set(err, MSSL_EPERM, "auth.sig_alg", NULL,
+				       N_("signature algorithm %d is not accepted"),
+				       p->sig_alg);
+	if (mssl_login_blob(p, &blob, &len) == 0 &&
+	    gnutls_pubkey_init(&pub) == 0 &&
+	    gnutls_pubkey_import_x509(pub, crt, 0) == 0) {
+		b.data = blob;
+		b.size = (unsigned)len;
+		s.data = (unsigned char *)p->sig;
+		s.size = (unsigned)p->sig_len;
+		r = gnutls_pubkey_verify_data2(pub, (gnutls_sign_algorithm_t)p->sig_alg,
+					       0, &b, &s);
+	}
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	free(blob);
+	if (r < 0)
+		return mssl__error_set(err, MSSL_EPERM, "auth.signature", NULL,
+				       N_("the signature does not verify with the card's key"));
+	return 0;
+}
+
+/*
+ * Every check of a login proof, in the open transaction of v->op; the
+ * challenge is consumed whatever follows.  Fills v's card and person.
+ */
+static int verify_proof(struct proof_ctx *v)
+{
+	struct mssl__op *op = v->op;
+	mssl_ctx *ctx = op->ctx;
+	const struct mssl_login_proof *p = v->p;
+	const struct mssl_store_ops *so = ctx->sops;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	uint8_t nh[32];
+	int64_t now = mssl__now(ctx), skew;
+	int rc;
+
+	mssl__sha256(p->nonce, MSSL_NONCE_LEN, nh);
+	rc = so->challenge_take(op->conn, nh, take_cb, v);
+	if (rc == MSSL_ENOENT)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce", NULL,
+				       N_("the challenge is unknown or was used already"));
+	if (rc < 0)
+		return mssl__op_store_error(op, rc);
+	if (strcmp(v->ch.account_id, p->account_id) != 0)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce_account",
+				       NULL,
+				       N_("the challenge was issued for account %s"),
+				       v->ch.account_id);
+	if (v->ch.expires < now)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce_expired",
+				       NULL, N_("the challenge has expired"));
+	if (!ctx->login.origin)
+		return mssl__error_set(op->err, MSSL_ECONFIG, "login.no_origin",
+				       "login.origin",
+				       N_("logins need [login] origin in the configuration"));
+	if (strcmp(p->origin, ctx->login.origin) != 0)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.origin", NULL,
+				       N_("the signature is for origin %s, not %s"),
+				       p->origin, ctx->login.origin);
+	skew = p->time - now;
+	if (skew > ctx->login.clock_skew_s || -skew > ctx->login.clock_skew_s)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.clock", NULL,
+				       N_("the client's time is %" PRId64 " s off"),
+				       skew);
+	if (!ctx->cards.ca_crt)
+		return mssl__error_set(op->err, MSSL_ECONFIG, "cards.no_ca",
+				       "cards.ca_cert",
+				       N_("logins need the card CA: set ca_cert in [cards]"));
+	d.data = (unsigned char *)p->cert;
+	d.size = (unsigned)p->cert_len;
+	if (gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.cert", NULL,
+				     N_("the card certificate cannot be read"));
+		goto out;
+	}
+	if ((rc = verify_cert(ctx, crt, op->err)) < 0)
+		goto out;
+	rc = so->card_by_cert(op->conn, v->cert_hash, card_cb, v);
+	if (rc == MSSL_ENOENT) {
+		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_unknown",
+				     NULL,
+				     N_("the card certificate is not registered"));
+		goto out;
+	}
+	if (rc == 0)
+		rc = so->person_get(op->conn, v->card.person_id, person_cb, v);
+	if (rc < 0) {
+		rc = mssl__op_store_error(op, rc);
+		goto out;
+	}
+	if (strcmp(v->person.account_id, p->account_id) != 0) {
+		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_account",
+				     NULL,
+				     N_("the card belongs to account %s"),
+				     v->person.account_id);
+		goto out;
+	}
+	if (strcmp(v->person.status, "active") != 0) {
+		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.person",
+				     NULL, N_("person %" PRId64 " is %s"),
+				     v->person.id, v->person.status);
+		goto out;
+	}
+	if (strcmp(v->card.state, "active") != 0 &&
+	    strcmp(v->card.state, "issued_pin") != 0) {
+		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_state",
+				     NULL, N_("card %" PRId64 " is %s"),
+				     v->card.id, v->card.state);
+		goto out;
+	}
+	rc = so->account_get(op->conn, p->account_id, mssl__op_copy_account,
+			     op);
+	if (rc < 0) {
+		rc = mssl__op_store_error(op, rc);
+		goto out;
+	}
+	if (op->account.status != MSSL_ACCOUNT_ACTIVE) {
+		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.account",
+				     NULL, N_("account %s is suspended"),
+				     p->account_id);
+		goto out;
+	}
+	rc = verify_sig(crt, p, op->err);
+out:
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+static bool proof_complete(const struct mssl_login_proof *p)
+{
+	return p && !mssl__str_empty(p->origin) &&
+	       !mssl__str_empty(p->account_id) && p->nonce && p->cert &&
+	       p->cert_len && p->cert_len < 16384 && p->sig && p->sig_len &&
+	       p->sig_len < 4096 && p->tls_exporter_len <= MAX_EXPORTER &&
+	       (!p->tls_exporter_len || p->tls_exporter);
+}
+
+static void proof_keys(struct proof_ctx *v)
+{
+	char hex[65];
+
+	mssl__sha256(v->p->cert, v->p->cert_len, v->cert_hash);
+	mssl__hex(v->cert_hash, 32, hex);
+	snprintf(v->card_key, sizeof(v->card_key), "card:%s", hex);
+	snprintf(v->account_key, sizeof(v->account_key), "account:%.64s",
+		 v->p->account_id);
+}
+
+/* Past the failure limits?  MSSL_ESTATE auth.throttled. */
+static int throttled(struct proof_ctx *v)
+{
+	struct mssl__op *op = v->op;
+	mssl_ctx *ctx = op->ctx;
+	int64_t since = mssl__now(ctx) - ctx->login.throttle_window_s;
+	int64_t na = 0, nc = 0;
+	int rc;
+
+	rc = ctx->sops->login_failure_count(op->conn, v->account_key, since,
+					    &na);
+	if (rc == 0)
+		rc = ctx->sops->login_failure_count(op->conn, v->card_key,
+						    since, &nc);
+	if (rc < 0)
+		return mssl__op_store_error(op, rc);
+	if (na < ctx->login.max_failures_account &&
+	    nc < ctx->login.max_failures_card)
+		return 0;
+	return mssl__error_set(op->err, MSSL_ESTATE, "auth.throttled", NULL,
+			       N_("too many failed logins: try again in %d minutes"),
+			       (ctx->login.throttle_window_s + 59) / 60);
+}
+
+/*
+ * A failed proof: count it, keep the consumed challenge, audit the real
+ * reason, and tell the caller only that the login failed.
+ */
+static int proof_failed(struct proof_ctx *v, int rc)
+{
+	struct mssl__op *op = v->op;
+	mssl_ctx *ctx = op->ctx;
+	mssl_error *err = op->err;
+	int64_t now = mssl__now(ctx);
+
+	if (rc != MSSL_EPERM) /* our own trouble: not the client's fault */
+		return mssl__op_end(op, rc);
+	if (ctx->sops->login_failure_add(op->conn, v->account_key, now) < 0 ||
+	    ctx->sops->login_failure_add(op->conn, v->card_key, now) < 0)
+		mssl__op_end(op, rc);
+	else
+		mssl__op_end_refused(op, rc);
+	return mssl__error_set(err, MSSL_EPERM, "auth.login_failed", NULL,
+			       N_("the login failed: check the account ID and the card, then try again with a new challenge"));
+}
+
+static int hex_token(uint8_t raw[TOKEN_BYTES], char **token,
+		     uint8_t hash[32])
+{
+	char hex[2 * TOKEN_BYTES + 1];
+
+	if (gnutls_rnd(GNUTLS_RND_KEY, raw, TOKEN_BYTES) < 0)
+		return MSSL_ECRYPTO;
+	mssl__hex(raw, TOKEN_BYTES, hex);
+	gnutls_memset(raw, 0, TOKEN_BYTES);
+	mssl__sha256(hex, strlen(hex), hash);
+	*token = strdup(hex);
+	gnutls_memset(hex, 0, sizeof(hex));
+	return *token ? 0 : MSSL_ENOMEM;
+}
+
+MSSL_API void mssl_session_info_free(mssl_session_info *s)
+{
+	if (!s)
+		return;
+	if (s->token) {
+		gnutls_memset(s->token, 0, strlen(s->token));
+		free(s->token);
+	}
+	free(s->account_id);
+	free(s->person_name);
+	free(s);
+}
+
+static mssl_session_info *session_info(const struct mssl_session_rec *r,
+				       const char *account_id,
+				       const char *person_name,
+				       const char *role, int idle_s)
+{
+	mssl_session_info *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->account_id = strdup(account_id);
+	s->person_name = strdup(person_name);
+	s->person_id = r->person_id;
+	s->card_id = r->card_id;
+	s->role = strcmp(role, "manager") == 0 ? MSSL_ROLE_MANAGER :
+						 MSSL_ROLE_AUDITOR;
+	s->pin_change_only = r->pin_change_only;
+	s->created = r->created;
+	s->expires = r->expires;
+	s->idle_expires = r->last_seen + idle_s < r->expires ?
+				  r->last_seen + idle_s :
+				  r->expires;
+	if (!s->account_id || !s->person_name) {
+		mssl_session_info_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+MSSL_API int mssl_login(mssl_ctx *ctx, const struct mssl_login_proof *p,
+			const char *remote, mssl_session_info **out,
+			mssl_error *err)
+{
+	struct mssl__op op;
+	struct proof_ctx *v = NULL;
+	struct mssl_session_rec s;
+	mssl_session_info *info = NULL;
+	mssl_actor *anon = NULL;
+	uint8_t raw[TOKEN_BYTES];
+	char *token = NULL;
+	int rc;
+
+	return_val_if_fail(ctx && out, MSSL_EINVAL);
+	*out = NULL;
+	if (!proof_complete(p))
+		return mssl__error_set(err, MSSL_EINPUT, "auth.proof", NULL,
+				       N_("a login needs the origin, account ID, challenge, card certificate and signature"));
+	anon = mssl__actor_anonymous(p->account_id, remote);
+	v = calloc(1, sizeof(*v));
+	if (!anon || !v) {
+		rc = mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				     N_("out of memory"));
+		goto done;
+	}
+	v->p = p;
+	v->op = &op;
+	proof_keys(v);
+	rc = mssl__op_begin(&op, ctx, anon, MSSL_OP_LOGIN, p->account_id,
+			    v->card_key + 5, err);
+	if (rc < 0)
+		goto done;
+	if ((rc = throttled(v)) < 0) {
+		rc = mssl__op_end_refused(&op, rc);
+		goto done;
+	}
+	if ((rc = verify_proof(v)) < 0) {
+		rc = proof_failed(v, rc);
+		goto done;
+	}
+	memset(&s, 0, sizeof(s));
+	s.person_id = v->person.id;
+	s.card_id = v->card.id;
+	s.created = s.last_seen = mssl__now(ctx);
+	s.expires = s.created + ctx->login.session_max_s;
+	s.pin_change_only = strcmp(v->card.state, "issued_pin") == 0;
+	if (hex_token(raw, &token, s.token_hash) < 0) {
+		rc = mssl__op_end(&op, mssl__error_set(err, MSSL_ECRYPTO,
+						       "crypto.random", NULL,
+						       N_("no random numbers")));
+		goto done;
+	}
+	rc = ctx->sops->session_insert(op.conn, &s);
+	if (rc == 0)
+		rc = ctx->sops->login_failure_clear(op.conn, v->card_key);
+	if (rc < 0) {
+		rc = mssl__op_end(&op, mssl__op_store_error(&op, rc));
+		goto done;
+	}
+	info = session_info(&s, v->person.account_id, v->person.name,
+			    v->person.role, ctx->login.session_idle_s);
+	if (!info) {
+		rc = mssl__op_end(&op, mssl__error_set(err, MSSL_ENOMEM, "nomem",
+						       NULL,
+						       N_("out of memory")));
+		goto done;
+	}
+	snprintf(op.detail, sizeof(op.detail),
+		 "person %" PRId64 " (%s) card %" PRId64 "%s", v->person.id,
+		 v->person.role, v->card.id,
+		 s.pin_change_only ? ", PIN change only" : "");
+	rc = mssl__op_end(&op, 0);
+	if (rc == 0) {
+		info->token = token;
+		token = NULL;
+		*out = info;
+		info = NULL;
+	}
+done:
+	if (token) {
+		gnutls_memset(token, 0, strlen(token));
+		free(token);
+	}
+	mssl_session_info_free(info);
+	mssl_actor_free(anon);
+	free(v);
+	return rc;
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+struct session_ctx {
+	struct mssl_session_rec s;
+	struct proof_ctx v; /* person and card, by the same callbacks */
+};
+
+static int session_cb(void *ud, const struct mssl_session_rec *r)
+{
+	struct session_ctx *c = ud;
+
+	c->s = *r;
+	return 0;
+}
+
+static bool token_shape_ok(const char *token)
+{
+	size_t i;
+
+	if (!token || strlen(token) != 2 * TOKEN_BYTES)
+		return false;
+	for (i = 0; token[i]; i++)
+		if (!((token[i] >= '0' && token[i] <= '9') ||
+		      (token[i] >= 'a' && token[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * The session of 'token' in op's transaction, with its person and card,
+ * still valid: MSSL_EPERM auth.session otherwise (the detail says why).
+ */
+static int session_load(struct mssl__op *op, const char *token,
+			struct session_ctx *c)
+{
+	mssl_ctx *ctx = op->ctx;
+	const struct mssl_store_ops *so = ctx->sops;
+	uint8_t h[32];
+	int64_t now = mssl__now(ctx);
+	const char *why = NULL;
+	int rc;
+
+	if (!token_shape_ok(token)) {
+		why = "malformed token";
+		goto refuse;
+	}
+	mssl__sha256(token, strlen(token), h);
+	rc = so->session_get(op->conn, h, session_cb, c);
+	if (rc == MSSL_ENOENT) {
+		why = "no such session (ended or never opened)";
+		goto refuse;
+	}
+	if (rc < 0)
+		return mssl__op_store_error(op, rc);
+	if (c->s.expires < now) {
+		why = "session past its absolute end";
+		goto refuse;
+	}
+	if (c->s.last_seen + ctx->login.session_idle_s < now) {
+		why = "session idle too long";
+		goto refuse;
+	}
+	c->v.op = op;
+	rc = so->card_get(op->conn, c->s.card_id, card_cb, &c->v);
+	if (rc == 0)
+		rc = so->person_get(op->conn, c->s.person_id, person_cb, &c->v);
+	if (rc == 0)
+		rc = so->account_get(op->conn, c->v.person.account_id,
+				     mssl__op_copy_account, op);
+	if (rc < 0)
+		return mssl__op_store_error(op, rc);
+	op->account_id = c->v.person.account_id;
+	if (strcmp(c->v.person.status, "active") != 0)
+		why = "person suspended";
+	else if (strcmp(c->v.card.state, "active") != 0 &&
+		 strcmp(c->v.card.state, "issued_pin") != 0)
+		why = "card no longer usable";
+	else if (op->account.status != MSSL_ACCOUNT_ACTIVE)
+		why = "account suspended";
+	if (!why)
+		return 0;
+refuse:
+	snprintf(op->detail, sizeof(op->detail), "%s", why);
+	return mssl__error_set(op->err, MSSL_EPERM, "auth.session", NULL,
+			       N_("the session has ended: log in again"));
+}
+
+MSSL_API int mssl_session_resume(mssl_ctx *ctx, const char *token,
+				 const char *remote, mssl_actor **actor,
+				 mssl_session_info **info, mssl_error *err)
+{
+	struct mssl__op op;
+	struct session_ctx *c;
+	mssl_actor *anon, *a = NULL;
+	mssl_session_info *i = NULL;
+	int64_t now;
+	int rc;
+
+	return_val_if_fail(ctx, MSSL_EINVAL);
+	if (actor)
+		*actor = NULL;
+	if (info)
+		*info = NULL;
+	anon = mssl__actor_anonymous(NULL, remote);
+	c = calloc(1, sizeof(*c));
+	if (!anon || !c) {
+		rc = mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				     N_("out of memory"));
+		goto done;
+	}
+	rc = mssl__op_begin(&op, ctx, anon, MSSL_OP_SESSION, NULL, NULL, err);
+	if (rc < 0)
+		goto done;
+	op.quiet = true; /* what the session then does is audited */
+	if ((rc = session_load(&op, token, c)) < 0) {
+		rc = mssl__op_end(&op, rc);
+		goto done;
+	}
+	now = mssl__now(ctx);
+	if (now - c->s.last_seen >= TOUCH_EVERY_S) {
+		rc = ctx->sops->session_touch(op.conn, c->s.token_hash, now);
+		if (rc < 0) {
+			rc = mssl__op_end(&op, mssl__op_store_error(&op, rc));
+			goto done;
+		}
+		c->s.last_seen = now;
+	}
+	if (actor) {
+		a = mssl_actor_new(strcmp(c->v.person.role, "manager") == 0 ?
+					   MSSL_ROLE_MANAGER :
+					   MSSL_ROLE_AUDITOR,
+				   c->v.person.name, c->v.person.account_id,
+				   remote);
+		if (a && c->s.pin_change_only)
+			mssl__actor_set_pin_change_only(a);
+	}
+	if (info)
+		i = session_info(&c->s, c->v.person.account_id,
+				 c->v.person.name, c->v.person.role,
+				 ctx->login.session_idle_s);
+	if ((actor && !a) || (info && !i)) {
+		rc = mssl__op_end(&op, mssl__error_set(err, MSSL_ENOMEM, "nomem",
+						       NULL,
+						       N_("out of memory")));
+		goto done;
+	}
+	rc = mssl__op_end(&op, 0);
+	if (rc == 0) {
+		if (actor)
+			*actor = a;
+		if (info)
+			*info = i;
+		a = NULL;
+		i = NULL;
+	}
+done:
+	mssl_actor_free(a);
+	mssl_session_info_free(i);
+	mssl_actor_free(anon);
+	free(c);
+	return rc;
+}
+
+MSSL_API int mssl_logout(mssl_ctx *ctx, const char *token, const char *remote,
+			 mssl_error *err)
+{
+	struct mssl__op op;
+	struct session_ctx *c;
+	mssl_actor *anon;
+	int rc;
+
+	return_val_if_fail(ctx, MSSL_EINVAL);
+	anon = mssl__actor_anonymous(NULL, remote);
+	c = calloc(1, sizeof(*c));
+	if (!anon || !c) {
+		rc = mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				     N_("out of memory"));
+		goto done;
+	}
+	rc = mssl__op_begin(&op, ctx, anon, MSSL_OP_LOGOUT, NULL, NULL, err);
+	if (rc < 0)
+		goto done;
+	if ((rc = session_load(&op, token, c)) == 0) {
+		rc = ctx->sops->session_delete(op.conn, c->s.token_hash);
+		if (rc < 0)
+			rc = mssl__op_store_error(&op, rc);
+		else
+			snprintf(op.detail, sizeof(op.detail),
+				 "person %" PRId64 " card %" PRId64,
+				 c->s.person_id, c->s.card_id);
+	}
+	rc = mssl__op_end(&op, rc);
+done:
+	mssl_actor_free(anon);
+	free(c);
+	return rc;
+}
+
+MSSL_API int mssl_pin_changed(mssl_ctx *ctx, const char *token,
+			      const struct mssl_login_proof *proof,
+			      const char *remote, mssl_error *err)
+{
+	struct mssl__op op;
+	struct session_ctx *c;
+	struct proof_ctx *v;
+	mssl_actor *anon;
+	int rc;
+
+	return_val_if_fail(ctx, MSSL_EINVAL);
+	if (!proof_complete(proof))
+		return mssl__error_set(err, MSSL_EINPUT, "auth.proof", NULL,
+				       N_("a login needs the origin, account ID, challenge, card certificate and signature"));
+	anon = mssl__actor_anonymous(proof->account_id, remote);
+	c = calloc(1, sizeof(*c));
+	v = calloc(1, sizeof(*v));
+	if (!anon || !c || !v) {
+		rc = mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				     N_("out of memory"));
+		goto done;
+	}
+	v->p = proof;
+	v->op = &op;
+	proof_keys(v);
+	rc = mssl__op_begin(&op, ctx, anon, MSSL_OP_PIN_CHANGED,
+			    proof->account_id, NULL, err);
+	if (rc < 0)
+		goto done;
+	if ((rc = session_load(&op, token, c)) < 0) {
+		rc = mssl__op_end(&op, rc);
+		goto done;
+	}
+	if ((rc = throttled(v)) < 0) {
+		rc = mssl__op_end_refused(&op, rc);
+		goto done;
+	}
+	if ((rc = verify_proof(v)) == 0 && v->card.id != c->s.card_id)
+		rc = mssl__error_set(err, MSSL_EPERM, "auth.other_card", NULL,
+				     N_("the proof was signed by card %" PRId64 ", not by the session's card %" PRId64),
+				     v->card.id, c->s.card_id);
+	if (rc < 0) {
+		rc = proof_failed(v, rc);
+		goto done;
+	}
+	rc = 0;
+	if (strcmp(v->card.state, "issued_pin") == 0)
+		rc = ctx->sops->card_set_state(op.conn, v->card.id, "active");
+	if (rc == 0)
+		rc = ctx->sops->session_delete_card(op.conn, v->card.id);
+	if (rc < 0) {
+		rc = mssl__op_end(&op, mssl__op_store_error(&op, rc));
+		goto done;
+	}
+	snprintf(op.detail, sizeof(op.detail),
+		 "card %" PRId64 " PIN changed%s; its sessions ended",
+		 v->card.id,
+		 strcmp(v->card.state, "issued_pin") == 0 ?
+			 " from the issued PIN" :
+			 "");
+	rc = mssl__op_end(&op, 0);
+done:
+	mssl_actor_free(anon);
+	free(c);
+	free(v);
+	return rc;
+}
+
+MSSL_API int mssl_login_purge(mssl_ctx *ctx, mssl_error *err)
+{
+	struct mssl__op op;
+	mssl_actor *anon;
+	int64_t now;
+	int rc;
+
+	return_val_if_fail(ctx, MSSL_EINVAL);
+	anon = mssl__actor_anonymous(NULL, "local");
+	if (!anon)
+		return mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				       N_("out of memory"));
+	rc = mssl__op_begin(&op, ctx, anon, MSSL_OP_LOGIN_PURGE, NULL, NULL,
+			    err);
+	if (rc == 0) {
+		op.quiet = true; /* housekeeping, every few minutes */
+		now = mssl__now(ctx);
+		rc = ctx->sops->login_purge(op.conn, now,
+					    now - ctx->login.throttle_window_s);
+		if (rc < 0)
+			rc = mssl__op_store_error(&op, rc);
+		rc = mssl__op_end(&op, rc);
+	}
+	mssl_actor_free(anon);
+	return rc;
+}
