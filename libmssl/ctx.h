@@ -85,6 +85,13 @@ struct mssl_ctx {
 	struct mssl__plugin *ca;
 	void *ca_crt; /* gnutls_x509_crt_t of the issuing CA, asked once */
 	struct mssl__mail_conf mail;
+
+	/* Sections a program reads itself (mssl_ctx_claim_section). */
+	struct mssl__claim {
+		char *section;
+		char **keys; /* NULL-terminated */
+	} *claims;
+	size_t n_claims;
 };
 
 /* Current time through the context's clock. */
