@@ -612,7 +612,7 @@ MSSL_API int mssl_ctx_claim_section(mssl_ctx *ctx, const char *section,
 	struct mssl__claim *v, c = { 0 };
 	size_t i, n = 0;
 
-	return_val_if_fail(ctx && section && keys, MSSL_EINVAL);
+	return_val_if_fail(ctx && section, MSSL_EINVAL);
 	return_val_if_fail(section_name_ok(section), MSSL_EINVAL);
 	return_val_if_fail(!ctx->cfg && !ctx->open, MSSL_ESTATE);
 	for (i = 0; reserved_sections[i]; i++)
@@ -620,15 +620,15 @@ MSSL_API int mssl_ctx_claim_section(mssl_ctx *ctx, const char *section,
 			return MSSL_EEXIST;
 	if (find_claim(ctx, section))
 		return MSSL_EEXIST;
-	while (keys[n])
+	while (keys && keys[n])
 		n++;
 	c.section = strdup(section);
-	c.keys = calloc(n + 1, sizeof(*c.keys));
+	c.keys = keys ? calloc(n + 1, sizeof(*c.keys)) : NULL;
 	for (i = 0; c.keys && i < n; i++)
 		if (!(c.keys[i] = strdup(keys[i])))
 			break;
 	v = realloc(ctx->claims, (ctx->n_claims + 1) * sizeof(*v));
-	if (!c.section || !c.keys || i < n || !v) {
+	if (!c.section || (keys && (!c.keys || i < n)) || !v) {
 		if (v)
 			ctx->claims = v;
 		free(c.section);
@@ -663,6 +663,8 @@ static int check_claims(mssl_ctx *ctx, mssl_error *err)
 			return mssl__config_error(ctx->cfg, err, c->section,
 						  NULL, "config.claimed",
 						  N_("this section belongs to a program and to a configured plugin of the same name"));
+		if (!c->keys) /* another program's: it checks its keys */
+			continue;
 		rc = mssl__config_check_keys(ctx->cfg, c->section,
 					     (const char *const *)c->keys,
 					     err);

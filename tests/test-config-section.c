@@ -170,6 +170,17 @@ static void test_claim_rules(void **state)
 			 MSSL_ESTATE);
 }
 
+/* Another program's section: accepted, its keys left to that program. */
+static void test_foreign_section(void **state)
+{
+	struct f *f = *state;
+
+	assert_int_equal(mssl_ctx_claim_section(f->ctx, "mssld", NULL), 0);
+	TH_RC(load(f, "\n[mssld]\nanything = 1\n"), 0, f->err);
+	assert_string_equal(mssl_ctx_config_get(f->ctx, "mssld", "anything"),
+			    "1");
+}
+
 /* A program may not take over a configured plugin's section. */
 static void test_plugin_section(void **state)
 {
@@ -196,6 +207,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_values, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_claim_rules, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_section, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_plugin_section, setup,
 						teardown),

@@ -29,7 +29,7 @@ static bool stopping;
 static void usage(FILE *fp)
 {
 	fprintf(fp, "%s",
-		_("Usage: mssld [--config FILE] [--check] [--routes]\n"
+		("Usage: mssld [--config FILE] [--check] [--routes]\n"
 		  "  --config FILE  configuration (default: $MSSL_CONFIG or "
 		  SYSCONFDIR "/mssl/mssl.conf)\n"
 		  "  --check        check the configuration and exit\n"

@@ -742,8 +742,10 @@ MSSL_API int mssl_mail_flush(mssl_ctx *ctx, const mssl_actor *actor,
  * NULL-terminated 'keys' (copied).  Call before mssl_ctx_load_config.
  * At load, a key of that section not in 'keys' fails with MSSL_ECONFIG
  * ("config.unknown_key"), and so does the section when it is also the
- * section of a configured plugin ("config.claimed").  The section may be
- * absent from the file.  Not thread-safe: call before sharing the context.
+ * section of a configured plugin ("config.claimed").  With 'keys' NULL
+ * the section belongs to another program reading the same file (as
+ * mssl-admin leaves [mssld] to mssld): it is accepted and its keys are
+ * not checked.  The section may be absent from the file.  Not thread-safe: call before sharing the context.
  * Returns 0, MSSL_EINVAL (bad name or arguments), MSSL_ESTATE (config
  * already loaded), MSSL_EEXIST (claimed already, or one of the library's
  * own sections: mssl, issuance, mail) or MSSL_ENOMEM.
