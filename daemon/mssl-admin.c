@@ -260,9 +260,19 @@ static int env_open(struct env *e)
 {
 	int rc;
 
-	rc = mssl_ctx_open_file(config_path, &e->ctx, e->err);
-	if (rc < 0)
+	rc = mssl_ctx_new(&e->ctx);
+	/* mssld's section of the shared file is mssld's to check. */
+	if (rc == 0)
+		rc = mssl_ctx_claim_section(e->ctx, "mssld", NULL);
+	if (rc == 0 && config_path)
+		rc = mssl_ctx_load_config(e->ctx, config_path, e->err);
+	if (rc == 0)
+		rc = mssl_ctx_open(e->ctx, e->err);
+	if (rc < 0) {
+		mssl_ctx_free(e->ctx);
+		e->ctx = NULL;
 		return fail(rc, e->err);
+	}
 	return 0;
 }
 

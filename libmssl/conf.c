@@ -378,3 +378,35 @@ int mssl__config_int(const struct mssl__config *cfg, const char *section,
 	*out = (int)n;
 	return 0;
 }
+
+/*
+ * As mssl__config_error, with a va_list: for mssl_ctx_config_error, the
+ * public door programs use for complaints about their own sections.
+ */
+int mssl__config_errorv(const struct mssl__config *cfg, mssl_error *err,
+			const char *section, const char *key, const char *id,
+			const char *msgid, va_list ap)
+{
+	const struct entry *e = NULL;
+	char *pre;
+	int line = 0;
+
+	if (cfg) {
+		e = key ? find(cfg, section, key) : NULL;
+		if (!e)
+			e = find_section(cfg, section);
+		line = e ? e->line : 0;
+	}
+	mssl__error_setv(err, MSSL_ECONFIG, id, key, msgid, ap);
+	pre = mssl__asprintf("%s:%d: [%s]%s%s: ",
+			     cfg ? cfg->path : "(no configuration file)", line,
+			     section, key ? " " : "", key ? key : "");
+	mssl__error_prefix(err, pre);
+	free(pre);
+	return MSSL_ECONFIG;
+}
+
+const char *mssl__config_path(const struct mssl__config *cfg)
+{
+	return cfg ? cfg->path : NULL;
+}

@@ -51,4 +51,12 @@ int mssl__config_int(const struct mssl__config *cfg, const char *section,
 int mssl__split_list(const char *text, char ***out, size_t *n);
 void mssl__strv_free(char **v);
 
+/* mssl__config_error with a va_list. */
+int mssl__config_errorv(const struct mssl__config *cfg, mssl_error *err,
+			const char *section, const char *key, const char *id,
+			const char *msgid, va_list ap);
+
+/* The file's path, or NULL without a file; borrowed from cfg. */
+const char *mssl__config_path(const struct mssl__config *cfg);
+
 #endif

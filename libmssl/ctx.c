@@ -35,6 +35,8 @@ static const char *const issuance_keys[] = {
 #define DEFAULT_VENDORS "Apache, nginx, IIS, Tomcat, Other"
 
 static int apply_issuance(mssl_ctx *ctx, mssl_error *err);
+static int check_claims(mssl_ctx *ctx, mssl_error *err);
+static void claims_free(mssl_ctx *ctx);
 
 MSSL_API int mssl_ctx_new(mssl_ctx **out)
 {
@@ -254,7 +256,8 @@ static int check_sections(mssl_ctx *ctx, mssl_error *err)
 	size_t i, n = 0;
 	int rc;
 
-	allowed = calloc(ctx->n_validators + 8, sizeof(*allowed));
+	allowed = calloc(ctx->n_validators + ctx->n_claims + 8,
+			 sizeof(*allowed));
 	if (!allowed)
 		return MSSL_ENOMEM;
 	allowed[n++] = "mssl";
@@ -267,6 +270,8 @@ static int check_sections(mssl_ctx *ctx, mssl_error *err)
 		allowed[n++] = ctx->ca_name;
 	for (i = 0; i < ctx->n_validators; i++)
 		allowed[n++] = ctx->validators[i];
+	for (i = 0; i < ctx->n_claims; i++)
+		allowed[n++] = ctx->claims[i].section;
 	rc = mssl__config_check_sections(ctx->cfg, allowed, err);
 	free(allowed);
 	return rc;
@@ -293,7 +298,10 @@ MSSL_API int mssl_ctx_load_config(mssl_ctx *ctx, const char *path,
 		rc = mssl__login_config(ctx, err);
 	if (rc < 0)
 		return rc;
-	return check_sections(ctx, err);
+	rc = check_sections(ctx, err);
+	if (rc == 0)
+		rc = check_claims(ctx, err);
+	return rc;
 }
 
 MSSL_API int mssl_ctx_open(mssl_ctx *ctx, mssl_error *err)
@@ -405,6 +413,7 @@ MSSL_API void mssl_ctx_free(mssl_ctx *ctx)
 	free(ctx->policy.crl_file);
 	mssl__mail_config_free(&ctx->mail);
 	mssl__login_config_free(ctx);
+	claims_free(ctx);
 	free(ctx->builtins);
 	free(ctx->plugin_dir);
 	free(ctx->store_name);
@@ -536,4 +545,202 @@ const struct mssl_countries *mssl__ctx_countries(mssl_ctx *ctx)
 			  ctx->iso_codes_dir);
 	pthread_mutex_unlock(&ctx->pool_lock);
 	return ctx->countries;
+}
+
+/* ---------------------------------------------------------------------
+ * Sections of programs (mssl_ctx_claim_section): mssld reads [mssld] of
+ * the same file, with the same checks as the library's own sections.
+ * ------------------------------------------------------------------ */
+
+static const char *const reserved_sections[] = { "mssl", "issuance", "mail",
+						 NULL };
+
+static bool section_name_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '-' ||
+		      s[n] == '_'))
+			return false;
+	return n > 0 && n <= 64;
+}
+
+static void claims_free(mssl_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_claims; i++) {
+		free(ctx->claims[i].section);
+		mssl__strv_free(ctx->claims[i].keys);
+	}
+	free(ctx->claims);
+	ctx->claims = NULL;
+	ctx->n_claims = 0;
+}
+
+static const struct mssl__claim *find_claim(const mssl_ctx *ctx,
+					    const char *section)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_claims; i++)
+		if (strcmp(ctx->claims[i].section, section) == 0)
+			return &ctx->claims[i];
+	return NULL;
+}
+
+MSSL_API int mssl_ctx_claim_section(mssl_ctx *ctx, const char *section,
+				    const char *const *keys)
+{
+	struct mssl__claim *v, c = { 0 };
+	size_t i, n = 0;
+
+	return_val_if_fail(ctx && section, MSSL_EINVAL);
+	return_val_if_fail(section_name_ok(section), MSSL_EINVAL);
+	return_val_if_fail(!ctx->cfg && !ctx->open, MSSL_ESTATE);
+	for (i = 0; reserved_sections[i]; i++)
+		if (strcmp(section, reserved_sections[i]) == 0)
+			return MSSL_EEXIST;
+	if (find_claim(ctx, section))
+		return MSSL_EEXIST;
+	while (keys && keys[n])
+		n++;
+	c.section = strdup(section);
+	c.keys = keys ? calloc(n + 1, sizeof(*c.keys)) : NULL;
+	for (i = 0; c.keys && i < n; i++)
+		if (!(c.keys[i] = strdup(keys[i])))
+			break;
+	v = realloc(ctx->claims, (ctx->n_claims + 1) * sizeof(*v));
+	if (!c.section || (keys && (!c.keys || i < n)) || !v) {
+		if (v)
+			ctx->claims = v;
+		free(c.section);
+		mssl__strv_free(c.keys);
+		return MSSL_ENOMEM;
+	}
+	v[ctx->n_claims++] = c;
+	ctx->claims = v;
+	return 0;
+}
+
+/*
+ * At load: a claimed section may hold only its declared keys, and may not
+ * be the section of a configured plugin (both would read it).
+ */
+static int check_claims(mssl_ctx *ctx, mssl_error *err)
+{
+	const struct mssl__claim *c;
+	bool plugin;
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < ctx->n_claims; i++) {
+		c = &ctx->claims[i];
+		plugin = strcmp(c->section, ctx->store_name) == 0 ||
+			 (ctx->ca_name && strcmp(c->section, ctx->ca_name) == 0);
+
+		for (j = 0; j < ctx->n_validators; j++)
+			if (strcmp(c->section, ctx->validators[j]) == 0)
+				plugin = true;
+		if (plugin && mssl__config_has_section(ctx->cfg, c->section))
+			return mssl__config_error(ctx->cfg, err, c->section,
+						  NULL, "config.claimed",
+						  N_("this section belongs to a program and to a configured plugin of the same name"));
+		if (!c->keys) /* another program's: it checks its keys */
+			continue;
+		rc = mssl__config_check_keys(ctx->cfg, c->section,
+					     (const char *const *)c->keys,
+					     err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+MSSL_API const char *mssl_ctx_config_get(const mssl_ctx *ctx,
+					 const char *section, const char *key)
+{
+	return_val_if_fail(ctx && section && key, NULL);
+	return mssl__config_get(ctx->cfg, section, key);
+}
+
+MSSL_API const char *mssl_ctx_config_path(const mssl_ctx *ctx)
+{
+	return_val_if_fail(ctx, NULL);
+	return mssl__config_path(ctx->cfg);
+}
+
+MSSL_API int mssl_ctx_config_error(const mssl_ctx *ctx, mssl_error *err,
+				   const char *section, const char *key,
+				   const char *id, const char *msgid, ...)
+{
+	va_list ap;
+	int rc;
+
+	return_val_if_fail(ctx && section && id && msgid, MSSL_EINVAL);
+	va_start(ap, msgid);
+	rc = mssl__config_errorv(ctx->cfg, err, section, key, id, msgid, ap);
+	va_end(ap);
+	return rc;
+}
+
+MSSL_API int mssl_ctx_config_int(const mssl_ctx *ctx, const char *section,
+				 const char *key, int64_t min, int64_t max,
+				 int64_t dflt, int64_t *out, mssl_error *err)
+{
+	const char *v;
+	char *end = NULL;
+	long long n;
+
+	return_val_if_fail(ctx && section && key && out && min <= max,
+			   MSSL_EINVAL);
+	*out = dflt;
+	v = mssl__config_get(ctx->cfg, section, key);
+	if (!v)
+		return 0;
+	/* At most 18 digits: no overflow to detect. */
+	n = strlen(v) <= 18 ? strtoll(v, &end, 10) : 0;
+	if (!*v || !end || *end || n < min || n > max)
+		return mssl_ctx_config_error(ctx, err, section, key,
+					     "config.range",
+					     N_("\"%s\" must be a whole number from %lld to %lld"),
+					     v, (long long)min, (long long)max);
+	*out = n;
+	return 0;
+}
+
+MSSL_API int mssl_ctx_config_bool(const mssl_ctx *ctx, const char *section,
+				  const char *key, int dflt, int *out,
+				  mssl_error *err)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+	const char *v;
+	size_t i;
+
+	return_val_if_fail(ctx && section && key && out, MSSL_EINVAL);
+	*out = dflt ? 1 : 0;
+	v = mssl__config_get(ctx->cfg, section, key);
+	if (!v)
+		return 0;
+	for (i = 0; yes[i]; i++) {
+		if (strcmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return mssl_ctx_config_error(ctx, err, section, key, "config.bool",
+				     N_("\"%s\" must be yes or no"), v);
+}
+
+MSSL_API const char *mssl_ctx_crl_file(const mssl_ctx *ctx)
+{
+	return_val_if_fail(ctx, NULL);
+	return ctx->policy.crl_file;
 }

@@ -109,6 +109,13 @@ struct mssl_ctx {
 	struct mssl__mail_conf mail;
 	struct mssl__login_conf login;
 	struct mssl__cards_conf cards;
+
+	/* Sections a program reads itself (mssl_ctx_claim_section). */
+	struct mssl__claim {
+		char *section;
+		char **keys; /* NULL-terminated */
+	} *claims;
+	size_t n_claims;
 };
 
 /* Current time through the context's clock. */

@@ -979,6 +979,88 @@ MSSL_API int mssl_pin_changed(mssl_ctx *ctx, const char *token,
  */
 MSSL_API int mssl_login_purge(mssl_ctx *ctx, mssl_error *err);
 
+/* ---------------------------------------------------------------------
+ * Programs' own configuration sections
+ *
+ * A program that links libmssl (mssld) reads its settings from the same
+ * mssl.conf, in a section of its own.  It claims the section before
+ * loading the file; the library then refuses keys the program did not
+ * declare, like its own, and keeps every entry's line so the program's
+ * complaints name file, line and key in both languages.
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_ctx_claim_section - declare that the program reads [section]
+ * (lower-case letters, digits, '-', '_') with the keys in the
+ * NULL-terminated 'keys' (copied).  Call before mssl_ctx_load_config.
+ * At load, a key of that section not in 'keys' fails with MSSL_ECONFIG
+ * ("config.unknown_key"), and so does the section when it is also the
+ * section of a configured plugin ("config.claimed").  With 'keys' NULL
+ * the section belongs to another program reading the same file (as
+ * mssl-admin leaves [mssld] to mssld): it is accepted and its keys are
+ * not checked.  The section may be absent from the file.  Not thread-safe: call before sharing the context.
+ * Returns 0, MSSL_EINVAL (bad name or arguments), MSSL_ESTATE (config
+ * already loaded), MSSL_EEXIST (claimed already, or one of the library's
+ * own sections: mssl, issuance, mail) or MSSL_ENOMEM.
+ */
+MSSL_API int mssl_ctx_claim_section(mssl_ctx *ctx, const char *section,
+				    const char *const *keys);
+
+/*
+ * mssl_ctx_config_get - the value of section.key as written in the loaded
+ * file, or NULL when absent (or no file is loaded).  Borrowed from ctx;
+ * lives until the context is freed or another file is loaded.
+ * Thread-safe once the file is loaded.
+ */
+MSSL_API const char *mssl_ctx_config_get(const mssl_ctx *ctx,
+					 const char *section,
+					 const char *key);
+
+/*
+ * mssl_ctx_config_path - the loaded configuration file's path, or NULL.
+ * Borrowed from ctx.
+ */
+MSSL_API const char *mssl_ctx_config_path(const mssl_ctx *ctx);
+
+/*
+ * mssl_ctx_config_int - section.key as a whole number in [min, max]; *out
+ * is 'dflt' when the key is absent.  A bad value fails with MSSL_ECONFIG
+ * ("config.range") naming file, line, key and the range, in English and
+ * zh-TW.  Thread-safe once the file is loaded.
+ */
+MSSL_API int mssl_ctx_config_int(const mssl_ctx *ctx, const char *section,
+				 const char *key, int64_t min, int64_t max,
+				 int64_t dflt, int64_t *out, mssl_error *err);
+
+/*
+ * mssl_ctx_config_bool - section.key as yes/no (also true/false, on/off,
+ * 1/0); *out is 1 or 0, 'dflt' when absent.  Anything else fails with
+ * MSSL_ECONFIG ("config.bool") naming file, line and key.
+ */
+MSSL_API int mssl_ctx_config_bool(const mssl_ctx *ctx, const char *section,
+				  const char *key, int dflt, int *out,
+				  mssl_error *err);
+
+/*
+ * mssl_ctx_config_error - record in err (may be NULL) a complaint about
+ * section.key (key may be NULL: the section itself) of the loaded file:
+ * 'msgid' is an English printf format from the "mssl" gettext domain
+ * saying the rule, formatted in English and zh-TW and prefixed with
+ * "file:line: [section] key: ".  'id' is a stable dotted id.  Returns
+ * MSSL_ECONFIG.  Thread-safe for distinct err objects.
+ */
+MSSL_API int mssl_ctx_config_error(const mssl_ctx *ctx, mssl_error *err,
+				   const char *section, const char *key,
+				   const char *id, const char *msgid, ...)
+	MSSL_PRINTF(6, 7);
+
+/*
+ * mssl_ctx_crl_file - [issuance] crl_file, where the CRL is written (and
+ * where a server reads it to publish it), or NULL when not set.
+ * Borrowed from ctx.  Thread-safe.
+ */
+MSSL_API const char *mssl_ctx_crl_file(const mssl_ctx *ctx);
+
 #ifdef __cplusplus
 }
 #endif
