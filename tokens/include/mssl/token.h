@@ -471,6 +471,65 @@ MSSL_API int mssl_token_write_cert(mssl_token *tok, const uint8_t *der,
 MSSL_API int mssl_token_read_pin(const char *prompt, int fd, char *buf,
 				 size_t size);
 
+/* ---------------------------------------------------------------------
+ * Whole flows: login proof, enrolment, unlock (tokens/flows.c)
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_token_prove - complete a login proof with this card: p->cert
+ * becomes the card certificate and p->sig/sig_len/sig_alg the card's
+ * signature over mssl_login_blob(p).  The caller fills origin,
+ * account_id, nonce, time and the tls-exporter value first.  Needs a
+ * logged-in card.  Free what it added with mssl_token_proof_clear.
+ * Returns 0 or as mssl_token_cert / mssl_token_sign.
+ */
+MSSL_API int mssl_token_prove(mssl_token *tok, struct mssl_login_proof *p,
+			      mssl_error *err);
+
+/* mssl_token_proof_clear - free p->cert and p->sig; accepts NULL. */
+MSSL_API void mssl_token_proof_clear(struct mssl_login_proof *p);
+
+/* What the operator's enrolment needs (mssl_token_enroll). */
+struct mssl_token_enrollment {
+	mssl_ctx *ctx; /* an open libmssl context with [cards] set */
+	const mssl_actor *actor; /* the operator */
+	int64_t person_id; /* the card's holder (mssl_person_add) */
+	/* The card's current SO PIN: the factory/transport one, or the one
+	 * to initialise a blank card with. */
+	const char *transport_so_pin;
+	size_t transport_so_len;
+	const char *label; /* token label for a blank card; NULL: "mssl card" */
+	int key_type; /* enum mssl_token_key_type; AUTO: EC if offered */
+};
+
+/*
+ * mssl_token_enroll - enrol one card for a person: initialise it when
+ * blank, set its SO PIN to the server's derived one (the first
+ * max_pin_len characters when the card takes fewer than
+ * MSSL_SO_PIN_LEN), set the issued user PIN MSSL_TOKEN_ISSUED_PIN,
+ * generate the login key on the card (replacing an old one), have the
+ * card CA certify it and register the card (mssl_card_certify), and
+ * store the certificate on the card.  When the certificate cannot be
+ * stored the new registration is revoked again.  *card_id (may be
+ * NULL) gets the card's number.  Returns 0 or the failing step's error.
+ */
+MSSL_API int mssl_token_enroll(mssl_token *tok,
+			       const struct mssl_token_enrollment *e,
+			       int64_t *card_id, mssl_error *err);
+
+/*
+ * mssl_token_unlock_local - the holder's unlock against libmssl in this
+ * process: check the new PIN against the policy, redeem the unlock code
+ * (mssl_card_unlock_begin) for the card's SO PIN, unblock the card with
+ * the new PIN, and report it done (mssl_card_unlock_done).  A failure
+ * after the code was redeemed needs a new approval from the CA.
+ */
+MSSL_API int mssl_token_unlock_local(mssl_token *tok, mssl_ctx *ctx,
+				     const char *account_id, const char *code,
+				     const char *new_pin, size_t new_len,
+				     const char *remote, mssl_error *err);
+
+
 #ifdef __cplusplus
 }
 #endif
