@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "mssl/mssl.h"
+#include "mssl/token.h"
 
 #define _(s) gettext(s)
 #define N_(s) s
@@ -1241,14 +1242,300 @@ static int cmd_key_block(struct env *e, int argc, char **argv)
 	return 0;
 }
 
+/* ---- persons and cards ---------------------------------------------------- */
+
+static mssl_role parse_role(const char *s)
+{
+	if (strcmp(s, "manager") == 0)
+		return MSSL_ROLE_MANAGER;
+	if (strcmp(s, "auditor") == 0)
+		return MSSL_ROLE_AUDITOR;
+	usage_error(_("--role must be manager or auditor, not \"%s\""), s);
+	return MSSL_ROLE_NONE;
+}
+
+static int cmd_person_add(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "name", 1 }, { "email", 1 }, { "role", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	mssl_role role;
+	int64_t id = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	role = parse_role(need_opt(&a, "role"));
+	OPEN(e);
+	rc = mssl_person_add(e->ctx, e->op, a.pos[0], need_opt(&a, "name"),
+			     need_opt(&a, "email"), role, &id, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:s,s:I,s:s}", "account", a.pos[0], "id",
+				     (json_int_t)id, "role",
+				     mssl_role_name(role)));
+	else
+		printf(_("Person %" PRId64 " (%s) added to account %s.\n"), id,
+		       mssl_role_name(role), a.pos[0]);
+	return 0;
+}
+
+static int person_cb(void *ud, const struct mssl_person_info *p)
+{
+	char when[32];
+
+	if (ud)
+		return json_array_append_new(
+			ud, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o}", "id",
+				      (json_int_t)p->id, "name", p->name,
+				      "email", p->email, "role",
+				      mssl_role_name(p->role), "status",
+				      p->status, "created", jtime(p->created)));
+	fmt_time(p->created, when, sizeof(when));
+	printf("%-5" PRId64 " %-8s %-10s %-24s %-32s %s\n", p->id,
+	       mssl_role_name(p->role), p->status, p->name, p->email, when);
+	return 0;
+}
+
+static int cmd_person_list(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	json_t *arr;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	OPEN(e);
+	arr = json_out ? json_array() : NULL;
+	rc = mssl_person_list(e->ctx, e->op, a.pos[0], person_cb, arr, e->err);
+	return list_done(e, rc, arr);
+}
+
+static int cmd_person_suspend(struct env *e, int argc, char **argv,
+			      int suspend)
+{
+	struct opt o[] = { { "reason", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	int64_t id;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("person number"));
+	id = number(a.pos[0], _("person number"), 1, INT64_MAX);
+	OPEN(e);
+	rc = mssl_person_suspend(e->ctx, e->op, id, suspend,
+				 need_opt(&a, "reason"), e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:I,s:s}", "person", (json_int_t)id,
+				     "status", suspend ? "suspended" : "active"));
+	else
+		printf(suspend ? _("Person %" PRId64 " suspended; their sessions ended.\n") :
+				 _("Person %" PRId64 " is active again.\n"),
+		       id);
+	return 0;
+}
+
+static int c_person_suspend(struct env *e, int argc, char **argv)
+{
+	return cmd_person_suspend(e, argc, argv, 1);
+}
+
+static int c_person_resume(struct env *e, int argc, char **argv)
+{
+	return cmd_person_suspend(e, argc, argv, 0);
+}
+
+static int card_cb(void *ud, const struct mssl_card_info *c)
+{
+	char when[32], hex[65];
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", c->cert_sha256[i]);
+	if (ud)
+		return json_array_append_new(
+			ud, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:o}", "id",
+				      (json_int_t)c->id, "person",
+				      (json_int_t)c->person_id, "holder",
+				      c->person_name, "role",
+				      mssl_role_name(c->role), "serial",
+				      c->token_serial, "state", c->state,
+				      "cert_sha256", hex, "created",
+				      jtime(c->created)));
+	fmt_time(c->created, when, sizeof(when));
+	printf("%-5" PRId64 " %-5" PRId64 " %-10s %-18s %-24s %-8s %s\n",
+	       c->id, c->person_id, c->state, c->token_serial, c->person_name,
+	       mssl_role_name(c->role), when);
+	return 0;
+}
+
+static int cmd_card_list(struct env *e, int argc, char **argv)
+{
+	struct args a = { 0 };
+	json_t *arr;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("account ID"));
+	OPEN(e);
+	arr = json_out ? json_array() : NULL;
+	rc = mssl_card_list(e->ctx, e->op, a.pos[0], card_cb, arr, e->err);
+	return list_done(e, rc, arr);
+}
+
+static int cmd_card_state(struct env *e, int argc, char **argv,
+			  const char *state)
+{
+	struct opt o[] = { { "reason", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	int64_t id;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("card number"));
+	id = number(a.pos[0], _("card number"), 1, INT64_MAX);
+	OPEN(e);
+	rc = mssl_card_set_state(e->ctx, e->op, id, state,
+				 need_opt(&a, "reason"), e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:I,s:s}", "card", (json_int_t)id,
+				     "state", state));
+	else
+		printf(_("Card %" PRId64 " is now %s.\n"), id, state);
+	return 0;
+}
+
+static int c_card_suspend(struct env *e, int argc, char **argv)
+{
+	return cmd_card_state(e, argc, argv, "suspended");
+}
+
+static int c_card_resume(struct env *e, int argc, char **argv)
+{
+	return cmd_card_state(e, argc, argv, "active");
+}
+
+static int c_card_revoke(struct env *e, int argc, char **argv)
+{
+	return cmd_card_state(e, argc, argv, "revoked");
+}
+
+static int cmd_card_unlock_approve(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "verified-with", 1 }, { "show-code", 0 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	char *code = NULL;
+	bool show;
+	int64_t id;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 1, _("card number"));
+	id = number(a.pos[0], _("card number"), 1, INT64_MAX);
+	show = opt(&a, "show-code") != NULL;
+	OPEN(e);
+	rc = mssl_card_unlock_approve(e->ctx, e->op, id,
+				      need_opt(&a, "verified-with"), &code,
+				      e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:I,s:s,s:o}", "card", (json_int_t)id,
+				     "state", "locked", "code",
+				     show ? json_string(code) : json_null()));
+	else if (show)
+		printf(_("Unlock of card %" PRId64 " approved; the notice with code %s is queued to the holder.\n"),
+		       id, code);
+	else
+		printf(_("Unlock of card %" PRId64 " approved; the notice with the code is queued to the holder.\n"),
+		       id);
+	explicit_bzero(code, strlen(code));
+	free(code);
+	return 0;
+}
+
+/* The operator enrols a card: see mssl_token_enroll. */
+static int cmd_card_enroll(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "person", 1 }, { "module", 1 }, { "token", 1 },
+			   { "so-pin-fd", 1 }, { "key", 1 }, { "label", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	struct mssl_token_enrollment en = { 0 };
+	mssl_token_module *m = NULL;
+	mssl_token *tok = NULL;
+	char so[64];
+	const char *key;
+	int64_t card = 0;
+	int rc, n;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	en.person_id = number(need_opt(&a, "person"), "--person", 1,
+			      INT64_MAX);
+	key = opt(&a, "key") ? opt(&a, "key") : "auto";
+	if (strcmp(key, "auto") == 0)
+		en.key_type = MSSL_TOKEN_KEY_AUTO;
+	else if (strcmp(key, "ec") == 0)
+		en.key_type = MSSL_TOKEN_KEY_EC_P256;
+	else if (strcmp(key, "rsa") == 0)
+		en.key_type = MSSL_TOKEN_KEY_RSA_2048;
+	else
+		usage_error(_("--key must be auto, ec or rsa, not \"%s\""), key);
+	n = mssl_token_read_pin(_("Card's current (transport) SO PIN: "),
+				opt(&a, "so-pin-fd") ?
+					(int)number(opt(&a, "so-pin-fd"),
+						    "--so-pin-fd", 0, 1024) :
+					-1,
+				so, sizeof(so));
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", progname,
+			_("no SO PIN read (give it on the terminal or with --so-pin-fd)"));
+		return EXIT_USAGE;
+	}
+	OPEN(e);
+	rc = mssl_token_module_open(need_opt(&a, "module"), &m, e->err);
+	if (rc == 0)
+		rc = mssl_token_open(m, opt(&a, "token"), &tok, e->err);
+	if (rc == 0) {
+		en.ctx = e->ctx;
+		en.actor = e->op;
+		en.transport_so_pin = so;
+		en.transport_so_len = (size_t)n;
+		en.label = opt(&a, "label");
+		rc = mssl_token_enroll(tok, &en, &card, e->err);
+	}
+	explicit_bzero(so, sizeof(so));
+	if (rc == 0) {
+		const struct mssl_token_info *i = mssl_token_info(tok);
+
+		if (json_out)
+			print_json(json_pack("{s:I,s:I,s:s,s:s}", "card",
+					     (json_int_t)card, "person",
+					     (json_int_t)en.person_id,
+					     "serial", i->serial, "state",
+					     "issued_pin"));
+		else
+			printf(_("Card %" PRId64 " (serial %s) enrolled for person %" PRId64 " with PIN %s; the holder must change it at the first login.\n"),
+			       card, i->serial, en.person_id,
+			       MSSL_TOKEN_ISSUED_PIN);
+	}
+	mssl_token_free(tok);
+	mssl_token_module_free(m);
+	return rc < 0 ? fail(rc, e->err) : 0;
+}
+
 /* ---- issuance --------------------------------------------------------- */
 
 /* A secret from a file descriptor ("--passphrase-fd N"), never argv. */
-static char *read_secret_fd(const char *fdtext)
+static char *read_secret_fd(const char *fdtext, const char *optname)
 {
 	char buf[256], *nl;
 	ssize_t n;
-	int fd = (int)number(fdtext, "--passphrase-fd", 0, 1024);
+	int fd = (int)number(fdtext, optname, 0, 1024);
 
 	/* One line; a pipe may deliver it in pieces. */
 	for (size_t got = 0;; got += (size_t)n) {
@@ -1258,7 +1545,7 @@ static char *read_secret_fd(const char *fdtext)
 			continue;
 		}
 		if (n < 0) {
-			fprintf(stderr, "%s: --passphrase-fd %d: %s\n", progname,
+			fprintf(stderr, "%s: %s %d: %s\n", progname, optname,
 				fd, strerror(errno));
 			exit(EXIT_USAGE);
 		}
@@ -1357,7 +1644,7 @@ static int cmd_issue(struct env *e, int argc, char **argv)
 	if (outpath && access(outpath, F_OK) == 0)
 		usage_error(_("%s already exists; give --out a new file name"),
 			    outpath);
-	p.passphrase = read_secret_fd(need_opt(&a, "passphrase-fd"));
+	p.passphrase = read_secret_fd(need_opt(&a, "passphrase-fd"), "--passphrase-fd");
 	text = read_file(need_opt(&a, "csr"), MSSL_CSR_MAX_SIZE, &len);
 	rc = mssl_csr_parse(text, len, &csr, e->err);
 	free(text);
@@ -1675,6 +1962,15 @@ static void usage(FILE *fp)
 		"           [--out FILE]\n"
 		"Mail:\n"
 		"  mail flush\n"
+		"Persons and cards:\n"
+		"  person add ID --name NAME --email ADDR --role manager|auditor\n"
+		"  person list ID\n"
+		"  person suspend PERSON --reason TEXT | person resume PERSON --reason TEXT\n"
+		"  card enroll --person PERSON --module MODULE [--token URI]\n"
+		"        [--so-pin-fd FD] [--key auto|ec|rsa] [--label L]\n"
+		"  card list ID\n"
+		"  card suspend|resume|revoke CARD --reason TEXT\n"
+		"  card unlock-approve CARD --verified-with NAME [--show-code]\n"
 		"\n"
 		"Exit status: 0 done, 1 refused or failed, 2 bad usage or input.\n"
 		"See mssl-admin(8).\n"),
@@ -1746,6 +2042,16 @@ static const struct cmd cmds[] = {
 	{ "crl", NULL, cmd_crl },
 	{ "download", NULL, cmd_download },
 	{ "mail", "flush", cmd_mail_flush },
+	{ "person", "add", cmd_person_add },
+	{ "person", "list", cmd_person_list },
+	{ "person", "suspend", c_person_suspend },
+	{ "person", "resume", c_person_resume },
+	{ "card", "enroll", cmd_card_enroll },
+	{ "card", "list", cmd_card_list },
+	{ "card", "suspend", c_card_suspend },
+	{ "card", "resume", c_card_resume },
+	{ "card", "revoke", c_card_revoke },
+	{ "card", "unlock-approve", cmd_card_unlock_approve },
 };
 
 int main(int argc, char **argv)

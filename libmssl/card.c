@@ -890,6 +890,12 @@ static int unlock_step(mssl_ctx *ctx, const char *account_id,
 				     serial, account_id);
 		goto refused;
 	}
+	if (strcmp(f.c.state, "locked") != 0) {
+		rc = mssl__error_set(err, MSSL_EPERM, "card.unlock_refused",
+				     NULL, N_("card %" PRId64 " is %s, not locked"),
+				     f.c.r.id, f.c.state);
+		goto refused;
+	}
 	free(op.object); /* the card number says more than the serial */
 	op.object = mssl__asprintf("card %" PRId64, f.c.r.id);
 	if ((rc = code_hash(ctx, code, fu.u.code_hash, err)) < 0) {

@@ -46,6 +46,9 @@ struct opts {
 	const char *token;
 	int pin_fd;
 	int so_pin_fd;
+	int code_fd;
+	const char *account;
+	const char *config;
 	const char *pos[4];
 	size_t n_pos;
 };
@@ -67,6 +70,11 @@ static void usage(FILE *fp)
 		  "  pin unblock [--so-pin-fd N]\n"
 		  "                            unblock with the SO PIN, set a "
 		  "new PIN\n"
+		  "  unlock --account ID [--config FILE] [--code-fd N]\n"
+		  "                            unlock a locked card with the "
+		  "code from the\n"
+		  "                            CA's unlock notice, set a new "
+		  "PIN\n"
 		  "\n"
 		  "Options:\n"
 		  "  --module M      PKCS#11 module: a file path or a p11-kit "
@@ -79,6 +87,11 @@ static void usage(FILE *fp)
 		  "  --pin-fd N      read PINs from file descriptor N, one "
 		  "per line\n"
 		  "  --so-pin-fd N   read the SO PIN from file descriptor N\n"
+		  "  --code-fd N     read the unlock code from file descriptor "
+		  "N\n"
+		  "  --config FILE   mssl.conf of the server (unlock on the "
+		  "server's host;\n"
+		  "                  default $MSSL_CONFIG)\n"
 		  "  --help, --version\n"));
 }
 
@@ -114,7 +127,8 @@ static int fd_number(const char *s, const char *name)
 static void parse(int argc, char **argv, struct opts *o)
 {
 	static const char *const valued[] = { "module", "token", "pin-fd",
-					      "so-pin-fd" };
+					      "so-pin-fd", "code-fd",
+					      "account", "config" };
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -160,8 +174,17 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 2:
 			o->pin_fd = fd_number(val, valued[j]);
 			break;
-		default:
+		case 3:
 			o->so_pin_fd = fd_number(val, valued[j]);
+			break;
+		case 4:
+			o->code_fd = fd_number(val, valued[j]);
+			break;
+		case 5:
+			o->account = val;
+			break;
+		default:
+			o->config = val;
 			break;
 		}
 	}
@@ -521,6 +544,54 @@ static int cmd_pin_unblock(struct env *e)
 	return 0;
 }
 
+/*
+ * The holder's unlock, against libmssl on this host: the code from the
+ * unlock notice and a new PIN; the server releases the card's SO PIN
+ * once, the card is unblocked with the new PIN.
+ */
+static int cmd_unlock(struct env *e)
+{
+	const char *conf = e->o.config;
+	mssl_ctx *ctx = NULL;
+	char code[PIN_BUF];
+	size_t new_len = 0;
+	int n, rc;
+
+	need_args(e, 1);
+	if (!e->o.account || !*e->o.account)
+		usage_error(_("option --account is required"));
+	if (!conf || !*conf)
+		conf = getenv("MSSL_CONFIG");
+	if (!conf || !*conf)
+		conf = SYSCONFDIR "/mssl/mssl.conf";
+	rc = env_card(e);
+	if (rc)
+		return fail(rc, e->err);
+	n = mssl_token_read_pin(_("Unlock code from the notice: "),
+				e->o.code_fd, code, sizeof(code));
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", progname,
+			_("No unlock code given (type it or use --code-fd)."));
+		return EXIT_USAGE;
+	}
+	rc = ask_new_pin(e, &new_len);
+	if (rc) {
+		gnutls_memset(code, 0, sizeof(code));
+		return rc;
+	}
+	rc = mssl_ctx_open_file(conf, &ctx, e->err);
+	if (rc == 0)
+		rc = mssl_token_unlock_local(e->tok, ctx, e->o.account, code,
+					     e->pin2, new_len, "local",
+					     e->err);
+	gnutls_memset(code, 0, sizeof(code));
+	mssl_ctx_free(ctx);
+	if (rc)
+		return fail(rc, e->err);
+	printf("%s\n", _("Card unlocked.  Log in with the new PIN."));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct env e = { 0 };
@@ -536,6 +607,7 @@ int main(int argc, char **argv)
 
 	e.o.pin_fd = -1;
 	e.o.so_pin_fd = -1;
+	e.o.code_fd = -1;
 	parse(argc, argv, &e.o);
 	if (!e.o.module || !*e.o.module)
 		e.o.module = getenv("MSSL_CARD_MODULE");
@@ -564,6 +636,8 @@ int main(int argc, char **argv)
 		rc = cmd_pin_change(&e);
 	else if (strcmp(cmd, "pin") == 0 && strcmp(verb, "unblock") == 0)
 		rc = cmd_pin_unblock(&e);
+	else if (strcmp(cmd, "unlock") == 0)
+		rc = cmd_unlock(&e);
 	else
 		usage_error(_("unknown command \"%s%s%s\""), cmd,
 			    *verb ? " " : "", verb);
