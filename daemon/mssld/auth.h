@@ -106,4 +106,11 @@ int mssld_auth_call(struct mssld_call *call);
 int mssld_session_cookie(char *buf, size_t n, const char *token,
 			 int64_t max_age);
 
+/*
+ * The CSRF token of a session (64 hex digits and NUL into out), derived
+ * from its token; the login answer hands it to the client.  Returns 0,
+ * or -1 when out of memory.
+ */
+int mssld_csrf_token(const char *token, char out[65]);
+
 #endif
