@@ -1401,9 +1401,15 @@ static int cmd_card_state(struct env *e, int argc, char **argv,
 				 need_opt(&a, "reason"), e->err);
 	if (rc < 0)
 		return fail(rc, e->err);
+	/* A resumed card returns on probation (mssl_card_set_state). */
+	if (strcmp(state, "active") == 0)
+		state = "issued_pin";
 	if (json_out)
 		print_json(json_pack("{s:I,s:s}", "card", (json_int_t)id,
 				     "state", state));
+	else if (strcmp(state, "issued_pin") == 0)
+		printf(_("Card %" PRId64 " may log in again; its holder sets a new PIN at the next login.\n"),
+		       id);
 	else
 		printf(_("Card %" PRId64 " is now %s.\n"), id, state);
 	return 0;

@@ -329,6 +329,13 @@ MSSL_API int mssl_card_set_state(mssl_ctx *ctx, const mssl_actor *actor,
 				     card_id, c.state, state);
 		goto out;
 	}
+	/*
+	 * Back from a suspension the card is on probation: its holder sets
+	 * a new PIN at the next login, as on a new card (the store does not
+	 * know whether the PIN was ever changed before).
+	 */
+	if (strcmp(state, "active") == 0)
+		state = "issued_pin";
 	rc = ctx->sops->card_set_state(op.conn, card_id, state);
 	if (rc == 0)
 		rc = ctx->sops->session_delete_card(op.conn, card_id);

@@ -182,6 +182,8 @@ is "audit: two unlock steps done" \
 expect_rc "card suspend needs --reason" 2 adm card suspend "$C"
 expect_rc "card suspend" 0 adm card suspend "$C" --reason "on leave"
 expect_rc "card resume" 0 adm card resume "$C" --reason "back"
+is "a resumed card must get a new PIN at its next login" \
+	"$(sql "SELECT state FROM cards")" issued_pin
 expect_rc "card revoke" 0 adm card revoke "$C" --reason "card lost"
 expect_rc "a revoked card stays revoked" 1 adm card resume "$C" --reason x
 expect_rc "zh_TW: the refusal" 1 env LC_ALL=zh_TW.UTF-8 "$ADMIN" \

@@ -797,8 +797,9 @@ MSSL_API int mssl_card_list(mssl_ctx *ctx, const mssl_actor *actor,
 
 /*
  * mssl_card_set_state - "suspended" (from active, issued_pin or locked),
- * "active" (back from suspended) or "revoked" (final).  Every session of
- * the card ends.  'reason' is required and recorded.  Operator only.
+ * "active" (back from suspended: the card returns as "issued_pin", so its
+ * holder sets a new PIN at the next login) or "revoked" (final).  Every
+ * session of the card ends.  'reason' is required and recorded.  Operator only.
  */
 MSSL_API int mssl_card_set_state(mssl_ctx *ctx, const mssl_actor *actor,
 				 int64_t card_id, const char *state,
