@@ -21,24 +21,32 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+/* The size of a struct up to and including 'member'. */
+#define SIZE_UPTO(type, member)                                              \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
 /* Size of struct mssl_plugin as of each minor of the current major. */
 static const size_t plugin_size_by_minor[] = {
 	sizeof(struct mssl_plugin), /* 1.0 */
+	sizeof(struct mssl_plugin), /* 1.1 */
 };
 
 /* Size of struct mssl_store_ops as of each minor of the current major. */
 static const size_t store_ops_size_by_minor[] = {
-	sizeof(struct mssl_store_ops), /* 1.0 */
+	SIZE_UPTO(struct mssl_store_ops, mail_retry), /* 1.0 */
+	SIZE_UPTO(struct mssl_store_ops, ledger_reserial), /* 1.1 */
 };
 
 /* Size of struct mssl_validator_ops as of each minor. */
 static const size_t validator_ops_size_by_minor[] = {
 	sizeof(struct mssl_validator_ops), /* 1.0 */
+	sizeof(struct mssl_validator_ops), /* 1.1 */
 };
 
 /* Size of struct mssl_ca_ops as of each minor. */
 static const size_t ca_ops_size_by_minor[] = {
-	sizeof(struct mssl_ca_ops), /* 1.0 */
+	SIZE_UPTO(struct mssl_ca_ops, crl), /* 1.0 */
+	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.1 */
 };
 
 /* ---- host services ---------------------------------------------------- */

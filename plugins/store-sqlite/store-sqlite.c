@@ -275,11 +275,21 @@ static const char schema_v3[] =
 	" last_error TEXT);"
 	"CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, next_attempt);";
 
+/*
+ * Step 4: ledger entries found by the certificate they name, so that
+ * ledger_reserial (a signer that chose its own serial) touches one or two
+ * rows without scanning the ledger.
+ */
+static const char schema_v4[] =
+	"CREATE INDEX ledger_cert ON ledger(cert_serial)"
+	" WHERE cert_serial IS NOT NULL;";
+
 /* Migration step i + 1 is migrations[i]. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -327,6 +337,7 @@ enum stmt_id {
 	S_MAIL_DUE,
 	S_MAIL_SENT,
 	S_MAIL_RETRY,
+	S_LEDGER_RESERIAL,
 	S_COUNT
 };
 
@@ -443,6 +454,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MAIL_SENT] = "UPDATE mail_outbox SET sent_at = ?2 WHERE id = ?1",
 	[S_MAIL_RETRY] = "UPDATE mail_outbox SET attempts = attempts + 1,"
 			 " next_attempt = ?2, last_error = ?3 WHERE id = ?1",
+	[S_LEDGER_RESERIAL] = "UPDATE ledger SET cert_serial = ?2"
+			      " WHERE cert_serial = ?1",
 };
 
 /* ---------------------------------------------------------------------
@@ -2002,6 +2015,32 @@ static int mail_retry(void *conn, int64_t id, int64_t next_attempt,
 	return mail_update(conn, s, id, "mail retry");
 }
 
+/*
+ * The charge of a pending certificate names its placeholder serial; when
+ * the signer chose another, the entries follow it (in cert_finish's
+ * transaction: the core calls both before one commit).
+ */
+static int ledger_reserial(void *conn, const char *serial,
+			   const char *new_serial)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!serial || !new_serial) {
+		struct conn *c = conn;
+
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.invalid",
+				   "sqlite: ledger reserial: no serial");
+		return MSSL_ESTORE;
+	}
+	rc = stmt_get(conn, S_LEDGER_RESERIAL, &s);
+	if (rc)
+		return rc;
+	bind_str(s, 1, serial);
+	bind_str(s, 2, new_serial);
+	return stmt_exec(conn, s, "ledger reserial", NULL);
+}
+
 /* ---------------------------------------------------------------------
  * Plugin: configuration, init, fini
  * ------------------------------------------------------------------ */
@@ -2153,6 +2192,7 @@ static const struct mssl_store_ops store_ops = {
 	.mail_due = mail_due,
 	.mail_sent = mail_sent,
 	.mail_retry = mail_retry,
+	.ledger_reserial = ledger_reserial,
 };
 
 static const char *const config_keys[] = {

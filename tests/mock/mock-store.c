@@ -277,6 +277,12 @@ static int s_mail_retry(void *conn, int64_t id, int64_t next,
 	return MSSL_ENOENT;
 }
 
+static int s_ledger_reserial(void *conn, const char *serial,
+			     const char *new_serial)
+{
+	return 0;
+}
+
 static const struct mssl_store_ops store_ops = {
 	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
 	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
@@ -320,6 +326,7 @@ static const struct mssl_store_ops store_ops = {
 	.mail_due = s_mail_due,
 	.mail_sent = s_mail_sent,
 	.mail_retry = s_mail_retry,
+	.ledger_reserial = s_ledger_reserial,
 };
 
 static const char *const store_keys[] = { "marker", NULL };
