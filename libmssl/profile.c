@@ -535,7 +535,7 @@ static int check_subject(const struct mssl_tbs *t, gnutls_x509_crt_t crt,
 	gnutls_x509_ava_st ava;
 	uint8_t buf[1024], tag;
 	const uint8_t *v;
-	size_t i, n;
+	size_t i, n, oid_len;
 	int r, rc = 0;
 
 	if (!(caps & MSSL_CA_OWN_PROFILE)) {
@@ -571,8 +571,12 @@ static int check_subject(const struct mssl_tbs *t, gnutls_x509_crt_t crt,
 		if (i == t->n_subject ||
 		    gnutls_x509_dn_get_rdn_ava(dn, (int)i, 1, &more) >= 0)
 			MISMATCH(N_("the signed certificate's subject has attributes that were not asked for"));
-		if (ava.oid.size != strlen(t->subject[i].oid) ||
-		    memcmp(ava.oid.data, t->subject[i].oid, ava.oid.size) != 0 ||
+		/* GnuTLS counts the OID's terminating NUL in its size. */
+		oid_len = ava.oid.size;
+		if (oid_len && ava.oid.data[oid_len - 1] == 0)
+			oid_len--;
+		if (oid_len != strlen(t->subject[i].oid) ||
+		    memcmp(ava.oid.data, t->subject[i].oid, oid_len) != 0 ||
 		    !attr_value(&t->subject[i], &tag, &v, &n) ||
 		    (ava.value_tag != 12 && ava.value_tag != 19) ||
 		    ava.value.size != n || memcmp(ava.value.data, v, n) != 0)
