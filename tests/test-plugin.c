@@ -877,6 +877,8 @@ static const struct {
 	const char *section;
 } known_sections[] = {
 	{ "store-sqlite", "[store-sqlite]\npath = %s/mssl.db\n" },
+	/* Makes no request before it signs: no signer needed here. */
+	{ "ca-cfssl", "[ca-cfssl]\nurl = http://127.0.0.1:9/\n# %s\n" },
 };
 
 /* Symbols the plugin defines in its dynamic symbol table, one per line. */
