@@ -528,40 +528,27 @@ static bool attr_value(const struct mssl_dn_attr *a, uint8_t *tag,
 	       p == a->der + a->der_len;
 }
 
+/*
+ * The subject: the attributes asked for, one per RDN, in the same order,
+ * nothing else.  Their values byte for byte, or (own profile) the same
+ * text as PrintableString or UTF8String: a signer that writes the
+ * subject itself may choose PrintableString where the profile says
+ * UTF8String (Go does for printable text).
+ */
 static int check_subject(const struct mssl_tbs *t, gnutls_x509_crt_t crt,
 			 uint32_t caps, mssl_error *err)
 {
 	gnutls_x509_dn_t dn = NULL;
-	gnutls_x509_ava_st ava;
-	uint8_t buf[1024], tag;
+	gnutls_x509_ava_st ava, more;
 	const uint8_t *v;
+	uint8_t tag;
 	size_t i, n, oid_len;
+	bool tag_ok;
 	int r, rc = 0;
 
-	if (!(caps & MSSL_CA_OWN_PROFILE)) {
-		for (i = 0; i < t->n_subject; i++) {
-			size_t len = sizeof(buf);
-
-			r = gnutls_x509_crt_get_dn_by_oid(
-				crt, t->subject[i].oid, 0, 1, buf, &len);
-			if (r < 0 || len != t->subject[i].der_len ||
-			    memcmp(buf, t->subject[i].der, len) != 0)
-				MISMATCH(N_("the signed certificate's subject differs in %s"),
-					 t->subject[i].oid);
-		}
-		goto out;
-	}
-	/*
-	 * A signer that writes the subject itself may choose
-	 * PrintableString where the profile says UTF8String (Go does for
-	 * printable text): same attributes, one per RDN, in the same order,
-	 * with the same text.
-	 */
 	if (gnutls_x509_crt_get_subject(crt, &dn) < 0)
 		MISMATCH(N_("the signed certificate's subject is unreadable"));
 	for (i = 0;; i++) {
-		gnutls_x509_ava_st more;
-
 		r = gnutls_x509_dn_get_rdn_ava(dn, (int)i, 0, &ava);
 		if (r < 0 && i == t->n_subject)
 			break;
@@ -575,11 +562,17 @@ static int check_subject(const struct mssl_tbs *t, gnutls_x509_crt_t crt,
 		oid_len = ava.oid.size;
 		if (oid_len && ava.oid.data[oid_len - 1] == 0)
 			oid_len--;
+		if (!attr_value(&t->subject[i], &tag, &v, &n))
+			MISMATCH(N_("the signed certificate's subject differs in %s"),
+				 t->subject[i].oid);
+		if (caps & MSSL_CA_OWN_PROFILE)
+			tag_ok = ava.value_tag == 12 || ava.value_tag == 19;
+		else
+			tag_ok = !(tag & 0xe0) && ava.value_tag == tag;
 		if (oid_len != strlen(t->subject[i].oid) ||
 		    memcmp(ava.oid.data, t->subject[i].oid, oid_len) != 0 ||
-		    !attr_value(&t->subject[i], &tag, &v, &n) ||
-		    (ava.value_tag != 12 && ava.value_tag != 19) ||
-		    ava.value.size != n || memcmp(ava.value.data, v, n) != 0)
+		    !tag_ok || ava.value.size != n ||
+		    memcmp(ava.value.data, v, n) != 0)
 			MISMATCH(N_("the signed certificate's subject differs in %s"),
 				 t->subject[i].oid);
 	}

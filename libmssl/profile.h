@@ -61,8 +61,9 @@ struct mssl__signed {
  * the signature by 'ca'.
  * Without MSSL_CA_OWN_SERIAL the serial is the one asked for; with it,
  * any positive serial of 8 to 20 octets (uniqueness is the store's).
- * Without MSSL_CA_OWN_PROFILE: the validity exactly, every subject
- * attribute as DER, every extension byte for byte and no other.
+ * Without MSSL_CA_OWN_PROFILE: the validity exactly, the subject
+ * attributes asked for, one per RDN, in order, nothing else, each value
+ * as DER, every extension byte for byte and no other.
  * With it: notBefore at most an hour before and ten minutes after the
  * one asked, notAfter not after it and the validity no longer; the same
  * subject attributes in the same order with the same text (PrintableString
