@@ -510,6 +510,7 @@ static void test_own_refuses(void **state)
 	expect(f, &c, false, false);
 
 	gnutls_free(san.data);
+	gnutls_free(ku_wide.data);
 	gnutls_free(ku.data);
 	gnutls_free(bc.data);
 	gnutls_free(eku.data);
