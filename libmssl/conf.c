@@ -244,12 +244,11 @@ bool mssl__config_has_section(const struct mssl__config *cfg,
 	return cfg && find_section(cfg, section);
 }
 
-int mssl__config_error(const struct mssl__config *cfg, mssl_error *err,
-		       const char *section, const char *key, const char *id,
-		       const char *msgid, ...)
+/* "file:line: [section] key: ", the line of the key or of its section. */
+static void prefix_where(const struct mssl__config *cfg, mssl_error *err,
+			 const char *section, const char *key)
 {
 	const struct entry *e = NULL;
-	va_list ap;
 	char *pre;
 	int line = 0;
 
@@ -259,14 +258,33 @@ int mssl__config_error(const struct mssl__config *cfg, mssl_error *err,
 			e = find_section(cfg, section);
 		line = e ? e->line : 0;
 	}
-	va_start(ap, msgid);
-	mssl__error_setv(err, MSSL_ECONFIG, id, key, msgid, ap);
-	va_end(ap);
 	pre = mssl__asprintf("%s:%d: [%s]%s%s: ",
 			     cfg ? cfg->path : "(no configuration file)", line,
 			     section, key ? " " : "", key ? key : "");
 	mssl__error_prefix(err, pre);
 	free(pre);
+}
+
+int mssl__config_error(const struct mssl__config *cfg, mssl_error *err,
+		       const char *section, const char *key, const char *id,
+		       const char *msgid, ...)
+{
+	va_list ap;
+
+	va_start(ap, msgid);
+	mssl__error_setv(err, MSSL_ECONFIG, id, key, msgid, ap);
+	va_end(ap);
+	prefix_where(cfg, err, section, key);
+	return MSSL_ECONFIG;
+}
+
+int mssl__config_error_text(const struct mssl__config *cfg, mssl_error *err,
+			    const char *section, const char *key,
+			    const char *id, const char *en, const char *zh)
+{
+	mssl__error_set(err, MSSL_ECONFIG, id, key, "%s", en);
+	mssl__error_zh(err, "%s", zh ? zh : en);
+	prefix_where(cfg, err, section, key);
 	return MSSL_ECONFIG;
 }
 

@@ -29,6 +29,14 @@ int mssl__config_error(const struct mssl__config *cfg, mssl_error *err,
 		       const char *section, const char *key, const char *id,
 		       const char *msgid, ...) MSSL_PRINTF(6, 7);
 
+/*
+ * The same for a message already formatted in English ('en') and
+ * Traditional Chinese ('zh', NULL: English in both): a plugin's.
+ */
+int mssl__config_error_text(const struct mssl__config *cfg, mssl_error *err,
+			    const char *section, const char *key,
+			    const char *id, const char *en, const char *zh);
+
 /* Refuse any key of 'section' not in the NULL-terminated 'keys'. */
 int mssl__config_check_keys(const struct mssl__config *cfg,
 			    const char *section, const char *const *keys,

@@ -143,6 +143,22 @@ int mssl__error_set(mssl_error *err, int code, const char *id,
 	return code;
 }
 
+void mssl__error_zh(mssl_error *err, const char *msgid, ...)
+{
+	va_list ap;
+	char *zh;
+
+	if (!err)
+		return;
+	va_start(ap, msgid);
+	zh = vformat(mssl__tr_zh(msgid), ap);
+	va_end(ap);
+	if (!zh)
+		return;
+	free(err->msg_zh);
+	err->msg_zh = zh;
+}
+
 static char *prefixed(const char *prefix, char *msg)
 {
 	char *p;

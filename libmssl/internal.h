@@ -45,6 +45,13 @@ int mssl__error_setv(mssl_error *err, int code, const char *id,
 		     const char *field, const char *msgid, va_list ap);
 
 /*
+ * Format the Chinese message again, from msgid's translation with these
+ * arguments, leaving the English one: for a message one of whose
+ * arguments exists in two languages (a plugin's detail, see plugin.c).
+ */
+void mssl__error_zh(mssl_error *err, const char *msgid, ...) MSSL_PRINTF(2, 3);
+
+/*
  * Prefix the recorded messages with an untranslated context such as
  * "file:line: " (both languages).
  */

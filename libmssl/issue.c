@@ -362,26 +362,47 @@ static void valid_text(int64_t from, int64_t until, char *out, size_t n)
 	snprintf(out, n, "%s - %s", nb, na);
 }
 
+/*
+ * A store of ABI 1.1 or later moves ledger entries to a serial the signer
+ * chose; an older one keeps them naming the pending serial (the audit
+ * record of T2 names both).
+ */
+static bool store_can_reserial(const mssl_ctx *ctx)
+{
+	const struct mssl_store_ops *o = ctx->sops;
+
+	return o->abi_minor >= 1 &&
+	       o->size >= offsetof(struct mssl_store_ops, ledger_reserial) +
+				  sizeof(o->ledger_reserial) &&
+	       o->ledger_reserial;
+}
+
 static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
 			const char *account_id, const char *serial,
-			const char *new_serial, const uint8_t *der,
+			const struct mssl__signed *got, const uint8_t *der,
 			size_t der_len, const struct plan *pl, const char *cn,
 			const mssl_issue_params *p, mssl_error *err)
 {
 	struct mssl_term_rec t = { account_id, cn, pl->after.started,
 				   pl->after.paid_until };
+	const char *new_serial = got->serial_hex;
+	bool moved = strcmp(serial, new_serial) != 0;
 	char detail[256], valid[80];
 	void *conn = NULL;
 	int rc;
 
 	if ((rc = mssl__conn_get(ctx, &conn, err)) < 0)
 		return rc;
-	valid_text(pl->not_before, pl->not_after, valid, sizeof(valid));
+	valid_text(got->not_before, got->not_after, valid, sizeof(valid));
 	rc = ctx->sops->begin(conn, MSSL_TXN_WRITE);
+	/* The signer chose the serial: row and charge move to it at once
+	 * (a serial already taken fails here, and the issuance with it). */
 	if (rc == 0)
 		rc = ctx->sops->cert_finish(conn, serial, new_serial, "issued",
-					    der, der_len, pl->not_before,
-					    pl->not_after);
+					    der, der_len, got->not_before,
+					    got->not_after);
+	if (rc == 0 && moved && store_can_reserial(ctx))
+		rc = ctx->sops->ledger_reserial(conn, serial, new_serial);
 	if (rc == 0 && (pl->charge > 0 || !pl->before.have))
 		rc = ctx->sops->term_put(conn, &t);
 	if (rc == 0) {
@@ -398,8 +419,13 @@ static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
 			MSSL_ARRAY_SIZE(lines),
 			N_("Download it from the certificate list of your account."));
 	}
-	snprintf(detail, sizeof(detail), "cn=%.200s not_after=%" PRId64, cn,
-		 pl->not_after);
+	if (moved)
+		snprintf(detail, sizeof(detail),
+			 "cn=%.150s not_after=%" PRId64 " pending=%s", cn,
+			 got->not_after, serial);
+	else
+		snprintf(detail, sizeof(detail), "cn=%.200s not_after=%" PRId64,
+			 cn, got->not_after);
 	if (rc == 0)
 		rc = mssl__audit_append(ctx, conn, actor, account_id,
 					"cert.issued", new_serial, "ok", detail,
@@ -419,10 +445,23 @@ static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
 
 /* ---- sign --------------------------------------------------------------------- */
 
+/* What the backend decides by itself: nothing for a backend of ABI 1.0. */
+static uint32_t ca_caps(const mssl_ctx *ctx)
+{
+	const struct mssl_ca_ops *o = ctx->ca->p->ops;
+
+	if (o->abi_minor < 1 ||
+	    o->size < offsetof(struct mssl_ca_ops, caps) + sizeof(o->caps) ||
+	    !o->caps)
+		return 0;
+	return o->caps(ctx->ca->state) &
+	       (MSSL_CA_OWN_SERIAL | MSSL_CA_OWN_PROFILE);
+}
+
 static int sign(mssl_ctx *ctx, const mssl_csr *csr, uint32_t product,
 		const uint8_t *serial, size_t serial_len, const struct plan *pl,
 		int64_t now, int64_t max, uint8_t **der, size_t *der_len,
-		char new_serial[41], mssl_error *err)
+		struct mssl__signed *got, mssl_error *err)
 {
 	const struct mssl_ca_ops *ops = ctx->ca->p->ops;
 	struct mssl__profile_in in = { 0 };
@@ -454,7 +493,7 @@ static int sign(mssl_ctx *ctx, const mssl_csr *csr, uint32_t product,
 		goto out;
 	}
 	rc = mssl__profile_compare(mssl__tbs(tb), *der, *der_len, ca,
-				   new_serial, err);
+				   ca_caps(ctx), got, err);
 out:
 	if (rc < 0 && *der) {
 		free(*der);
@@ -493,7 +532,8 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 	struct mssl__op op;
 	mssl_report *report = NULL;
 	const char *vendor = NULL;
-	char *pwhash = NULL, cn[256], serial_hex[41], new_serial[41] = "";
+	struct mssl__signed got = { "" };
+	char *pwhash = NULL, cn[256], serial_hex[41];
 	uint8_t serial[16], *der = NULL;
 	size_t der_len = 0, i;
 	int64_t now, max;
@@ -644,12 +684,12 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 
 	/* Recorded and paid for: now sign. */
 	rc = sign(ctx, csr, p->product, serial, sizeof(serial), &pl, now, max,
-		  &der, &der_len, new_serial, err);
+		  &der, &der_len, &got, err);
 	if (rc == 0)
 		crash_point("after_sign");
 	if (rc == 0)
-		rc = store_issued(ctx, actor, account_id, serial_hex,
-				  new_serial, der, der_len, &pl, cn, p, err);
+		rc = store_issued(ctx, actor, account_id, serial_hex, &got, der,
+				  der_len, &pl, cn, p, err);
 	if (rc < 0) {
 		compensate(ctx, actor, account_id, serial_hex, pl.charge,
 			   mssl_error_message(err, MSSL_LANG_EN));
@@ -660,8 +700,8 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 
 		if (mssl__conn_get(ctx, &conn, err) == 0) {
 			if (ctx->sops->begin(conn, MSSL_TXN_READ) == 0) {
-				ctx->sops->cert_get(conn, new_serial, copy_cert,
-						    out);
+				ctx->sops->cert_get(conn, got.serial_hex,
+						    copy_cert, out);
 				ctx->sops->commit(conn);
 			}
 			mssl__conn_put(ctx, conn);
@@ -670,7 +710,7 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 	if (!*out)
 		rc = mssl__error_set(err, MSSL_ESTORE, "issue.reread", NULL,
 				     N_("the certificate %s was issued but could not be read back"),
-				     new_serial);
+				     got.serial_hex);
 	goto done;
 refuse:
 	rc = mssl__op_end(&op, rc);

@@ -302,6 +302,9 @@ MSSL_API int mssl_login_challenge(mssl_ctx *ctx, const char *account_id,
 	if (!ctx->open)
 		return mssl__error_set(err, MSSL_ESTATE, "ctx.not_open", NULL,
 				       N_("the library context is not open"));
+	if (!mssl__store_has_cards(ctx))
+		return mssl__error_set(err, MSSL_ECONFIG, "store.too_old", NULL,
+				       N_("the store plugin is too old for persons, cards and logins (it needs plugin ABI 1.2)"));
 	/* Only the shape: whether the account exists is not told. */
 	if (mssl_account_id_check(account_id, err) < 0)
 		return MSSL_EINPUT;

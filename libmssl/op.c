@@ -4,6 +4,7 @@
  */
 #include "op.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +325,11 @@ int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 				mssl__actor_account(actor));
 		return refuse(op, MSSL_EPERM);
 	}
+	if (id >= MSSL_OP_PERSON_ADD && !mssl__store_has_cards(ctx)) {
+		mssl__error_set(err, MSSL_ECONFIG, "store.too_old", NULL,
+				N_("the store plugin is too old for persons, cards and logins (it needs plugin ABI 1.2)"));
+		return refuse(op, MSSL_ECONFIG);
+	}
 	rc = mssl__conn_get(ctx, &op->conn, err);
 	if (rc < 0)
 		return refuse(op, rc);
@@ -429,4 +435,14 @@ int mssl__op_end_refused(struct mssl__op *op, int rc)
 	}
 	op_release(op);
 	return rc;
+}
+
+bool mssl__store_has_cards(const mssl_ctx *ctx)
+{
+	const struct mssl_store_ops *o = ctx->sops;
+
+	return o && o->abi_minor >= 2 &&
+	       o->size >= offsetof(struct mssl_store_ops, unlock_set_used) +
+				  sizeof(o->unlock_set_used) &&
+	       o->unlock_set_used;
 }

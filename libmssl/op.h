@@ -94,6 +94,9 @@ int mssl__op_end(struct mssl__op *op, int rc);
  */
 int mssl__op_end_refused(struct mssl__op *op, int rc);
 
+/* Does the store have the persons, cards and login ops (ABI 1.2)? */
+bool mssl__store_has_cards(const mssl_ctx *ctx);
+
 /* account_get callback filling op->account (ud: the op). */
 int mssl__op_copy_account(void *ud, const struct mssl_account_rec *r);
 

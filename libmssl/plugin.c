@@ -21,33 +21,62 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+/* The size of a struct up to and including 'member'. */
+#define SIZE_UPTO(type, member)                                              \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
 /* Size of struct mssl_plugin as of each minor of the current major. */
 static const size_t plugin_size_by_minor[] = {
 	sizeof(struct mssl_plugin), /* 1.0 */
+	sizeof(struct mssl_plugin), /* 1.1 */
+	sizeof(struct mssl_plugin), /* 1.2 */
 };
 
 /* Size of struct mssl_store_ops as of each minor of the current major. */
 static const size_t store_ops_size_by_minor[] = {
-	sizeof(struct mssl_store_ops), /* 1.0 */
+	SIZE_UPTO(struct mssl_store_ops, mail_retry), /* 1.0 */
+	SIZE_UPTO(struct mssl_store_ops, ledger_reserial), /* 1.1 */
+	SIZE_UPTO(struct mssl_store_ops, unlock_set_used), /* 1.2 */
 };
 
 /* Size of struct mssl_validator_ops as of each minor. */
 static const size_t validator_ops_size_by_minor[] = {
 	sizeof(struct mssl_validator_ops), /* 1.0 */
+	sizeof(struct mssl_validator_ops), /* 1.1 */
+	sizeof(struct mssl_validator_ops), /* 1.2 */
 };
 
 /* Size of struct mssl_ca_ops as of each minor. */
 static const size_t ca_ops_size_by_minor[] = {
-	sizeof(struct mssl_ca_ops), /* 1.0 */
+	SIZE_UPTO(struct mssl_ca_ops, crl), /* 1.0 */
+	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.1 */
+	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.2 */
 };
 
 /* ---- host services ---------------------------------------------------- */
 
+/*
+ * The detail of a plugin's failure, per thread until the host reads it:
+ * the plugin's format (a msgid marked with MSSL_N_) formatted in English
+ * and from its zh_TW translation, like the host's own messages.
+ */
 static __thread struct {
 	int code;
 	char id[64];
 	char msg[512];
+	char msg_zh[512];
 } plugin_err;
+
+static void plugin_err_format(const char *fmt, va_list ap)
+{
+	va_list aq;
+
+	va_copy(aq, ap);
+	vsnprintf(plugin_err.msg, sizeof(plugin_err.msg), fmt, aq);
+	va_end(aq);
+	vsnprintf(plugin_err.msg_zh, sizeof(plugin_err.msg_zh),
+		  mssl__tr_zh(fmt), ap);
+}
 
 static void *h_alloc(void *hctx, size_t n)
 {
@@ -98,7 +127,7 @@ static void h_error(void *hctx, int code, const char *id, const char *fmt,
 	plugin_err.code = code;
 	snprintf(plugin_err.id, sizeof(plugin_err.id), "%s", id ? id : "");
 	va_start(ap, fmt);
-	vsnprintf(plugin_err.msg, sizeof(plugin_err.msg), fmt, ap);
+	plugin_err_format(fmt, ap);
 	va_end(ap);
 }
 
@@ -110,8 +139,8 @@ static const char *h_config_get(void *hctx, const char *key)
 }
 
 /*
- * The plugin's message is English only; it goes into both languages.  The
- * key travels in the id ("config.<key>") so the host can add file and line.
+ * The key travels in the id ("config.<key>") so the host can add file and
+ * line.
  */
 static int h_config_error(void *hctx, const char *key, const char *fmt, ...)
 {
@@ -122,7 +151,7 @@ static int h_config_error(void *hctx, const char *key, const char *fmt, ...)
 	snprintf(plugin_err.id, sizeof(plugin_err.id), "config.%s",
 		 key ? key : "value");
 	va_start(ap, fmt);
-	vsnprintf(plugin_err.msg, sizeof(plugin_err.msg), fmt, ap);
+	plugin_err_format(fmt, ap);
 	va_end(ap);
 	(void)pl;
 	return MSSL_ECONFIG;
@@ -167,6 +196,8 @@ int mssl__plugin_error(mssl_ctx *ctx, int rc, mssl_error *err)
 							    "plugin.error",
 				NULL, N_("a plugin failed: %s"),
 				plugin_err.msg);
+		mssl__error_zh(err, N_("a plugin failed: %s"),
+			       plugin_err.msg_zh);
 		plugin_err.code = 0;
 	} else {
 		mssl__error_set(err, rc, "plugin.error", NULL,
@@ -416,9 +447,10 @@ int mssl__plugin_load(mssl_ctx *ctx, const char *name, uint32_t kind,
 			/* The id is "config.<key>": add file and line. */
 			const char *key = plugin_err.id + strlen("config.");
 
-			rc = mssl__config_error(ctx->cfg, err, name, key,
-						"config.plugin_value", "%s",
-						plugin_err.msg);
+			rc = mssl__config_error_text(ctx->cfg, err, name, key,
+						     "config.plugin_value",
+						     plugin_err.msg,
+						     plugin_err.msg_zh);
 		} else {
 			rc = mssl__error_set(err, MSSL_EPLUGIN, "plugin.init",
 					     "plugin",
@@ -429,6 +461,14 @@ int mssl__plugin_load(mssl_ctx *ctx, const char *name, uint32_t kind,
 					     MSSL_PLUGIN_ABI_MINOR,
 					     plugin_err.code ? plugin_err.msg :
 							       mssl_strerror(rc));
+			if (plugin_err.code)
+				mssl__error_zh(err,
+					       N_("plugin %s (ABI %u.%u) failed to start (host ABI %u.%u): %s"),
+					       pl->origin, pl->p->abi_major,
+					       pl->p->abi_minor,
+					       MSSL_PLUGIN_ABI_MAJOR,
+					       MSSL_PLUGIN_ABI_MINOR,
+					       plugin_err.msg_zh);
 		}
 		plugin_err.code = 0;
 		goto out;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
@@ -441,71 +442,365 @@ int mssl__profile_lint(const struct mssl_tbs *t, int64_t now,
 		goto out;                                                    \
 	} while (0)
 
+/*
+ * The serial: the one asked for, or (own serial) any positive one of 8
+ * to 20 octets.  hex receives its magnitude.
+ */
+static int check_serial(const struct mssl_tbs *t, gnutls_x509_crt_t crt,
+			uint32_t caps, char hex[41], mssl_error *err)
+{
+	uint8_t serial[32];
+	size_t n = sizeof(serial), skip = 0;
+	int rc = 0;
+
+	if (gnutls_x509_crt_get_serial(crt, serial, &n) < 0 || n == 0 ||
+	    n > 20)
+		MISMATCH(N_("the signed certificate's serial is unreadable"));
+	if (!(caps & MSSL_CA_OWN_SERIAL)) {
+		if (n != t->serial_len || memcmp(serial, t->serial, n) != 0)
+			MISMATCH(N_("the signed certificate's serial differs from the one asked for"));
+	} else {
+		/* DER: positive, minimal; one 0x00 only before a high bit. */
+		if (serial[0] & 0x80)
+			MISMATCH(N_("the signer chose a negative serial"));
+		if (serial[0] == 0 && n > 1) {
+			if (!(serial[1] & 0x80))
+				MISMATCH(N_("the signer's serial is not minimally encoded"));
+			skip = 1;
+		}
+		if (n - skip < 8 || (n == 1 && serial[0] == 0))
+			MISMATCH(N_("the signer chose a serial of %zu octets; at least 8 (64 bits) are required"),
+				 n - skip);
+	}
+	mssl__hex(serial + skip, n - skip, hex);
+out:
+	return rc;
+}
+
+static void utc_text(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) ||
+	    strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, n, "%lld", (long long)t);
+}
+
+static int check_validity(const struct mssl_tbs *t, gnutls_x509_crt_t crt,
+			  uint32_t caps, struct mssl__signed *o,
+			  mssl_error *err)
+{
+	int64_t nb = (int64_t)gnutls_x509_crt_get_activation_time(crt);
+	int64_t na = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
+	int rc = 0;
+
+	o->not_before = nb;
+	o->not_after = na;
+	if (!(caps & MSSL_CA_OWN_PROFILE)) {
+		if (nb != t->not_before || na != t->not_after)
+			MISMATCH(N_("the signed certificate's validity differs from the one asked for"));
+		goto out;
+	}
+	/* A signer's own backdating, and a clock a little ahead. */
+	if (nb < t->not_before - 3600 || nb > t->not_before + 600)
+		MISMATCH(N_("the signer's notBefore is more than an hour before, or ten minutes after, the one asked for"));
+	if (na <= nb || na > t->not_after ||
+	    na - nb > t->not_after - t->not_before) {
+		char got[32], want[32];
+
+		utc_text(na, got, sizeof(got));
+		utc_text(t->not_after, want, sizeof(want));
+		MISMATCH(N_("the signer's certificate is valid until %s, after the %s asked for (the policy maximum or the end of the paid term): give the signer's profile a shorter expiry"),
+			 got, want);
+	}
+out:
+	return rc;
+}
+
+/* An attribute value as asked: tag and contents of its DER. */
+static bool attr_value(const struct mssl_dn_attr *a, uint8_t *tag,
+		       const uint8_t **v, size_t *n)
+{
+	const uint8_t *p = a->der;
+
+	return mssl__der_next(&p, a->der + a->der_len, tag, v, n) &&
+	       p == a->der + a->der_len;
+}
+
+/*
+ * The subject: the attributes asked for, one per RDN, in the same order,
+ * nothing else.  Their values byte for byte, or (own profile) the same
+ * text as PrintableString or UTF8String: a signer that writes the
+ * subject itself may choose PrintableString where the profile says
+ * UTF8String (Go does for printable text).
+ */
+static int check_subject(const struct mssl_tbs *t, gnutls_x509_crt_t crt,
+			 uint32_t caps, mssl_error *err)
+{
+	gnutls_x509_dn_t dn = NULL;
+	gnutls_x509_ava_st ava, more;
+	const uint8_t *v;
+	uint8_t tag;
+	size_t i, n, oid_len;
+	bool tag_ok;
+	int r, rc = 0;
+
+	if (gnutls_x509_crt_get_subject(crt, &dn) < 0)
+		MISMATCH(N_("the signed certificate's subject is unreadable"));
+	for (i = 0;; i++) {
+		r = gnutls_x509_dn_get_rdn_ava(dn, (int)i, 0, &ava);
+		if (r < 0 && i == t->n_subject)
+			break;
+		if (r < 0)
+			MISMATCH(N_("the signed certificate's subject differs in %s"),
+				 t->subject[i].oid);
+		if (i == t->n_subject ||
+		    gnutls_x509_dn_get_rdn_ava(dn, (int)i, 1, &more) >= 0)
+			MISMATCH(N_("the signed certificate's subject has attributes that were not asked for"));
+		/* GnuTLS counts the OID's terminating NUL in its size. */
+		oid_len = ava.oid.size;
+		if (oid_len && ava.oid.data[oid_len - 1] == 0)
+			oid_len--;
+		if (!attr_value(&t->subject[i], &tag, &v, &n))
+			MISMATCH(N_("the signed certificate's subject differs in %s"),
+				 t->subject[i].oid);
+		if (caps & MSSL_CA_OWN_PROFILE)
+			tag_ok = ava.value_tag == 12 || ava.value_tag == 19;
+		else
+			tag_ok = !(tag & 0xe0) && ava.value_tag == tag;
+		if (oid_len != strlen(t->subject[i].oid) ||
+		    memcmp(ava.oid.data, t->subject[i].oid, oid_len) != 0 ||
+		    !tag_ok || ava.value.size != n ||
+		    memcmp(ava.value.data, v, n) != 0)
+			MISMATCH(N_("the signed certificate's subject differs in %s"),
+				 t->subject[i].oid);
+	}
+out:
+	return rc;
+}
+
+/* The DNS names of a subjectAltName extension value; *out NULL on error. */
+static gnutls_subject_alt_names_t san_import(const uint8_t *der, size_t len)
+{
+	gnutls_subject_alt_names_t sans = NULL;
+	gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
+
+	if (gnutls_subject_alt_names_init(&sans) < 0)
+		return NULL;
+	if (gnutls_x509_ext_import_subject_alt_names(&d, sans, 0) < 0) {
+		gnutls_subject_alt_names_deinit(sans);
+		return NULL;
+	}
+	return sans;
+}
+
+/* Every name of a in b (DNS names only, compared exactly). */
+static bool sans_within(gnutls_subject_alt_names_t a,
+			gnutls_subject_alt_names_t b, unsigned *n_a)
+{
+	gnutls_datum_t x, y;
+	unsigned i, j, ta, tb;
+	bool found;
+
+	for (i = 0;; i++) {
+		if (gnutls_subject_alt_names_get(a, i, &ta, &x, NULL) < 0)
+			break;
+		if (ta != GNUTLS_SAN_DNSNAME)
+			return false;
+		found = false;
+		for (j = 0; !found; j++) {
+			if (gnutls_subject_alt_names_get(b, j, &tb, &y, NULL) <
+			    0)
+				break;
+			found = tb == ta && x.size == y.size &&
+				memcmp(x.data, y.data, x.size) == 0;
+		}
+		if (!found)
+			return false;
+	}
+	*n_a = i;
+	return true;
+}
+
+static bool same_sans(const struct mssl_ext *want, const gnutls_datum_t *got)
+{
+	gnutls_subject_alt_names_t a = san_import(want->der, want->der_len);
+	gnutls_subject_alt_names_t b = san_import(got->data, got->size);
+	unsigned na = 0, nb = 0;
+	bool same = a && b && sans_within(a, b, &na) &&
+		    sans_within(b, a, &nb) && na == nb;
+
+	if (a)
+		gnutls_subject_alt_names_deinit(a);
+	if (b)
+		gnutls_subject_alt_names_deinit(b);
+	return same;
+}
+
+/* extKeyUsage serverAuth and nothing else. */
+static bool server_auth_only(const gnutls_datum_t *got)
+{
+	gnutls_x509_key_purposes_t kp = NULL;
+	gnutls_datum_t oid;
+	bool ok;
+
+	if (gnutls_x509_key_purpose_init(&kp) < 0)
+		return false;
+	ok = gnutls_x509_ext_import_key_purposes(got, kp, 0) >= 0 &&
+	     gnutls_x509_key_purpose_get(kp, 0, &oid) >= 0 &&
+	     strlen(GNUTLS_KP_TLS_WWW_SERVER) == oid.size &&
+	     memcmp(oid.data, GNUTLS_KP_TLS_WWW_SERVER, oid.size) == 0 &&
+	     gnutls_x509_key_purpose_get(kp, 1, &oid) < 0;
+	gnutls_x509_key_purpose_deinit(kp);
+	return ok;
+}
+
+/* keyUsage with digitalSignature and nothing the profile does not set. */
+static bool key_usage_within(const struct mssl_ext *want,
+			     const gnutls_datum_t *got)
+{
+	gnutls_datum_t w = { (unsigned char *)want->der,
+			     (unsigned)want->der_len };
+	unsigned int ku_want = 0, ku_got = 0;
+
+	return gnutls_x509_ext_import_key_usage(&w, &ku_want) >= 0 &&
+	       gnutls_x509_ext_import_key_usage(got, &ku_got) >= 0 &&
+	       (ku_got & GNUTLS_KEY_DIGITAL_SIGNATURE) &&
+	       !(ku_got & ~ku_want);
+}
+
+static bool end_entity(const gnutls_datum_t *got)
+{
+	unsigned int ca = 1;
+	int pathlen = 0;
+
+	return gnutls_x509_ext_import_basic_constraints(got, &ca, &pathlen) >=
+		       0 &&
+	       ca == 0 && pathlen < 0;
+}
+
+/*
+ * One extension of a certificate whose signer applies its own profile
+ * (see profile.h): what the mssl profile requires of it.
+ */
+static bool own_ext_ok(const struct mssl_tbs *t, const char *oid,
+		       unsigned crit, const gnutls_datum_t *got)
+{
+	const struct mssl_ext *want = find_ext(t, oid);
+
+	if (strcmp(oid, GNUTLS_X509EXT_OID_CRT_POLICY) == 0 ||
+	    strcmp(oid, GNUTLS_X509EXT_OID_AUTHORITY_INFO_ACCESS) == 0 ||
+	    strcmp(oid, GNUTLS_X509EXT_OID_CRL_DIST_POINTS) == 0)
+		return !crit;
+	if (!want || (int)crit != !!want->critical)
+		return false;
+	if (strcmp(oid, GNUTLS_X509EXT_OID_SAN) == 0)
+		return same_sans(want, got);
+	if (strcmp(oid, GNUTLS_X509EXT_OID_BASIC_CONSTRAINTS) == 0)
+		return end_entity(got);
+	if (strcmp(oid, GNUTLS_X509EXT_OID_KEY_USAGE) == 0)
+		return key_usage_within(want, got);
+	if (strcmp(oid, GNUTLS_X509EXT_OID_EXTENDED_KEY_USAGE) == 0)
+		return server_auth_only(got);
+	/* SKI and AKI, and anything else the core asked for: exactly. */
+	return got->size == want->der_len &&
+	       memcmp(got->data, want->der, got->size) == 0;
+}
+
+#define MAX_SEEN 24
+
+static int check_extensions(const struct mssl_tbs *t, gnutls_x509_crt_t crt,
+			    uint32_t caps, mssl_error *err)
+{
+	static const char *const own_required[] = {
+		GNUTLS_X509EXT_OID_SAN,
+		GNUTLS_X509EXT_OID_BASIC_CONSTRAINTS,
+		GNUTLS_X509EXT_OID_KEY_USAGE,
+		GNUTLS_X509EXT_OID_EXTENDED_KEY_USAGE,
+		GNUTLS_X509EXT_OID_SUBJECT_KEY_ID,
+		GNUTLS_X509EXT_OID_AUTHORITY_KEY_ID,
+	};
+	gnutls_datum_t ext = { NULL, 0 };
+	char seen[MAX_SEEN][128];
+	unsigned int crit = 0, count = 0, own_found = 0;
+	size_t i, j;
+	int r, rc = 0;
+
+	for (i = 0;; i++) {
+		char oid[128];
+		size_t oid_len = sizeof(oid);
+		const struct mssl_ext *want;
+		bool ok;
+
+		r = gnutls_x509_crt_get_extension_info(crt, (unsigned)i, oid,
+						       &oid_len, &crit);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		gnutls_free(ext.data);
+		ext.data = NULL;
+		if (r < 0 || gnutls_x509_crt_get_extension_data2(
+				     crt, (unsigned)i, &ext) < 0)
+			MISMATCH(N_("the signed certificate's extension %s differs from the one asked for"),
+				 r < 0 ? "?" : oid);
+		/* The same extension twice is never right. */
+		for (j = 0; j < i && j < MAX_SEEN; j++)
+			if (strcmp(seen[j], oid) == 0)
+				MISMATCH(N_("the signed certificate's extension %s appears twice"),
+					 oid);
+		if (i < MAX_SEEN)
+			snprintf(seen[i], sizeof(seen[i]), "%s", oid);
+		want = find_ext(t, oid);
+		if (caps & MSSL_CA_OWN_PROFILE)
+			ok = own_ext_ok(t, oid, crit, &ext);
+		else
+			ok = want && (int)crit == !!want->critical &&
+			     ext.size == want->der_len &&
+			     memcmp(ext.data, want->der, ext.size) == 0;
+		if (!ok)
+			MISMATCH(N_("the signed certificate's extension %s differs from the one asked for"),
+				 oid);
+		for (j = 0; j < MSSL_ARRAY_SIZE(own_required); j++)
+			if (strcmp(oid, own_required[j]) == 0)
+				own_found++;
+		count++;
+	}
+	if (caps & MSSL_CA_OWN_PROFILE ? own_found != MSSL_ARRAY_SIZE(own_required) :
+					 count != t->n_exts)
+		MISMATCH(N_("the signed certificate lacks extensions asked for"));
+out:
+	gnutls_free(ext.data);
+	return rc;
+}
+
 int mssl__profile_compare(const struct mssl_tbs *t, const uint8_t *der,
-			  size_t der_len, gnutls_x509_crt_t ca,
-			  char serial_hex[41], mssl_error *err)
+			  size_t der_len, gnutls_x509_crt_t ca, uint32_t caps,
+			  struct mssl__signed *o, mssl_error *err)
 {
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t in = { (unsigned char *)der, (unsigned)der_len };
-	gnutls_datum_t spki = { NULL, 0 }, ext = { NULL, 0 };
-	uint8_t serial[32], buf[1024];
-	size_t n = sizeof(serial), i;
-	unsigned int status = 0, crit = 0, count = 0;
-	int r, rc = 0;
+	gnutls_datum_t spki = { NULL, 0 };
+	unsigned int status = 0;
+	int rc = 0;
 
+	memset(o, 0, sizeof(*o));
 	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_pubkey_init(&pub) < 0) {
 		rc = MSSL_ENOMEM;
 		goto out;
 	}
 	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_DER) < 0)
 		MISMATCH(N_("the CA returned something that is not a certificate"));
-	if (gnutls_x509_crt_get_serial(crt, serial, &n) < 0 || n > 20)
-		MISMATCH(N_("the signed certificate's serial is unreadable"));
-	if (t->serial_len &&
-	    (n != t->serial_len || memcmp(serial, t->serial, n) != 0))
-		MISMATCH(N_("the signed certificate's serial differs from the one asked for"));
-	mssl__hex(serial, n, serial_hex);
-	if (gnutls_x509_crt_get_activation_time(crt) != (time_t)t->not_before ||
-	    gnutls_x509_crt_get_expiration_time(crt) != (time_t)t->not_after)
-		MISMATCH(N_("the signed certificate's validity differs from the one asked for"));
-	for (i = 0; i < t->n_subject; i++) {
-		size_t len = sizeof(buf);
-
-		r = gnutls_x509_crt_get_dn_by_oid(crt, t->subject[i].oid, 0, 1,
-						  buf, &len);
-		if (r < 0 || len != t->subject[i].der_len ||
-		    memcmp(buf, t->subject[i].der, len) != 0)
-			MISMATCH(N_("the signed certificate's subject differs in %s"),
-				 t->subject[i].oid);
-	}
+	if ((rc = check_serial(t, crt, caps, o->serial_hex, err)) < 0 ||
+	    (rc = check_validity(t, crt, caps, o, err)) < 0 ||
+	    (rc = check_subject(t, crt, caps, err)) < 0)
+		goto out;
 	if (gnutls_pubkey_import_x509(pub, crt, 0) < 0 ||
 	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) < 0 ||
 	    spki.size != t->spki_len || memcmp(spki.data, t->spki, spki.size))
 		MISMATCH(N_("the signed certificate's key differs from the request's"));
-	for (i = 0;; i++) {
-		char oid[128];
-		size_t oid_len = sizeof(oid);
-		const struct mssl_ext *want;
-
-		r = gnutls_x509_crt_get_extension_info(crt, (unsigned)i, oid,
-						       &oid_len, &crit);
-		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		want = r < 0 ? NULL : find_ext(t, oid);
-		gnutls_free(ext.data);
-		ext.data = NULL;
-		if (!want ||
-		    gnutls_x509_crt_get_extension_data2(crt, (unsigned)i,
-							&ext) < 0 ||
-		    (int)crit != !!want->critical || ext.size != want->der_len ||
-		    memcmp(ext.data, want->der, ext.size) != 0)
-			MISMATCH(N_("the signed certificate's extension %s differs from the one asked for"),
-				 r < 0 ? "?" : oid);
-		count++;
-	}
-	if (count != t->n_exts)
-		MISMATCH(N_("the signed certificate lacks extensions asked for"));
+	if ((rc = check_extensions(t, crt, caps, err)) < 0)
+		goto out;
 	/* Signature and issuer; the validity was compared above. */
 	if (!gnutls_x509_crt_check_issuer(crt, ca) ||
 	    gnutls_x509_crt_verify(crt, &ca, 1,
@@ -517,7 +812,6 @@ int mssl__profile_compare(const struct mssl_tbs *t, const uint8_t *der,
 out:
 	if (rc == MSSL_ENOMEM)
 		mssl__error_set(err, rc, "nomem", NULL, N_("out of memory"));
-	gnutls_free(ext.data);
 	gnutls_free(spki.data);
 	if (pub)
 		gnutls_pubkey_deinit(pub);

@@ -45,16 +45,41 @@ void mssl__tbs_buf_free(struct mssl__tbs_buf *b);
 int mssl__profile_lint(const struct mssl_tbs *tbs, int64_t now,
 		       int64_t max_validity, mssl_error *err);
 
+/* What the core reads back from a signed certificate. */
+struct mssl__signed {
+	char serial_hex[41]; /* lower-case hex of the serial's magnitude */
+	int64_t not_before;
+	int64_t not_after;
+};
+
 /*
- * Parse what the backend signed and compare it with what was asked:
- * serial (unless the backend chose its own), validity, subject, key, every
- * extension byte for byte and no other, issuer and signature by 'ca'.
- * serial_hex receives the certificate's serial (lower-case hex, at most
- * 41 bytes with the NUL).  MSSL_ECRYPTO ("cert.mismatch") otherwise.
+ * Parse what the backend signed and compare it with what was asked.
+ * 'caps' are the backend's MSSL_CA_OWN_* (0 for a backend that signs
+ * the tbs as it is).
+ *
+ * Always: the key (SubjectPublicKeyInfo byte for byte), the issuer and
+ * the signature by 'ca'.
+ * Without MSSL_CA_OWN_SERIAL the serial is the one asked for; with it,
+ * any positive serial of 8 to 20 octets (uniqueness is the store's).
+ * Without MSSL_CA_OWN_PROFILE: the validity exactly, the subject
+ * attributes asked for, one per RDN, in order, nothing else, each value
+ * as DER, every extension byte for byte and no other.
+ * With it: notBefore at most an hour before and ten minutes after the
+ * one asked, notAfter not after it and the validity no longer; the same
+ * subject attributes in the same order with the same text (PrintableString
+ * or UTF8String); the same DNS names in subjectAltName and nothing else
+ * in it; critical basicConstraints cA FALSE without pathLen; critical
+ * keyUsage with digitalSignature and no bit the profile does not set;
+ * extKeyUsage serverAuth and nothing else; SKI and AKI byte for byte;
+ * certificatePolicies, authorityInfoAccess and cRLDistributionPoints
+ * non-critical, of any content or absent; no other extension.
+ *
+ * out receives serial and validity as signed.  MSSL_ECRYPTO
+ * ("cert.mismatch") naming what differs.
  */
 int mssl__profile_compare(const struct mssl_tbs *tbs, const uint8_t *der,
-			  size_t der_len, gnutls_x509_crt_t ca,
-			  char serial_hex[41], mssl_error *err);
+			  size_t der_len, gnutls_x509_crt_t ca, uint32_t caps,
+			  struct mssl__signed *out, mssl_error *err);
 
 /* CA/B Forum maximum validity for a certificate issued at 'now'. */
 int64_t mssl__cabf_max_validity(int64_t now);

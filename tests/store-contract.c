@@ -1669,6 +1669,83 @@ static int revoke_cb(void *ud, const struct mssl_cert_rec *r)
 	return v->rc;
 }
 
+/*
+ * ledger_reserial: a signer chose its own serial.  In the transaction of
+ * cert_finish the charge naming the placeholder follows the certificate;
+ * entries naming other certificates stay; a rollback undoes both.
+ */
+static void test_ledger_reserial(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_copy c;
+	struct cert_copy cc;
+	struct mssl_ledger_rec r = {
+		.time = NOW,
+		.kind = MSSL_LEDGER_CHARGE,
+		.actor = "manager:x:bob",
+	};
+	char a[16], s1[32], s1b[32], s2[32], s2b[32], other[32];
+	const char *serials[2] = { s1, s2 };
+
+	assert_non_null(f->ops->ledger_reserial);
+	new_id(a);
+	add_account(f, a);
+	new_serial(s1);
+	new_serial(s1b);
+	new_serial(s2);
+	new_serial(s2b);
+	new_serial(other);
+	cert_add_pending(f, a, serials, 2);
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(ledger_add(f, a, MSSL_LEDGER_TOPUP, 10, 10, NULL), 0);
+	r.account_id = a;
+	r.delta = -1;
+	r.balance_after = 9;
+	r.cert_serial = s1;
+	assert_int_equal(f->ops->ledger_insert(f->conn, &r, NULL), 0);
+	r.balance_after = 8;
+	r.cert_serial = other;
+	assert_int_equal(f->ops->ledger_insert(f->conn, &r, NULL), 0);
+	commit(f);
+
+	/* Moved with the certificate, in one transaction. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->cert_finish(f->conn, s1, s1b, "issued",
+					     test_der, sizeof(test_der), NOW,
+					     NOW + YEAR),
+			 0);
+	assert_int_equal(f->ops->ledger_reserial(f->conn, s1, s1b), 0);
+	commit(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(ledger_read(f, a, 0, 0, 0, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_true(c.r[0].serial_null);
+	assert_string_equal(c.r[1].serial, s1b);
+	assert_string_equal(c.r[2].serial, other);
+	assert_int_equal(c.r[1].balance, 9);
+	commit(f);
+
+	/* Rolled back: neither moves. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->cert_finish(f->conn, s2, s2b, "issued",
+					     test_der, sizeof(test_der), NOW,
+					     NOW + YEAR),
+			 0);
+	assert_int_equal(f->ops->ledger_reserial(f->conn, other, s2b), 0);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(ledger_read(f, a, 0, 0, 0, &c), 0);
+	assert_string_equal(c.r[2].serial, other);
+	assert_int_equal(cert_read(f, s2, &cc), 0);
+	assert_string_equal(cc.strs[3], "pending");
+	commit(f);
+
+	/* No entry names it: nothing to do, not an error. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->ledger_reserial(f->conn, s2, s2b), 0);
+	commit(f);
+}
+
 static void test_cert_revoke(void **state)
 {
 	struct fx *f = *state;
@@ -4127,6 +4204,7 @@ int main(void)
 		T(test_cert_refused),
 		T(test_cert_renewal),
 		T(test_cert_finish),
+		T(test_ledger_reserial),
 		T(test_cert_revoke),
 		T(test_cert_each),
 		T(test_cert_idempotency),

@@ -174,7 +174,13 @@ static size_t count(const char *hay, const char *needle)
 	return n;
 }
 
-/* The host's ABI version as messages print it ("1.0"). */
+/* The ABI of plugins built against this header, as messages print it. */
+#define ABI_STR2(x) #x
+#define ABI_STR(x) ABI_STR2(x)
+#define CUR_ABI                                                              \
+	ABI_STR(MSSL_PLUGIN_ABI_MAJOR) "." ABI_STR(MSSL_PLUGIN_ABI_MINOR)
+
+/* The host's ABI version as messages print it ("1.1"). */
 static const char *host_abi(void)
 {
 	static char v[32];
@@ -321,14 +327,14 @@ static void test_broken_mocks(void **state)
 		  MSSL_PLUGIN_ENTRY_SYMBOL },
 		{ "mock-major", false, "plugin.abi_major", "2.0", NULL },
 		{ "mock-minor", false, "plugin.abi_minor", newer, NULL },
-		{ "mock-small", false, "plugin.size", "1.0", NULL },
-		{ "mock-kind", false, "plugin.kind", "1.0", "99" },
-		{ "mock-dup", false, "plugin.name", "1.0", "mock-good" },
-		{ "mock-initfail", false, "plugin.init", "1.0",
+		{ "mock-small", false, "plugin.size", CUR_ABI, NULL },
+		{ "mock-kind", false, "plugin.kind", CUR_ABI, "99" },
+		{ "mock-dup", false, "plugin.name", CUR_ABI, "mock-good" },
+		{ "mock-initfail", false, "plugin.init", CUR_ABI,
 		  "/nonexistent/mock.dat is missing" },
 		{ "mock-absent", false, "plugin.open", NULL, NULL },
 		{ "mock-badops", true, "plugin.ops_abi", "2.0", NULL },
-		{ "mock-good", true, "plugin.wrong_kind", "1.0", "validator" },
+		{ "mock-good", true, "plugin.wrong_kind", CUR_ABI, "validator" },
 	};
 	size_t i;
 
@@ -417,7 +423,7 @@ static void test_duplicate_name(void **state)
 	struct mssl__plugin *pl = NULL;
 
 	write_mock_conf(f, "mock-good, mock-good", extra);
-	expect_refusal(open_conf(f), f->err, "plugin.duplicate", path, "1.0");
+	expect_refusal(open_conf(f), f->err, "plugin.duplicate", path, CUR_ABI);
 	/* The file is named twice: as the refused one and the loaded one. */
 	assert_int_equal(count(mssl_error_message(f->err, MSSL_LANG_EN), path),
 			 2);
@@ -435,7 +441,7 @@ static void test_duplicate_name(void **state)
 	assert_non_null(pl);
 	pl = (void *)1;
 	expect_refusal(mssl__plugin_load(f->ctx, "mock-good", 0, &pl, f->err),
-		       f->err, "plugin.duplicate", path, "1.0");
+		       f->err, "plugin.duplicate", path, CUR_ABI);
 	assert_null(pl);
 	assert_non_null(f->ctx->plugins);
 	assert_null(f->ctx->plugins->next);
@@ -780,9 +786,9 @@ static void test_builtin_refused(void **state)
 		{ "bi-major", false, "plugin.abi_major", "2.0", NULL },
 		{ "bi-initfail", false, "plugin.init", "1.0",
 		  "built-in ran out of memory" },
-		{ "bi-smallops", false, "plugin.ops_size", "1.0", NULL },
+		{ "bi-smallops", false, "plugin.ops_size", CUR_ABI, NULL },
 		/* A NULL operation would crash the host when first used. */
-		{ "bi-nullop", false, "plugin.ops_missing", "1.0", NULL },
+		{ "bi-nullop", false, "plugin.ops_missing", CUR_ABI, NULL },
 	};
 	size_t i;
 
@@ -871,6 +877,8 @@ static const struct {
 	const char *section;
 } known_sections[] = {
 	{ "store-sqlite", "[store-sqlite]\npath = %s/mssl.db\n" },
+	/* Makes no request before it signs: no signer needed here. */
+	{ "ca-cfssl", "[ca-cfssl]\nurl = http://127.0.0.1:9/\n# %s\n" },
 };
 
 /* Symbols the plugin defines in its dynamic symbol table, one per line. */

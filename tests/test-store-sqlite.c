@@ -337,6 +337,7 @@ static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
 	"DROP INDEX sessions_card;"                                          \
 	"DROP TRIGGER persons_status_insert;"                                \
 	"DROP TRIGGER persons_status_update;"                                \
+	"DROP INDEX ledger_cert;"                                            \
 	"UPDATE meta SET value = '3' WHERE key = 'schema_version';"
 
 /* What step 3 did, undone: the schema as version 2 left it. */
@@ -457,7 +458,7 @@ static int make_v3_store(struct fx *f)
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
 				    " WHERE name IN ('login_failures',"
 				    " 'sessions_card', 'persons_status_insert',"
-				    " 'persons_status_update')"), 0);
+				    " 'persons_status_update', 'ledger_cert')"), 0);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), 2);
 	return current;
 }
@@ -473,7 +474,7 @@ static int make_v2_store(struct fx *f)
 	sql(f, UNDO_STEP_3);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
 				    " WHERE name IN ('cn_terms', 'counters',"
-				    " 'mail_outbox')"), 0);
+				    " 'mail_outbox', 'ledger_cert')"), 0);
 	assert_int_equal(sql_int(f, "SELECT count(*)"
 				    " FROM pragma_table_info('certificates')"
 				    " WHERE name = 'idempotency_key'"), 0);
@@ -1005,6 +1006,42 @@ static void test_login_columns(void **state)
 	       " VALUES ('70759028-01', 'y', 'y@example.com', 'auditor', 1)");
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM persons"
 				    " WHERE status = 'active'"), 2);
+}
+
+/*
+ * Version 3 gains the index ledger_reserial uses; the charges it already
+ * holds follow a certificate whose signer chose another serial.
+ */
+static void test_migrate_from_v3(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	void *conn = NULL;
+	mssl_ctx *ctx = must_open(f, NULL);
+	int current = version_of(ctx);
+
+	mssl_ctx_free(ctx);
+	assert_true(current >= 4);
+	sql(f, "INSERT INTO accounts (id, org_name_en, products, status,"
+	       " created) VALUES ('70759028-01', 'X', 1, 1, 1700000000);"
+	       "INSERT INTO ledger (account_id, time, kind, delta,"
+	       " balance_after, actor, cert_serial) VALUES ('70759028-01',"
+	       " 1700000000, 1, 2, 2, 'operator:a', NULL), ('70759028-01',"
+	       " 1700000001, 2, -1, 1, 'manager:b', '0a');" UNDO_STEP_4);
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name = 'ledger_cert'"), 1);
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->ledger_reserial(conn, "0a", "7f01"), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger"
+				    " WHERE cert_serial = '7f01'"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger"
+				    " WHERE cert_serial IS NULL"), 1);
 }
 
 /*

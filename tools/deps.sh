@@ -11,7 +11,7 @@ libsqlite3-dev sqlite3 libpq-dev
 libuv1-dev libhttp-parser-dev libjansson-dev libinih-dev
 libpsl-dev publicsuffix libidn2-dev iso-codes
 libcurl4-gnutls-dev libcmocka-dev libgmp-dev locales
-opencryptoki openssl python3-aiosmtpd wrk curl
+opencryptoki openssl python3-aiosmtpd wrk curl golang-cfssl
 "
 
 missing=""

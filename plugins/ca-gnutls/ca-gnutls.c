@@ -1560,6 +1560,13 @@ out:
 	return rc;
 }
 
+/* Signs exactly what the core asks: no capability of its own. */
+static uint32_t ca_caps(void *state)
+{
+	(void)state;
+	return 0;
+}
+
 static const struct mssl_ca_ops ca_ops = {
 	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
 	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
@@ -1567,6 +1574,7 @@ static const struct mssl_ca_ops ca_ops = {
 	.chain = ca_chain,
 	.issue = ca_issue,
 	.crl = ca_crl,
+	.caps = ca_caps,
 };
 
 static const char *const config_keys[] = {

@@ -276,7 +276,7 @@ static const char schema_v3[] =
 	"CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, next_attempt);";
 
 /*
- * Step 4: persons, cards and login.  Their tables are step 1's; what the
+ * Step 4: persons, cards and login, and ledger_cert (below).  Their tables are step 1's; what the
  * operations need besides:
  *  - login_failures: one row per failed login, counted per key
  *    ("account:ID", "card:HEX") over a recent window, hence the index on
@@ -304,7 +304,12 @@ static const char schema_v4[] =
 	"CREATE TRIGGER persons_status_update BEFORE UPDATE OF status"
 	" ON persons WHEN NEW.status NOT IN ('active', 'suspended')"
 	" BEGIN SELECT RAISE(ABORT,"
-	"  'persons.status must be active or suspended'); END;";
+	"  'persons.status must be active or suspended'); END;"
+
+	/* Ledger entries by the certificate they name: ledger_reserial (a
+	 * signer that chose its own serial) touches one or two rows. */
+	"CREATE INDEX ledger_cert ON ledger(cert_serial)"
+	" WHERE cert_serial IS NOT NULL;";
 
 /* Migration step i + 1 is migrations[i]. */
 static const char *const migrations[] = {
@@ -386,6 +391,7 @@ enum stmt_id {
 	S_UNLOCK_INSERT,
 	S_UNLOCK_FIND,
 	S_UNLOCK_SET_USED,
+	S_LEDGER_RESERIAL,
 	S_COUNT
 };
 
@@ -565,6 +571,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			  " ORDER BY id DESC LIMIT 1",
 	[S_UNLOCK_SET_USED] = "UPDATE unlock_requests SET used = ?2"
 			      " WHERE id = ?1",
+	[S_LEDGER_RESERIAL] = "UPDATE ledger SET cert_serial = ?2"
+			      " WHERE cert_serial = ?1",
 };
 
 /* ---------------------------------------------------------------------
@@ -2124,6 +2132,32 @@ static int mail_retry(void *conn, int64_t id, int64_t next_attempt,
 	return mail_update(conn, s, id, "mail retry");
 }
 
+/*
+ * The charge of a pending certificate names its placeholder serial; when
+ * the signer chose another, the entries follow it (in cert_finish's
+ * transaction: the core calls both before one commit).
+ */
+static int ledger_reserial(void *conn, const char *serial,
+			   const char *new_serial)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!serial || !new_serial) {
+		struct conn *c = conn;
+
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.invalid",
+				   "sqlite: ledger reserial: no serial");
+		return MSSL_ESTORE;
+	}
+	rc = stmt_get(conn, S_LEDGER_RESERIAL, &s);
+	if (rc)
+		return rc;
+	bind_str(s, 1, serial);
+	bind_str(s, 2, new_serial);
+	return stmt_exec(conn, s, "ledger reserial", NULL);
+}
+
 /* ---------------------------------------------------------------------
  * Persons, cards and login
  * ------------------------------------------------------------------ */
@@ -2879,6 +2913,7 @@ static const struct mssl_store_ops store_ops = {
 	.unlock_insert = unlock_insert,
 	.unlock_find = unlock_find,
 	.unlock_set_used = unlock_set_used,
+	.ledger_reserial = ledger_reserial,
 };
 
 static const char *const config_keys[] = {

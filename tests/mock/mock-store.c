@@ -296,6 +296,12 @@ static int s_person_each(void *conn, const char *account_id,
 	return 0;
 }
 
+static int s_ledger_reserial(void *conn, const char *serial,
+			     const char *new_serial)
+{
+	return 0;
+}
+
 /* Setting a field of a row that does not exist. */
 static int s_set_text(void *conn, int64_t id, const char *value)
 {
@@ -474,6 +480,7 @@ static const struct mssl_store_ops store_ops = {
 	.unlock_insert = s_unlock_insert,
 	.unlock_find = s_unlock_find,
 	.unlock_set_used = s_unlock_set_used,
+	.ledger_reserial = s_ledger_reserial,
 };
 
 static const char *const store_keys[] = { "marker", NULL };

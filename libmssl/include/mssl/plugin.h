@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define MSSL_PLUGIN_ABI_MAJOR 1
-#define MSSL_PLUGIN_ABI_MINOR 0
+#define MSSL_PLUGIN_ABI_MINOR 2
 
 #define MSSL_PLUGIN_ENTRY_SYMBOL "mssl_plugin_entry"
 
@@ -554,6 +554,22 @@ struct mssl_store_ops {
 	int (*mail_retry)(void *conn, int64_t id, int64_t next_attempt,
 			  const char *error);
 
+	/*
+	 * Since ABI 1.1.  A signer chose its own serial: ledger entries
+	 * naming 'serial' (the pending certificate's charge) name
+	 * 'new_serial' from now on.  Called in the transaction whose
+	 * cert_finish moves the certificate to new_serial, so both move or
+	 * neither.  Entries naming neither are untouched; none is not an
+	 * error.
+	 */
+	int (*ledger_reserial)(void *conn, const char *serial,
+			       const char *new_serial);
+
+	/*
+	 * Since ABI 1.2: persons, cards, login and unlock.  The host
+	 * refuses those operations with a store of an older minor.
+	 */
+
 	/* Persons (ordered by id). */
 	int (*person_insert)(void *conn, const struct mssl_person_rec *r,
 			     int64_t *id_out);
@@ -837,6 +853,24 @@ struct mssl_crl_tbs {
 	size_t n_entries;
 };
 
+/*
+ * What a CA backend decides by itself (mssl_ca_ops.caps); the core
+ * checks the result accordingly (doc/ARCHITECTURE.md, "What the core
+ * compares").
+ *  MSSL_CA_OWN_SERIAL   the certificate may carry a serial the backend
+ *                       chose instead of tbs->serial; the core takes it
+ *                       from the certificate.
+ *  MSSL_CA_OWN_PROFILE  the backend applies a profile of its own: the
+ *                       validity (within what was asked), the string
+ *                       types of the subject, and the informational
+ *                       extensions (policies, AIA, CRL distribution
+ *                       points) may differ; keyUsage may be narrower.
+ *                       The core still refuses anything the mssl
+ *                       profile forbids.
+ */
+#define MSSL_CA_OWN_SERIAL 0x1u
+#define MSSL_CA_OWN_PROFILE 0x2u
+
 /* Each DER certificate of a chain; borrowed during the call. */
 typedef int (*mssl_der_cb)(void *ud, const uint8_t *der, size_t len);
 
@@ -862,6 +896,13 @@ struct mssl_ca_ops {
 		     size_t *der_len);
 	int (*crl)(void *state, const struct mssl_crl_tbs *tbs, uint8_t **der,
 		   size_t *der_len);
+
+	/*
+	 * Since ABI 1.1.  MSSL_CA_OWN_* for this backend as configured (a
+	 * remote signer may or may not take the core's serial); 0 for a
+	 * backend that signs exactly the tbs, as every 1.0 backend does.
+	 */
+	uint32_t (*caps)(void *state);
 };
 
 #ifdef __cplusplus

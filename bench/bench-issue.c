@@ -1,0 +1,885 @@
+/*
+ * bench-issue: certificates issued per second, three ways, side by side.
+ *
+ *   (a) raw     the pipeline with nothing around it: GnuTLS parses and
+ *               verifies the CSR, builds the certificate (the extensions
+ *               of the mssl ssl profile) and signs it; no storage
+ *   (b) mssl    mssl_csr_parse + mssl_issue, durable: validators, the
+ *               pending row, the charge, the audit records, the outbox,
+ *               SQLite synchronous = full, ca-gnutls signing
+ *   (c) cfssl   "cfssl serve" signing the same CSRs over loopback for 8
+ *               concurrent libcurl clients (its own profile, no storage),
+ *               the peer to beat
+ *
+ * for CA keys P-256 and RSA-2048, in a PEM file and on a SoftHSM2 token,
+ * with 1 and 2 threads; (b) also with synchronous = normal, to show what
+ * the fsyncs cost.  Every CSR (P-256, CN and one more DNS name) has a CN
+ * of its own, so each issuance in (b) is charged and opens a term: the
+ * ledger is written every time.
+ *
+ * Each figure is certificates per second, the best of RUNS runs of one
+ * second (the run least disturbed by other work on the machine;
+ * BENCH_QUICK=1: runs of 0.1 s, a smoke test; BENCH_RUN_S=n: of n s;
+ * BENCH_ONLY=raw|mssl|cfssl: only those rows, BENCH_CA=p256_file (a
+ * tag as in the baseline names): only that CA, e.g. under perf).  Prints the table, the
+ * ratios b/a (target >= 0.6) and b/c, the time per certificate each way,
+ * and each figure's ratio to bench/baseline.txt.  Needs ca-init.sh
+ * (argv[2]), softhsm2 and, for (c), cfssl; a missing tool skips its rows.
+ * Run with `make bench`.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/pkcs11.h>
+#include <gnutls/x509.h>
+#include <jansson.h>
+
+#include "mssl/mssl.h"
+
+#define ACCOUNT_ID "70759028-01"
+#define ORG_NAME "Bench Co., Ltd."
+#define DOMAIN "example.com.tw"
+#define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define CFSSL_CLIENTS 8
+#define MAX_THREADS 8
+
+#define RUNS 3
+
+static double run_s = 1.0;
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *detail)
+{
+	fprintf(stderr, "bench-issue: %s: %s\n", what, detail ? detail : "");
+	exit(1);
+}
+
+static void die_gnutls(const char *what, int r)
+{
+	die(what, gnutls_strerror(r));
+}
+
+static void die_mssl(const char *what, int rc, mssl_error *err)
+{
+	char m[600];
+
+	snprintf(m, sizeof(m), "%s: %s", mssl_err_name(rc),
+		 err ? mssl_error_message(err, MSSL_LANG_EN) : "");
+	die(what, m);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	char *s;
+
+	if (gnutls_load_file(path, &d) < 0)
+		die("cannot read", path);
+	s = malloc(d.size + 1);
+	if (!s)
+		die("out of memory", NULL);
+	memcpy(s, d.data, d.size);
+	s[d.size] = '\0';
+	if (len)
+		*len = d.size;
+	gnutls_free(d.data);
+	return s;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (!fp || fputs(text, fp) < 0 || fclose(fp) != 0)
+		die("cannot write", path);
+}
+
+static bool have_program(const char *name)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
+	return system(cmd) == 0;
+}
+
+/* ---- the requests ------------------------------------------------------------ */
+
+struct csr {
+	gnutls_datum_t pem;
+	char cn[64];
+};
+
+static struct csr *csrs;
+static size_t n_csrs;
+
+/* One key for every request (their keys do not matter here), CN
+ * hNNNNNN.example.com.tw and example.com.tw in the SAN. */
+static void make_csrs(size_t n)
+{
+	gnutls_x509_privkey_t key;
+	size_t i;
+	int r;
+
+	csrs = calloc(n, sizeof(*csrs));
+	if (!csrs)
+		die("out of memory", NULL);
+	if ((r = gnutls_x509_privkey_init(&key)) < 0 ||
+	    (r = gnutls_x509_privkey_generate(
+		     key, GNUTLS_PK_ECDSA,
+		     GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0)
+		die_gnutls("key", r);
+	for (i = 0; i < n; i++) {
+		gnutls_x509_crq_t crq;
+		struct csr *c = &csrs[i];
+
+		snprintf(c->cn, sizeof(c->cn), "h%06zu.%s", i, DOMAIN);
+		if ((r = gnutls_x509_crq_init(&crq)) < 0 ||
+		    (r = gnutls_x509_crq_set_dn_by_oid(
+			     crq, GNUTLS_OID_X520_COUNTRY_NAME, 0, "TW", 2)) <
+			    0 ||
+		    (r = gnutls_x509_crq_set_dn_by_oid(
+			     crq, GNUTLS_OID_X520_LOCALITY_NAME, 0, "Taipei",
+			     6)) < 0 ||
+		    (r = gnutls_x509_crq_set_dn_by_oid(
+			     crq, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
+			     ORG_NAME, (unsigned)strlen(ORG_NAME))) < 0 ||
+		    (r = gnutls_x509_crq_set_dn_by_oid(
+			     crq, GNUTLS_OID_X520_COMMON_NAME, 0, c->cn,
+			     (unsigned)strlen(c->cn))) < 0 ||
+		    (r = gnutls_x509_crq_set_subject_alt_name(
+			     crq, GNUTLS_SAN_DNSNAME, c->cn,
+			     (unsigned)strlen(c->cn), GNUTLS_FSAN_APPEND)) <
+			    0 ||
+		    (r = gnutls_x509_crq_set_subject_alt_name(
+			     crq, GNUTLS_SAN_DNSNAME, DOMAIN,
+			     (unsigned)strlen(DOMAIN), GNUTLS_FSAN_APPEND)) <
+			    0 ||
+		    (r = gnutls_x509_crq_set_key(crq, key)) < 0 ||
+		    (r = gnutls_x509_crq_sign2(crq, key, GNUTLS_DIG_SHA256,
+					       0)) < 0 ||
+		    (r = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM,
+						 &c->pem)) < 0)
+			die_gnutls("request", r);
+		gnutls_x509_crq_deinit(crq);
+	}
+	gnutls_x509_privkey_deinit(key);
+	n_csrs = n;
+}
+
+/* ---- the CAs ------------------------------------------------------------------ */
+
+struct ca {
+	const char *label; /* "P-256 file" */
+	const char *key_type; /* ca-init.sh --key-type */
+	const char *tag; /* baseline names: "p256_file" */
+	bool token;
+	char dir[512];
+	char *section; /* the [ca-gnutls] section ca-init.sh wrote */
+	char key_url[512]; /* the key: file path or pkcs11: URI */
+	char pin[128];
+	size_t next; /* the next unused request for (b) in this CA's store */
+};
+
+static struct ca cas[] = {
+	{ "P-256 file", "ecdsa-p256", "p256_file", false },
+	{ "RSA-2048 file", "rsa-2048", "rsa2048_file", false },
+	{ "P-256 SoftHSM2", "ecdsa-p256", "p256_hsm", true },
+	{ "RSA-2048 SoftHSM2", "rsa-2048", "rsa2048_hsm", true },
+};
+#define N_CAS (sizeof(cas) / sizeof(cas[0]))
+
+/* The value of 'key = ' in a ca-gnutls section. */
+static void section_value(const char *section, const char *key, char *out,
+			  size_t n)
+{
+	const char *p = section;
+	size_t kl = strlen(key);
+
+	out[0] = '\0';
+	while (p && *p) {
+		if (strncmp(p, key, kl) == 0 && strncmp(p + kl, " = ", 3) == 0) {
+			const char *v = p + kl + 3, *e = strchr(v, '\n');
+			size_t len = e ? (size_t)(e - v) : strlen(v);
+
+			if (len >= n)
+				len = n - 1;
+			memcpy(out, v, len);
+			out[len] = '\0';
+			return;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+}
+
+static bool make_ca(struct ca *c, const char *top, const char *ca_init)
+{
+	char cmd[2048], path[600], pin_file[600];
+	size_t len;
+	int rc;
+
+	snprintf(c->dir, sizeof(c->dir), "%s/ca-%s", top, c->tag);
+	if (c->token)
+		snprintf(cmd, sizeof(cmd),
+			 "sh '%s' --dir '%s' --name 'Bench %s' --key-type %s "
+			 "--token-label bench-%s --module %s >'%s.log' 2>&1",
+			 ca_init, c->dir, c->tag, c->key_type, c->tag,
+			 SOFTHSM_MODULE, c->dir);
+	else
+		snprintf(cmd, sizeof(cmd),
+			 "sh '%s' --dir '%s' --name 'Bench %s' --key-type %s "
+			 ">'%s.log' 2>&1",
+			 ca_init, c->dir, c->tag, c->key_type, c->dir);
+	rc = system(cmd);
+	if (rc != 0) {
+		fprintf(stderr, "bench-issue: ca-init.sh failed for %s (see %s.log)\n",
+			c->label, c->dir);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/ca-gnutls.conf", c->dir);
+	c->section = slurp(path, NULL);
+	section_value(c->section, "key", c->key_url, sizeof(c->key_url));
+	section_value(c->section, "pin_file", pin_file, sizeof(pin_file));
+	if (pin_file[0]) {
+		char *pin = slurp(pin_file, &len);
+
+		while (len && (pin[len - 1] == '\n' || pin[len - 1] == '\r'))
+			pin[--len] = '\0';
+		snprintf(c->pin, sizeof(c->pin), "%s", pin);
+		free(pin);
+	}
+	return true;
+}
+
+/* ---- (a) the raw pipeline ----------------------------------------------------- */
+
+struct raw_signer {
+	gnutls_privkey_t key;
+	gnutls_x509_crt_t ca;
+	uint8_t ca_ski[64];
+	size_t ca_ski_len;
+};
+
+static int pin_cb(void *ud, int attempt, const char *url, const char *label,
+		  unsigned flags, char *pin, size_t max)
+{
+	const struct ca *c = ud;
+
+	(void)url;
+	(void)label;
+	(void)flags;
+	if (attempt > 0 || strlen(c->pin) + 1 > max)
+		return -1;
+	memcpy(pin, c->pin, strlen(c->pin) + 1);
+	return 0;
+}
+
+static void raw_open(struct ca *c, struct raw_signer *s)
+{
+	char path[600];
+	gnutls_datum_t d;
+	unsigned crit = 0;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(path, sizeof(path), "%s/issuing.pem", c->dir);
+	if ((r = gnutls_load_file(path, &d)) < 0 ||
+	    (r = gnutls_x509_crt_init(&s->ca)) < 0 ||
+	    (r = gnutls_x509_crt_import(s->ca, &d, GNUTLS_X509_FMT_PEM)) < 0)
+		die_gnutls("CA certificate", r);
+	gnutls_free(d.data);
+	s->ca_ski_len = sizeof(s->ca_ski);
+	if ((r = gnutls_x509_crt_get_subject_key_id(s->ca, s->ca_ski,
+						    &s->ca_ski_len, &crit)) < 0)
+		die_gnutls("CA SKI", r);
+	if ((r = gnutls_privkey_init(&s->key)) < 0)
+		die_gnutls("key", r);
+	if (c->token) {
+		gnutls_privkey_set_pin_function(s->key, pin_cb, c);
+		r = gnutls_privkey_import_url(s->key, c->key_url, 0);
+	} else {
+		if ((r = gnutls_load_file(c->key_url, &d)) < 0)
+			die_gnutls("key file", r);
+		r = gnutls_privkey_import_x509_raw(s->key, &d,
+						   GNUTLS_X509_FMT_PEM, NULL, 0);
+		gnutls_free(d.data);
+	}
+	if (r < 0)
+		die_gnutls("CA key", r);
+}
+
+static void raw_close(struct raw_signer *s)
+{
+	gnutls_privkey_deinit(s->key);
+	gnutls_x509_crt_deinit(s->ca);
+}
+
+/* Parse, verify, build as the ssl profile does, sign, export. */
+static void raw_issue(struct raw_signer *s, const struct csr *c)
+{
+	static const char crl[] = "http://crl.example.test/ca.crl";
+	struct gnutls_x509_policy_st pol = { .oid = "2.23.140.1.2.2" };
+	gnutls_x509_crq_t crq;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t out = { NULL, 0 };
+	uint8_t serial[16], ski[64];
+	size_t ski_len = sizeof(ski);
+	time_t now = time(NULL);
+	int r;
+
+	if ((r = gnutls_x509_crq_init(&crq)) < 0 ||
+	    (r = gnutls_x509_crq_import(crq, &c->pem, GNUTLS_X509_FMT_PEM)) <
+		    0 ||
+	    (r = gnutls_x509_crq_verify(crq, 0)) < 0)
+		die_gnutls("raw: CSR", r);
+	if ((r = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial))) < 0)
+		die_gnutls("raw: serial", r);
+	serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x01);
+	if ((r = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (r = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+	    (r = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial))) <
+		    0 ||
+	    (r = gnutls_x509_crt_set_activation_time(crt, now - 60)) < 0 ||
+	    (r = gnutls_x509_crt_set_expiration_time(crt, now + 200 * 86400)) <
+		    0 ||
+	    (r = gnutls_x509_crt_set_crq(crt, crq)) < 0 ||
+	    (r = gnutls_x509_crt_set_crq_extension_by_oid(
+		     crt, crq, GNUTLS_X509EXT_OID_SAN, 0)) < 0 ||
+	    (r = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
+	    (r = gnutls_x509_crt_set_key_usage(crt,
+					       GNUTLS_KEY_DIGITAL_SIGNATURE)) <
+		    0 ||
+	    (r = gnutls_x509_crt_set_key_purpose_oid(
+		     crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
+	    (r = gnutls_x509_crq_get_key_id(crq, 0, ski, &ski_len)) < 0 ||
+	    (r = gnutls_x509_crt_set_subject_key_id(crt, ski, ski_len)) < 0 ||
+	    (r = gnutls_x509_crt_set_authority_key_id(crt, s->ca_ski,
+						      s->ca_ski_len)) < 0 ||
+	    (r = gnutls_x509_crt_set_crl_dist_points(crt, GNUTLS_SAN_URI, crl,
+						     0)) < 0 ||
+	    (r = gnutls_x509_crt_set_policy(crt, &pol, 0)) < 0 ||
+	    (r = gnutls_x509_crt_privkey_sign(crt, s->ca, s->key,
+					      GNUTLS_DIG_SHA256, 0)) < 0 ||
+	    (r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &out)) < 0)
+		die_gnutls("raw: build and sign", r);
+	gnutls_free(out.data);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_crq_deinit(crq);
+}
+
+/* ---- running threads for run_s ------------------------------------------------ */
+
+struct run {
+	struct ca *ca;
+	mssl_ctx *ctx;
+	const char *url; /* cfssl */
+	atomic_size_t next; /* the next request (modulo n_csrs) */
+	atomic_size_t done;
+	double deadline;
+};
+
+static void *raw_thread(void *ud)
+{
+	struct run *r = ud;
+	struct raw_signer s;
+	size_t i;
+
+	raw_open(r->ca, &s);
+	while (now_s() < r->deadline) {
+		i = atomic_fetch_add(&r->next, 1) % n_csrs;
+		raw_issue(&s, &csrs[i]);
+		atomic_fetch_add(&r->done, 1);
+	}
+	raw_close(&s);
+	return NULL;
+}
+
+static void *mssl_thread(void *ud)
+{
+	struct run *r = ud;
+	mssl_actor *op = mssl_actor_new(MSSL_ROLE_OPERATOR, "bench", NULL,
+					"local:bench");
+	mssl_error *err = mssl_error_new();
+	mssl_issue_params p = {
+		.product = MSSL_PRODUCT_SSL,
+		.years = 1,
+		.server_vendor = "nginx",
+		.passphrase = "bench pass phrase",
+		.tech_name = "Bench",
+		.tech_email = "it@example.com.tw",
+		.seal_name = "Bench",
+	};
+	size_t i;
+	int rc;
+
+	if (!op || !err)
+		die("out of memory", NULL);
+	while (now_s() < r->deadline) {
+		mssl_csr *csr = NULL;
+		mssl_cert *cert = NULL;
+
+		i = atomic_fetch_add(&r->next, 1) % n_csrs;
+		rc = mssl_csr_parse(csrs[i].pem.data, csrs[i].pem.size, &csr,
+				    err);
+		if (rc == 0)
+			rc = mssl_issue(r->ctx, op, ACCOUNT_ID, csr, &p, &cert,
+					NULL, err);
+		if (rc < 0)
+			die_mssl("mssl_issue", rc, err);
+		mssl_cert_free(cert);
+		mssl_csr_free(csr);
+		atomic_fetch_add(&r->done, 1);
+	}
+	mssl_error_free(err);
+	mssl_actor_free(op);
+	return NULL;
+}
+
+struct body {
+	char *p;
+	size_t len;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct body *b = ud;
+	size_t n = size * nmemb;
+	char *p = realloc(b->p, b->len + n + 1);
+
+	if (!p)
+		return 0;
+	memcpy(p + b->len, data, n);
+	b->len += n;
+	p[b->len] = '\0';
+	b->p = p;
+	return n;
+}
+
+/* The sign request ca-cfssl sends for request i. */
+static char *cfssl_request(size_t i)
+{
+	char pem[4096];
+	json_t *j;
+	char *s;
+
+	snprintf(pem, sizeof(pem), "%.*s", (int)csrs[i].pem.size,
+		 (const char *)csrs[i].pem.data);
+	j = json_pack("{s:s, s:[s,s], s:s, s:{s:s, s:[{s:s, s:s, s:s}]}}",
+		      "certificate_request", pem, "hosts", csrs[i].cn, DOMAIN,
+		      "profile", "mssl", "subject", "CN", csrs[i].cn, "names",
+		      "C", "TW", "L", "Taipei", "O", ORG_NAME);
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s)
+		die("out of memory", NULL);
+	return s;
+}
+
+static void *cfssl_thread(void *ud)
+{
+	struct run *r = ud;
+	CURL *c = curl_easy_init();
+	struct curl_slist *h =
+		curl_slist_append(NULL, "Content-Type: application/json");
+	struct body b = { NULL, 0 };
+	size_t i;
+
+	if (!c || !h)
+		die("libcurl", NULL);
+	curl_easy_setopt(c, CURLOPT_URL, r->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	while (now_s() < r->deadline) {
+		char *req;
+		long status = 0;
+		CURLcode cc;
+
+		i = atomic_fetch_add(&r->next, 1) % n_csrs;
+		req = cfssl_request(i);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
+		b.len = 0;
+		cc = curl_easy_perform(c);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		if (cc != CURLE_OK || status != 200 || !b.p ||
+		    !strstr(b.p, "\"success\":true"))
+			die("cfssl sign", cc != CURLE_OK ? curl_easy_strerror(cc) :
+							   b.p ? b.p : "no answer");
+		free(req);
+		atomic_fetch_add(&r->done, 1);
+	}
+	free(b.p);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+/* BENCH_ONLY names the rows to run (all when unset). */
+static bool want(const char *what)
+{
+	const char *only = getenv("BENCH_ONLY");
+
+	return !only || strstr(only, what) != NULL;
+}
+
+/* Certificates per second of fn on n threads: the best of RUNS runs of
+ * run_s seconds each. */
+static double run_threads(void *(*fn)(void *), struct run *r, int n)
+{
+	pthread_t t[MAX_THREADS];
+	double t0, v, best = 0;
+	int i, k;
+
+	for (k = 0; k < RUNS; k++) {
+		atomic_store(&r->done, 0);
+		t0 = now_s();
+		r->deadline = t0 + run_s;
+		for (i = 0; i < n; i++)
+			if (pthread_create(&t[i], NULL, fn, r) != 0)
+				die("pthread_create", NULL);
+		for (i = 0; i < n; i++)
+			pthread_join(t[i], NULL);
+		v = (double)atomic_load(&r->done) / (now_s() - t0);
+		if (v > best)
+			best = v;
+	}
+	return best;
+}
+
+/* ---- (b) mssl ------------------------------------------------------------------ */
+
+static mssl_ctx *open_mssl(const char *top, struct ca *c, const char *sync)
+{
+	const char *plugins = getenv("MSSL_PLUGIN_BUILDDIR");
+	char path[700], text[8192];
+	mssl_actor *op = mssl_actor_new(MSSL_ROLE_OPERATOR, "bench", NULL,
+					"local:bench");
+	mssl_error *err = mssl_error_new();
+	mssl_account_spec s = {
+		.id = ACCOUNT_ID,
+		.org_name_en = ORG_NAME,
+		.products = MSSL_PRODUCT_SSL,
+		.supervisor_name = "Bench",
+		.supervisor_email = "bench@example.com.tw",
+	};
+	mssl_ctx *ctx = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s-%s.conf", top, c->tag, sync);
+	snprintf(text, sizeof(text),
+		 "[mssl]\nplugin_dir = %s\nstore = store-sqlite\n"
+		 "ca = ca-gnutls\nvalidators = validate-names, "
+		 "validate-domains, validate-org, validate-key\n\n"
+		 "[issuance]\ncrl_url = http://crl.example.test/ca.crl\n"
+		 "ca_issuers_url = http://crl.example.test/ca.crt\n\n"
+		 "[store-sqlite]\npath = %s/%s-%s.db\nsynchronous = %s\n\n%s",
+		 plugins, top, c->tag, sync, sync, c->section);
+	write_file(path, text);
+	rc = mssl_ctx_open_file(path, &ctx, err);
+	if (rc < 0)
+		die_mssl("open", rc, err);
+	if ((rc = mssl_account_create(ctx, op, &s, err)) < 0 ||
+	    (rc = mssl_domain_add(ctx, op, ACCOUNT_ID, DOMAIN, 0, err)) < 0 ||
+	    (rc = mssl_topup(ctx, op, ACCOUNT_ID, 1000000, "bench", NULL,
+			     err)) < 0)
+		die_mssl("account", rc, err);
+	mssl_error_free(err);
+	mssl_actor_free(op);
+	return ctx;
+}
+
+/* ---- (c) cfssl serve ------------------------------------------------------------ */
+
+static pid_t cfssl_start(const char *top, const struct ca *c, int port)
+{
+	char cfg[700], cert[600], key[600], ports[16], url[128];
+	pid_t pid;
+	int i;
+
+	snprintf(cfg, sizeof(cfg), "%s/cfssl.json", top);
+	write_file(cfg,
+		   "{\"signing\": {\"default\": {\"expiry\": \"4800h\","
+		   " \"usages\": [\"digital signature\"]},"
+		   " \"profiles\": {\"mssl\": {\"expiry\": \"4800h\","
+		   " \"usages\": [\"digital signature\", \"server auth\"],"
+		   " \"CSRWhitelist\": {\"PublicKey\": true,"
+		   " \"PublicKeyAlgorithm\": true},"
+		   " \"policies\": [{\"ID\": \"2.23.140.1.2.2\"}],"
+		   " \"crl_url\": \"http://crl.example.test/ca.crl\"}}}}\n");
+	snprintf(cert, sizeof(cert), "%s/issuing.pem", c->dir);
+	snprintf(key, sizeof(key), "%s/issuing-key.pem", c->dir);
+	snprintf(ports, sizeof(ports), "%d", port);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		die("fork", NULL);
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout) ||
+		    !freopen("/dev/null", "w", stderr))
+			_exit(127);
+		execlp("cfssl", "cfssl", "serve", "-address", "127.0.0.1",
+		       "-port", ports, "-ca", cert, "-ca-key", key, "-config",
+		       cfg, "-loglevel", "5", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/cfssl/info",
+		 port);
+	for (i = 0; i < 100; i++) {
+		CURL *cu = curl_easy_init();
+		struct body b = { NULL, 0 };
+		CURLcode cc;
+
+		curl_easy_setopt(cu, CURLOPT_URL, url);
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, "{}");
+		curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(cu, CURLOPT_WRITEDATA, &b);
+		cc = curl_easy_perform(cu);
+		curl_easy_cleanup(cu);
+		free(b.p);
+		if (cc == CURLE_OK)
+			return pid;
+		usleep(100000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	die("cfssl serve did not start", NULL);
+	return -1;
+}
+
+static void cfssl_stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* ---- output ------------------------------------------------------------------- */
+
+static double baseline(const char *file, const char *name)
+{
+	char line[256], key[128];
+	double v;
+	FILE *fp = file ? fopen(file, "r") : NULL;
+
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (line[0] != '#' && sscanf(line, "%127s %lf", key, &v) == 2 &&
+		    strcmp(key, name) == 0) {
+			fclose(fp);
+			return v;
+		}
+	fclose(fp);
+	return 0;
+}
+
+struct figure {
+	char name[128];
+	double v;
+};
+
+static struct figure figures[64];
+static size_t n_figures;
+
+/* A figure for the list at the end (rows not run are left out). */
+static void keep(const char *name, double v)
+{
+	if (v > 0 && n_figures < sizeof(figures) / sizeof(figures[0])) {
+		snprintf(figures[n_figures].name, sizeof(figures[0].name), "%s",
+			 name);
+		figures[n_figures++].v = v;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = argc > 1 ? argv[1] : NULL;
+	const char *ca_init = argc > 2 ? argv[2] : NULL;
+	const char *plugins = getenv("MSSL_PLUGIN_BUILDDIR");
+	char top[] = "/tmp/mssl-bench-XXXXXX", name[128], cmd[600];
+	double raw[N_CAS][2], full[N_CAS][2], normal[2] = { 0, 0 },
+							 cfssl[N_CAS];
+	bool ok[N_CAS], hsm = have_program("softhsm2-util"),
+			have_cfssl = have_program("cfssl");
+	struct run r;
+	size_t i, j, n_req;
+	double t0;
+
+	if (!plugins || !ca_init || !mkdtemp(top)) {
+		fprintf(stderr, "bench-issue: run through `make bench`\n");
+		return 1;
+	}
+	if (getenv("BENCH_QUICK"))
+		run_s = 0.1;
+	if (getenv("BENCH_RUN_S"))
+		run_s = atof(getenv("BENCH_RUN_S"));
+	snprintf(name, sizeof(name), "%s/softhsm2.conf", top);
+	setenv("SOFTHSM2_CONF", name, 1);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		die("libcurl", NULL);
+
+	t0 = now_s();
+	/* Enough fresh CNs for every (b) run of one store: each is charged
+	 * (beyond them, reissues of a CN in its term are free). */
+	n_req = (size_t)(run_s * RUNS * 2 * 1000) + 500;
+	make_csrs(n_req);
+	for (i = 0; i < N_CAS; i++) {
+		ok[i] = (!cas[i].token || hsm) &&
+			(!getenv("BENCH_CA") ||
+			 strcmp(getenv("BENCH_CA"), cas[i].tag) == 0) &&
+			make_ca(&cas[i], top, ca_init);
+		for (j = 0; j < 2; j++)
+			raw[i][j] = full[i][j] = 0;
+		cfssl[i] = 0;
+	}
+	printf("bench-issue: %zu P-256 requests and %zu CAs made in %.1f s; "
+	       "each figure the best of %d runs of %.1f s\n",
+	       n_req, N_CAS, now_s() - t0, RUNS, run_s);
+	printf("(b): validate-names, validate-domains, validate-org, "
+	       "validate-key; store-sqlite synchronous = full; ca-gnutls\n\n");
+
+	for (i = 0; i < N_CAS; i++) {
+		if (!ok[i])
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.ca = &cas[i];
+		for (j = 0; j < 2 && want("raw"); j++)
+			raw[i][j] = run_threads(raw_thread, &r, (int)j + 1);
+		if (want("mssl")) {
+			r.ctx = open_mssl(top, &cas[i], "full");
+			atomic_store(&r.next, 0);
+			for (j = 0; j < 2; j++)
+				full[i][j] = run_threads(mssl_thread, &r,
+							 (int)j + 1);
+			mssl_ctx_free(r.ctx);
+		}
+		if (i == 0 && want("mssl")) {
+			/* The same without an fsync per commit. */
+			r.ctx = open_mssl(top, &cas[i], "normal");
+			atomic_store(&r.next, 0);
+			for (j = 0; j < 2; j++)
+				normal[j] = run_threads(mssl_thread, &r,
+							(int)j + 1);
+			mssl_ctx_free(r.ctx);
+		}
+		if (have_cfssl && !cas[i].token && want("cfssl")) {
+			char url[128];
+			int port = 20000 + (int)(getpid() % 20000) + (int)i;
+			pid_t pid = cfssl_start(top, &cas[i], port);
+
+			snprintf(url, sizeof(url),
+				 "http://127.0.0.1:%d/api/v1/cfssl/sign", port);
+			memset(&r, 0, sizeof(r));
+			r.url = url;
+			cfssl[i] = run_threads(cfssl_thread, &r, CFSSL_CLIENTS);
+			cfssl_stop(pid);
+		}
+	}
+
+	printf("%-18s %4s %12s %12s %6s %12s %6s\n", "CA key", "thr",
+	       "(a) raw/s", "(b) mssl/s", "b/a", "(c) cfssl/s", "b/c");
+	for (i = 0; i < N_CAS; i++) {
+		if (!ok[i]) {
+			printf("%-18s  (skipped)\n", cas[i].label);
+			continue;
+		}
+		for (j = 0; j < 2; j++) {
+			char c[32] = "", bc[16] = "";
+
+			if (cfssl[i] > 0) {
+				snprintf(c, sizeof(c), "%.0f", cfssl[i]);
+				snprintf(bc, sizeof(bc), "%.2f",
+					 full[i][j] / cfssl[i]);
+			}
+			printf("%-18s %4zu %12.0f %12.0f %6.2f %12s %6s\n",
+			       cas[i].label, j + 1, raw[i][j], full[i][j],
+			       raw[i][j] > 0 ? full[i][j] / raw[i][j] : 0, c,
+			       bc);
+			snprintf(name, sizeof(name), "issue_raw_%s_%zut_per_s",
+				 cas[i].tag, j + 1);
+			keep(name, raw[i][j]);
+			snprintf(name, sizeof(name), "issue_mssl_%s_%zut_per_s",
+				 cas[i].tag, j + 1);
+			keep(name, full[i][j]);
+		}
+		if (cfssl[i] > 0) {
+			snprintf(name, sizeof(name), "issue_cfssl_%s_%dc_per_s",
+				 cas[i].tag, CFSSL_CLIENTS);
+			keep(name, cfssl[i]);
+		}
+	}
+	if (!have_cfssl)
+		printf("(c) skipped: cfssl is not installed\n");
+	if (ok[0] && normal[0] > 0) {
+		for (j = 0; j < 2; j++)
+			printf("%-18s %4zu %12s %12.0f %6.2f   "
+			       "(synchronous = normal)\n",
+			       "P-256 file", j + 1, "", normal[j],
+			       raw[0][j] > 0 ? normal[j] / raw[0][j] : 0);
+		keep("issue_mssl_p256_file_normal_1t_per_s", normal[0]);
+		keep("issue_mssl_p256_file_normal_2t_per_s", normal[1]);
+	}
+	if (ok[0] && normal[0] > 0 && raw[0][0] > 0 && full[0][0] > 0) {
+		printf("\nP-256 file, 1 thread, per certificate: raw %.0f us, "
+		       "mssl %.0f us (%.0f us beyond the raw pipeline; "
+		       "%.0f us of it the fsyncs)\n",
+		       1e6 / raw[0][0], 1e6 / full[0][0],
+		       1e6 / full[0][0] - 1e6 / raw[0][0],
+		       1e6 / full[0][0] - 1e6 / normal[0]);
+		printf("target b/a >= 0.60: %s (best %.2f)\n",
+		       full[0][0] / raw[0][0] >= 0.6 ||
+				       full[0][1] / raw[0][1] >= 0.6 ?
+			       "met" :
+			       "MISSED",
+		       full[0][1] / raw[0][1] > full[0][0] / raw[0][0] ?
+			       full[0][1] / raw[0][1] :
+			       full[0][0] / raw[0][0]);
+	}
+	printf("\n");
+	for (i = 0; i < n_figures; i++) {
+		double b = baseline(base, figures[i].name);
+
+		if (b > 0)
+			printf("%-38s %8.0f /s  baseline %8.0f  ratio %.2f\n",
+			       figures[i].name, figures[i].v, b,
+			       figures[i].v / b);
+		else
+			printf("%-38s %8.0f /s\n", figures[i].name,
+			       figures[i].v);
+	}
+
+	for (i = 0; i < n_csrs; i++)
+		gnutls_free(csrs[i].pem.data);
+	free(csrs);
+	for (i = 0; i < N_CAS; i++)
+		free(cas[i].section);
+	curl_global_cleanup();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	return system(cmd) == 0 ? 0 : 1;
+}
