@@ -150,9 +150,15 @@ int mssl__op_copy_account(void *ud, const struct mssl_account_rec *r)
 
 	for (i = 0; i < MSSL_ARRAY_SIZE(f); i++)
 		len += f[i] ? strlen(f[i]) + 1 : 0;
-	op->account_buf = p = malloc(len + 1);
+	p = malloc(len + 1);
 	if (!p)
 		return MSSL_ENOMEM;
+	/*
+	 * An operation may read its account twice (mssl_pin_changed: the
+	 * session's, then the proof's): the newer copy replaces the older.
+	 */
+	free(op->account_buf);
+	op->account_buf = p;
 	op->account = *r;
 	for (i = 0; i < MSSL_ARRAY_SIZE(f); i++) {
 		*dst[i] = NULL;

@@ -54,9 +54,9 @@ static void shell(const char *fmt, const char *a, const char *b)
 /* The card CA and master secret, made with certtool and head. */
 static void make_card_ca(const char *dir)
 {
-	th_write_file(dir, "ca.tmpl",
-		      "cn = \"mssl test card CA\"\nca\ncert_signing_key\n"
-		      "expiration_days = 36500\n");
+	free(th_write_file(dir, "ca.tmpl",
+			   "cn = \"mssl test card CA\"\nca\n"
+			   "cert_signing_key\nexpiration_days = 36500\n"));
 	shell("cd '%s' && certtool --generate-privkey --key-type=ecdsa "
 	      "--curve=secp256r1 --outfile ca-key.pem --no-text 2>/dev/null &&"
 	      " certtool --generate-self-signed --load-privkey ca-key.pem "
@@ -67,10 +67,10 @@ static void make_card_ca(const char *dir)
 	      dir, "");
 	/* A key of no card, and a certificate for it from the card CA that
 	 * was never registered. */
-	th_write_file(dir, "soft.tmpl",
-		      "cn = \"nobody\"\ntls_www_client\nsigning_key\n"
-		      "activation_date = \"2020-01-01 00:00:00\"\n"
-		      "expiration_date = \"2040-01-01 00:00:00\"\n");
+	free(th_write_file(dir, "soft.tmpl",
+			   "cn = \"nobody\"\ntls_www_client\nsigning_key\n"
+			   "activation_date = \"2020-01-01 00:00:00\"\n"
+			   "expiration_date = \"2040-01-01 00:00:00\"\n"));
 	shell("cd '%s' && certtool --generate-privkey --key-type=ecdsa "
 	      "--curve=secp256r1 --outfile soft-key.pem --no-text 2>/dev/null"
 	      " && certtool --generate-certificate --load-privkey soft-key.pem"

@@ -158,9 +158,15 @@ MSSL_API int mssl_token_unlock_local(mssl_token *tok, mssl_ctx *ctx,
 
 	memset(so, 0, sizeof(so));
 	snprintf(serial, sizeof(serial), "%s", info->serial);
-	/* The PIN is checked before the one-time code is spent. */
-	if ((rc = mssl_token_pin_check(new_pin, new_len, "new_pin", err)) < 0 ||
-	    (rc = so_pin_fit(tok, &so_len, err)) < 0)
+	/*
+	 * The PIN is checked against the policy and against what the card
+	 * takes before the one-time code is spent: a PIN the card refuses
+	 * afterwards would cost the holder a new approval.
+	 */
+	if ((rc = mssl_token_pin_check(new_pin, new_len, "new_pin", err)) < 0)
+		return rc;
+	rc = mssl__token_card_len_check(tok, new_len, "new_pin", err);
+	if (rc < 0 || (rc = so_pin_fit(tok, &so_len, err)) < 0)
 		return rc;
 	rc = mssl_card_unlock_begin(ctx, account_id, serial, code, remote, so,
 				    err);

@@ -77,6 +77,14 @@ void mssl__token_refresh(mssl_token *tok);
  */
 int mssl__token_need_session(mssl_token *tok, mssl_error *err);
 
+/*
+ * 0 when the card itself takes a PIN of len characters (its
+ * min_pin_len to max_pin_len); else MSSL_EINPUT token.pin_len naming
+ * 'field'.  Checked before the card, or a single-use code, sees a PIN.
+ */
+int mssl__token_card_len_check(mssl_token *tok, size_t len, const char *field,
+			       mssl_error *err);
+
 /* ---- key.c ---------------------------------------------------------- */
 
 /*

@@ -744,8 +744,8 @@ MSSL_API int mssl_token_pin_check(const char *pin, size_t len,
 }
 
 /* The lengths the card itself accepts, checked before it sees a PIN. */
-static int card_len_check(mssl_token *tok, size_t len, const char *field,
-			  mssl_error *err)
+int mssl__token_card_len_check(mssl_token *tok, size_t len, const char *field,
+			       mssl_error *err)
 {
 	unsigned long lo, hi;
 
@@ -778,7 +778,7 @@ MSSL_API int mssl_token_change_pin(mssl_token *tok, const char *old_pin,
 				      "new_pin",
 				      N_("The new PIN must differ from the "
 					 "old one."));
-	rc = card_len_check(tok, new_len, "new_pin", err);
+	rc = mssl__token_card_len_check(tok, new_len, "new_pin", err);
 	if (rc)
 		return rc;
 	/*
@@ -839,7 +839,7 @@ static int so_init_pin(mssl_token *tok, const char *so_pin, size_t so_len,
 		if (rc)
 			return rc;
 	}
-	rc = card_len_check(tok, new_len, "new_pin", err);
+	rc = mssl__token_card_len_check(tok, new_len, "new_pin", err);
 	if (rc)
 		return rc;
 	rc = so_login(tok, so_pin, so_len, err);
@@ -887,7 +887,7 @@ MSSL_API int mssl_token_set_so_pin(mssl_token *tok, const char *old_so,
 		return mssl_error_set(err, MSSL_EINPUT, "token.pin_len",
 				      "new_so_pin",
 				      N_("The new SO PIN is empty."));
-	rc = card_len_check(tok, new_len, "new_so_pin", err);
+	rc = mssl__token_card_len_check(tok, new_len, "new_so_pin", err);
 	if (rc)
 		return rc;
 	rc = so_login(tok, old_so, old_len, err);
@@ -936,7 +936,7 @@ MSSL_API int mssl_token_init(mssl_token *tok, const char *so_pin, size_t so_len,
 				      tok->s.label, tok->s.serial);
 	return_val_if_fail(pin_usable(tok, so_pin), MSSL_EINVAL);
 	if (so_pin) {
-		rc = card_len_check(tok, so_len, "so_pin", err);
+		rc = mssl__token_card_len_check(tok, so_len, "so_pin", err);
 		if (rc)
 			return rc;
 	}
