@@ -1012,7 +1012,7 @@ static void test_login_columns(void **state)
  * Version 3 gains the index ledger_reserial uses; the charges it already
  * holds follow a certificate whose signer chose another serial.
  */
-static void test_migrate_from_v3(void **state)
+static void test_migrate_from_v3_reserial(void **state)
 {
 	struct fx *f = *state;
 	const struct mssl_store_ops *ops;
@@ -1524,6 +1524,7 @@ int main(void)
 		T(test_migrate_from_v2),
 		T(test_migration_atomic_v3),
 		T(test_migrate_from_v3),
+		T(test_migrate_from_v3_reserial),
 		T(test_migration_atomic_v4),
 		T(test_login_columns),
 		T(test_finish_serial_referenced),
