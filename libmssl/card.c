@@ -20,13 +20,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static mssl_role role_of(const char *s)
+mssl_role mssl__role_of(const char *s)
 {
 	if (s && strcmp(s, "manager") == 0)
 		return MSSL_ROLE_MANAGER;
 	if (s && strcmp(s, "auditor") == 0)
 		return MSSL_ROLE_AUDITOR;
 	return MSSL_ROLE_NONE;
+}
+
+bool mssl__card_usable(const char *state)
+{
+	return strcmp(state, "active") == 0 || strcmp(state, "issued_pin") == 0;
 }
 
 /* ---- persons ------------------------------------------------------------ */
@@ -73,24 +78,14 @@ out:
 	return mssl__op_end(&op, rc);
 }
 
-/* The person and card records copied out of a store callback. */
-struct person_copy {
-	struct mssl_person_rec r;
-	char account_id[64];
-	char name[MSSL__TEXT_MAX + 1];
-	char email[MSSL__TEXT_MAX + 1];
-	char role[16];
-	char status[16];
-};
-
 static void copy_str(char *dst, size_t size, const char *s)
 {
 	snprintf(dst, size, "%s", s ? s : "");
 }
 
-static int person_copy_cb(void *ud, const struct mssl_person_rec *r)
+int mssl__person_copy_cb(void *ud, const struct mssl_person_rec *r)
 {
-	struct person_copy *p = ud;
+	struct mssl__person_copy *p = ud;
 
 	p->r = *r;
 	copy_str(p->account_id, sizeof(p->account_id), r->account_id);
@@ -106,15 +101,9 @@ static int person_copy_cb(void *ud, const struct mssl_person_rec *r)
 	return 0;
 }
 
-struct card_copy {
-	struct mssl_card_rec r;
-	char serial[128];
-	char state[16];
-};
-
-static int card_copy_cb(void *ud, const struct mssl_card_rec *r)
+int mssl__card_copy_cb(void *ud, const struct mssl_card_rec *r)
 {
-	struct card_copy *c = ud;
+	struct mssl__card_copy *c = ud;
 
 	c->r = *r;
 	copy_str(c->serial, sizeof(c->serial), r->token_serial);
@@ -127,9 +116,9 @@ static int card_copy_cb(void *ud, const struct mssl_card_rec *r)
 }
 
 /* Person 'id' into *p; MSSL_ENOENT with person.not_found. */
-static int get_person(struct mssl__op *op, int64_t id, struct person_copy *p)
+static int get_person(struct mssl__op *op, int64_t id, struct mssl__person_copy *p)
 {
-	int rc = op->ctx->sops->person_get(op->conn, id, person_copy_cb, p);
+	int rc = op->ctx->sops->person_get(op->conn, id, mssl__person_copy_cb, p);
 
 	if (rc == MSSL_ENOENT)
 		return mssl__error_set(op->err, MSSL_ENOENT, "person.not_found",
@@ -138,9 +127,9 @@ static int get_person(struct mssl__op *op, int64_t id, struct person_copy *p)
 	return rc < 0 ? mssl__op_store_error(op, rc) : 0;
 }
 
-static int get_card(struct mssl__op *op, int64_t id, struct card_copy *c)
+static int get_card(struct mssl__op *op, int64_t id, struct mssl__card_copy *c)
 {
-	int rc = op->ctx->sops->card_get(op->conn, id, card_copy_cb, c);
+	int rc = op->ctx->sops->card_get(op->conn, id, mssl__card_copy_cb, c);
 
 	if (rc == MSSL_ENOENT)
 		return mssl__error_set(op->err, MSSL_ENOENT, "card.not_found",
@@ -168,7 +157,7 @@ MSSL_API int mssl_person_suspend(mssl_ctx *ctx, const mssl_actor *actor,
 				 const char *reason, mssl_error *err)
 {
 	struct mssl__op op;
-	struct person_copy p;
+	struct mssl__person_copy p;
 	struct end_sessions e;
 	char object[32];
 	int rc;
@@ -209,7 +198,7 @@ static int person_one(void *ud, const struct mssl_person_rec *r)
 {
 	struct person_list *l = ud;
 	struct mssl_person_info i = { r->id, r->account_id, r->name,
-				      r->email, role_of(r->role), r->status,
+				      r->email, mssl__role_of(r->role), r->status,
 				      r->created };
 
 	return l->cb(l->ud, &i);
@@ -247,12 +236,12 @@ struct card_list {
 static int card_one(void *ud, const struct mssl_card_rec *r)
 {
 	struct card_list *l = ud;
-	struct person_copy p;
+	struct mssl__person_copy p;
 	struct mssl_card_info i;
 	int rc;
 
 	rc = l->op->ctx->sops->person_get(l->op->conn, r->person_id,
-					  person_copy_cb, &p);
+					  mssl__person_copy_cb, &p);
 	if (rc < 0)
 		return rc;
 	memset(&i, 0, sizeof(i));
@@ -260,7 +249,7 @@ static int card_one(void *ud, const struct mssl_card_rec *r)
 	i.person_id = r->person_id;
 	i.account_id = p.account_id;
 	i.person_name = p.name;
-	i.role = role_of(p.role);
+	i.role = mssl__role_of(p.role);
 	i.token_serial = r->token_serial;
 	i.state = r->state;
 	memcpy(i.cert_sha256, r->cert_sha256, 32);
@@ -293,8 +282,8 @@ MSSL_API int mssl_card_set_state(mssl_ctx *ctx, const mssl_actor *actor,
 				 const char *reason, mssl_error *err)
 {
 	struct mssl__op op;
-	struct card_copy c;
-	struct person_copy p;
+	struct mssl__card_copy c;
+	struct mssl__person_copy p;
 	char object[32];
 	bool ok;
 	int rc;
@@ -463,7 +452,7 @@ static int load_ca_key(mssl_ctx *ctx, gnutls_privkey_t *out, mssl_error *err)
 }
 
 /* The card certificate: person and account named, clientAuth only. */
-static int card_cert_build(mssl_ctx *ctx, const struct person_copy *p,
+static int card_cert_build(mssl_ctx *ctx, const struct mssl__person_copy *p,
 			   const char *org, gnutls_pubkey_t pub,
 			   gnutls_privkey_t cakey, gnutls_datum_t *der,
 			   mssl_error *err)
@@ -544,7 +533,7 @@ MSSL_API int mssl_card_certify(mssl_ctx *ctx, const mssl_actor *actor,
 			       int64_t *card_id, mssl_error *err)
 {
 	struct mssl__op op;
-	struct person_copy p;
+	struct mssl__person_copy p;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_privkey_t cakey = NULL;
 	gnutls_datum_t der = { NULL, 0 };
@@ -700,8 +689,8 @@ MSSL_API int mssl_card_unlock_approve(mssl_ctx *ctx, const mssl_actor *actor,
 				      mssl_error *err)
 {
 	struct mssl__op op;
-	struct card_copy c;
-	struct person_copy p;
+	struct mssl__card_copy c;
+	struct mssl__person_copy p;
 	struct mssl_unlock_rec u;
 	char object[32], text[32], until[32];
 	int64_t now;
@@ -795,25 +784,25 @@ out:
 struct find_card {
 	struct mssl__op *op;
 	const char *account_id;
-	struct card_copy c;
+	struct mssl__card_copy c;
 	bool found;
 };
 
 static int find_card_cb(void *ud, const struct mssl_card_rec *r)
 {
 	struct find_card *f = ud;
-	struct person_copy p;
+	struct mssl__person_copy p;
 	int rc;
 
 	if (f->found || strcmp(r->state, "revoked") == 0)
 		return 0;
 	rc = f->op->ctx->sops->person_get(f->op->conn, r->person_id,
-					  person_copy_cb, &p);
+					  mssl__person_copy_cb, &p);
 	if (rc < 0)
 		return rc;
 	if (strcmp(p.account_id, f->account_id) != 0)
 		return 0;
-	card_copy_cb(&f->c, r);
+	mssl__card_copy_cb(&f->c, r);
 	f->found = true;
 	return 0;
 }

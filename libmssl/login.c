@@ -344,11 +344,8 @@ struct proof_ctx {
 	/* Filled as the checks go. */
 	struct mssl_challenge_rec ch;
 	char ch_account[64];
-	struct mssl_card_rec card;
-	char card_state[16];
-	struct mssl_person_rec person;
-	char person_account[64], person_name[MSSL__TEXT_MAX + 1];
-	char person_role[16], person_status[16];
+	struct mssl__card_copy card;
+	struct mssl__person_copy person;
 };
 
 static int take_cb(void *ud, const struct mssl_challenge_rec *r)
@@ -358,36 +355,6 @@ static int take_cb(void *ud, const struct mssl_challenge_rec *r)
 	v->ch = *r;
 	snprintf(v->ch_account, sizeof(v->ch_account), "%s", r->account_id);
 	v->ch.account_id = v->ch_account;
-	return 0;
-}
-
-static int card_cb(void *ud, const struct mssl_card_rec *r)
-{
-	struct proof_ctx *v = ud;
-
-	v->card = *r;
-	snprintf(v->card_state, sizeof(v->card_state), "%s", r->state);
-	v->card.state = v->card_state;
-	v->card.cert_der = NULL;
-	v->card.token_serial = NULL;
-	return 0;
-}
-
-static int person_cb(void *ud, const struct mssl_person_rec *r)
-{
-	struct proof_ctx *v = ud;
-
-	v->person = *r;
-	snprintf(v->person_account, sizeof(v->person_account), "%s",
-		 r->account_id);
-	snprintf(v->person_name, sizeof(v->person_name), "%s", r->name);
-	snprintf(v->person_role, sizeof(v->person_role), "%s", r->role);
-	snprintf(v->person_status, sizeof(v->person_status), "%s", r->status);
-	v->person.account_id = v->person_account;
-	v->person.name = v->person_name;
-	v->person.role = v->person_role;
-	v->person.status = v->person_status;
-	v->person.email = NULL;
 	return 0;
 }
 
@@ -515,7 +482,7 @@ static int verify_proof(struct proof_ctx *v)
 	}
 	if ((rc = verify_cert(ctx, crt, op->err)) < 0)
 		goto out;
-	rc = so->card_by_cert(op->conn, v->cert_hash, card_cb, v);
+	rc = so->card_by_cert(op->conn, v->cert_hash, mssl__card_copy_cb, &v->card);
 	if (rc == MSSL_ENOENT) {
 		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_unknown",
 				     NULL,
@@ -523,29 +490,28 @@ static int verify_proof(struct proof_ctx *v)
 		goto out;
 	}
 	if (rc == 0)
-		rc = so->person_get(op->conn, v->card.person_id, person_cb, v);
+		rc = so->person_get(op->conn, v->card.r.person_id, mssl__person_copy_cb, &v->person);
 	if (rc < 0) {
 		rc = mssl__op_store_error(op, rc);
 		goto out;
 	}
-	if (strcmp(v->person.account_id, p->account_id) != 0) {
+	if (strcmp(v->person.r.account_id, p->account_id) != 0) {
 		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_account",
 				     NULL,
 				     N_("the card belongs to account %s"),
-				     v->person.account_id);
+				     v->person.r.account_id);
 		goto out;
 	}
-	if (strcmp(v->person.status, "active") != 0) {
+	if (strcmp(v->person.r.status, "active") != 0) {
 		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.person",
 				     NULL, N_("person %" PRId64 " is %s"),
-				     v->person.id, v->person.status);
+				     v->person.r.id, v->person.r.status);
 		goto out;
 	}
-	if (strcmp(v->card.state, "active") != 0 &&
-	    strcmp(v->card.state, "issued_pin") != 0) {
+	if (!mssl__card_usable(v->card.r.state)) {
 		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_state",
 				     NULL, N_("card %" PRId64 " is %s"),
-				     v->card.id, v->card.state);
+				     v->card.r.id, v->card.r.state);
 		goto out;
 	}
 	rc = so->account_get(op->conn, p->account_id, mssl__op_copy_account,
@@ -674,8 +640,7 @@ static mssl_session_info *session_info(const struct mssl_session_rec *r,
 	s->person_name = strdup(person_name);
 	s->person_id = r->person_id;
 	s->card_id = r->card_id;
-	s->role = strcmp(role, "manager") == 0 ? MSSL_ROLE_MANAGER :
-						 MSSL_ROLE_AUDITOR;
+	s->role = mssl__role_of(role);
 	s->pin_change_only = r->pin_change_only;
 	s->created = r->created;
 	s->expires = r->expires;
@@ -730,11 +695,11 @@ MSSL_API int mssl_login(mssl_ctx *ctx, const struct mssl_login_proof *p,
 		goto done;
 	}
 	memset(&s, 0, sizeof(s));
-	s.person_id = v->person.id;
-	s.card_id = v->card.id;
+	s.person_id = v->person.r.id;
+	s.card_id = v->card.r.id;
 	s.created = s.last_seen = mssl__now(ctx);
 	s.expires = s.created + ctx->login.session_max_s;
-	s.pin_change_only = strcmp(v->card.state, "issued_pin") == 0;
+	s.pin_change_only = strcmp(v->card.r.state, "issued_pin") == 0;
 	if (hex_token(raw, &token, s.token_hash) < 0) {
 		rc = mssl__op_end(&op, mssl__error_set(err, MSSL_ECRYPTO,
 						       "crypto.random", NULL,
@@ -748,8 +713,8 @@ MSSL_API int mssl_login(mssl_ctx *ctx, const struct mssl_login_proof *p,
 		rc = mssl__op_end(&op, mssl__op_store_error(&op, rc));
 		goto done;
 	}
-	info = session_info(&s, v->person.account_id, v->person.name,
-			    v->person.role, ctx->login.session_idle_s);
+	info = session_info(&s, v->person.r.account_id, v->person.r.name,
+			    v->person.r.role, ctx->login.session_idle_s);
 	if (!info) {
 		rc = mssl__op_end(&op, mssl__error_set(err, MSSL_ENOMEM, "nomem",
 						       NULL,
@@ -757,8 +722,8 @@ MSSL_API int mssl_login(mssl_ctx *ctx, const struct mssl_login_proof *p,
 		goto done;
 	}
 	snprintf(op.detail, sizeof(op.detail),
-		 "person %" PRId64 " (%s) card %" PRId64 "%s", v->person.id,
-		 v->person.role, v->card.id,
+		 "person %" PRId64 " (%s) card %" PRId64 "%s", v->person.r.id,
+		 v->person.r.role, v->card.r.id,
 		 s.pin_change_only ? ", PIN change only" : "");
 	rc = mssl__op_end(&op, 0);
 	if (rc == 0) {
@@ -782,7 +747,8 @@ done:
 
 struct session_ctx {
 	struct mssl_session_rec s;
-	struct proof_ctx v; /* person and card, by the same callbacks */
+	struct mssl__card_copy card;
+	struct mssl__person_copy person;
 };
 
 static int session_cb(void *ud, const struct mssl_session_rec *r)
@@ -840,20 +806,19 @@ static int session_load(struct mssl__op *op, const char *token,
 		why = "session idle too long";
 		goto refuse;
 	}
-	c->v.op = op;
-	rc = so->card_get(op->conn, c->s.card_id, card_cb, &c->v);
+	rc = so->card_get(op->conn, c->s.card_id, mssl__card_copy_cb, &c->card);
 	if (rc == 0)
-		rc = so->person_get(op->conn, c->s.person_id, person_cb, &c->v);
+		rc = so->person_get(op->conn, c->s.person_id, mssl__person_copy_cb, &c->person);
 	if (rc == 0)
-		rc = so->account_get(op->conn, c->v.person.account_id,
+		rc = so->account_get(op->conn, c->person.account_id,
 				     mssl__op_copy_account, op);
 	if (rc < 0)
 		return mssl__op_store_error(op, rc);
-	op->account_id = c->v.person.account_id;
-	if (strcmp(c->v.person.status, "active") != 0)
+	op->account_id = c->person.account_id;
+	if (strcmp(c->person.status, "active") != 0)
 		why = "person suspended";
-	else if (strcmp(c->v.card.state, "active") != 0 &&
-		 strcmp(c->v.card.state, "issued_pin") != 0)
+	else if (strcmp(c->card.state, "active") != 0 &&
+		 strcmp(c->card.state, "issued_pin") != 0)
 		why = "card no longer usable";
 	else if (op->account.status != MSSL_ACCOUNT_ACTIVE)
 		why = "account suspended";
@@ -906,17 +871,17 @@ MSSL_API int mssl_session_resume(mssl_ctx *ctx, const char *token,
 		c->s.last_seen = now;
 	}
 	if (actor) {
-		a = mssl_actor_new(strcmp(c->v.person.role, "manager") == 0 ?
+		a = mssl_actor_new(strcmp(c->person.role, "manager") == 0 ?
 					   MSSL_ROLE_MANAGER :
 					   MSSL_ROLE_AUDITOR,
-				   c->v.person.name, c->v.person.account_id,
+				   c->person.name, c->person.account_id,
 				   remote);
 		if (a && c->s.pin_change_only)
 			mssl__actor_set_pin_change_only(a);
 	}
 	if (info)
-		i = session_info(&c->s, c->v.person.account_id,
-				 c->v.person.name, c->v.person.role,
+		i = session_info(&c->s, c->person.account_id,
+				 c->person.name, c->person.role,
 				 ctx->login.session_idle_s);
 	if ((actor && !a) || (info && !i)) {
 		rc = mssl__op_end(&op, mssl__error_set(err, MSSL_ENOMEM, "nomem",
@@ -1013,27 +978,27 @@ MSSL_API int mssl_pin_changed(mssl_ctx *ctx, const char *token,
 		rc = mssl__op_end_refused(&op, rc);
 		goto done;
 	}
-	if ((rc = verify_proof(v)) == 0 && v->card.id != c->s.card_id)
+	if ((rc = verify_proof(v)) == 0 && v->card.r.id != c->s.card_id)
 		rc = mssl__error_set(err, MSSL_EPERM, "auth.other_card", NULL,
 				     N_("the proof was signed by card %" PRId64 ", not by the session's card %" PRId64),
-				     v->card.id, c->s.card_id);
+				     v->card.r.id, c->s.card_id);
 	if (rc < 0) {
 		rc = proof_failed(v, rc);
 		goto done;
 	}
 	rc = 0;
-	if (strcmp(v->card.state, "issued_pin") == 0)
-		rc = ctx->sops->card_set_state(op.conn, v->card.id, "active");
+	if (strcmp(v->card.r.state, "issued_pin") == 0)
+		rc = ctx->sops->card_set_state(op.conn, v->card.r.id, "active");
 	if (rc == 0)
-		rc = ctx->sops->session_delete_card(op.conn, v->card.id);
+		rc = ctx->sops->session_delete_card(op.conn, v->card.r.id);
 	if (rc < 0) {
 		rc = mssl__op_end(&op, mssl__op_store_error(&op, rc));
 		goto done;
 	}
 	snprintf(op.detail, sizeof(op.detail),
 		 "card %" PRId64 " PIN changed%s; its sessions ended",
-		 v->card.id,
-		 strcmp(v->card.state, "issued_pin") == 0 ?
+		 v->card.r.id,
+		 strcmp(v->card.r.state, "issued_pin") == 0 ?
 			 " from the issued PIN" :
 			 "");
 	rc = mssl__op_end(&op, 0);
