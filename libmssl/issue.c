@@ -199,6 +199,12 @@ static int hash_passphrase(const char *pw, char **out, mssl_error *err)
 	return *out ? 0 : MSSL_ENOMEM;
 }
 
+/* The pass phrase's shape (check_params says what is wrong with it). */
+static bool passphrase_ok(const char *pw)
+{
+	return pw && strlen(pw) >= 8 && strlen(pw) <= 128;
+}
+
 static int check_params(mssl_ctx *ctx, const mssl_issue_params *p,
 			const char **vendor, mssl_error *err)
 {
@@ -218,8 +224,7 @@ static int check_params(mssl_ctx *ctx, const mssl_issue_params *p,
 				       "server_vendor",
 				       N_("\"%s\" is not a server vendor of this CA; choose one of the list (it decides the download format)"),
 				       p->server_vendor ? p->server_vendor : "");
-	if (!p->passphrase || strlen(p->passphrase) < 8 ||
-	    strlen(p->passphrase) > 128)
+	if (!passphrase_ok(p->passphrase))
 		return mssl__error_set(err, MSSL_EINPUT, "issue.passphrase",
 				       "passphrase",
 				       N_("the pass phrase must have 8 to 128 characters"));
@@ -381,7 +386,8 @@ static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
 			const char *account_id, const char *serial,
 			const struct mssl__signed *got, const uint8_t *der,
 			size_t der_len, const struct plan *pl, const char *cn,
-			const mssl_issue_params *p, mssl_error *err)
+			const mssl_issue_params *p, mssl_cert **out,
+			mssl_error *err)
 {
 	struct mssl_term_rec t = { account_id, cn, pl->after.started,
 				   pl->after.paid_until };
@@ -430,11 +436,20 @@ static int store_issued(mssl_ctx *ctx, const mssl_actor *actor,
 		rc = mssl__audit_append(ctx, conn, actor, account_id,
 					"cert.issued", new_serial, "ok", detail,
 					err);
+	/*
+	 * The record handed back, read in this transaction rather than in
+	 * one more after it (a failed read leaves *out NULL: the caller
+	 * says the certificate could not be read back).
+	 */
+	if (rc == 0)
+		ctx->sops->cert_get(conn, new_serial, copy_cert, out);
 	if (rc == 0)
 		crash_point("before_commit");
 	if (rc == 0)
 		rc = ctx->sops->commit(conn);
 	if (rc < 0) {
+		mssl_cert_free(*out);
+		*out = NULL;
 		ctx->sops->rollback(conn);
 		if (mssl_error_code(err) == 0)
 			mssl__plugin_error(ctx, rc, err);
@@ -537,22 +552,39 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 	uint8_t serial[16], *der = NULL;
 	size_t der_len = 0, i;
 	int64_t now, max;
-	int rc;
+	int rc, hash_rc = 0;
 
 	return_val_if_fail(csr && p && out, MSSL_EINVAL);
 	*out = NULL;
 	if (report_out)
 		*report_out = NULL;
+	/*
+	 * The pass phrase's PBKDF2, the costliest step but signing, runs
+	 * before the write transaction, so that no other issuance waits on
+	 * the store's write lock for it.  Only for an actor who may issue
+	 * and a pass phrase of the right shape: anything else is refused
+	 * and audited below without it (and a failure here is audited
+	 * there too).
+	 */
+	if (ctx && actor &&
+	    mssl__op_role_allowed(MSSL_OP_CERT_ISSUE,
+				  mssl__actor_role(actor)) &&
+	    passphrase_ok(p->passphrase))
+		hash_rc = hash_passphrase(p->passphrase, &pwhash, err);
 	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_CERT_ISSUE, account_id,
 			    ci->subject.cn, err);
 	if (rc < 0)
-		return rc;
+		goto done;
 	account_id = op.account_id;
 	now = mssl__now(ctx);
 	max = ctx->policy.max_validity ? ctx->policy.max_validity :
 					 mssl__cabf_max_validity(now);
 	if ((rc = check_params(ctx, p, &vendor, err)) < 0)
 		goto refuse;
+	if (hash_rc < 0 || !pwhash) {
+		rc = hash_rc < 0 ? hash_rc : MSSL_ENOMEM;
+		goto refuse;
+	}
 	if (!ctx->ca) {
 		rc = mssl__error_set(err, MSSL_ESTATE, "ca.none", NULL,
 				     N_("no CA is configured: set [mssl] ca in mssl.conf"));
@@ -566,7 +598,8 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 			snprintf(op.detail, sizeof(op.detail),
 				 "replay of %.40s for key %.150s", (*out)->rec.serial,
 				 p->idempotency_key);
-			return mssl__op_end(&op, 0);
+			rc = mssl__op_end(&op, 0);
+			goto done;
 		}
 		if (rc == 0) {
 			rc = mssl__error_set(err, MSSL_ESTATE, "issue.key_used",
@@ -634,9 +667,8 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 		goto refuse;
 	}
 	plan_term(&term, p->renewal_of != NULL, p->years, now, max, &pl);
-	if ((rc = hash_passphrase(p->passphrase, &pwhash, err)) < 0 ||
-	    gnutls_rnd(GNUTLS_RND_RANDOM, serial, sizeof(serial)) < 0) {
-		rc = rc < 0 ? rc : MSSL_ECRYPTO;
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, serial, sizeof(serial)) < 0) {
+		rc = MSSL_ECRYPTO;
 		goto refuse;
 	}
 	/* Positive, 120+ bits of CSPRNG output, minimally encoded. */
@@ -689,23 +721,11 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 		crash_point("after_sign");
 	if (rc == 0)
 		rc = store_issued(ctx, actor, account_id, serial_hex, &got, der,
-				  der_len, &pl, cn, p, err);
+				  der_len, &pl, cn, p, out, err);
 	if (rc < 0) {
 		compensate(ctx, actor, account_id, serial_hex, pl.charge,
 			   mssl_error_message(err, MSSL_LANG_EN));
 		goto done;
-	}
-	{
-		void *conn = NULL;
-
-		if (mssl__conn_get(ctx, &conn, err) == 0) {
-			if (ctx->sops->begin(conn, MSSL_TXN_READ) == 0) {
-				ctx->sops->cert_get(conn, got.serial_hex,
-						    copy_cert, out);
-				ctx->sops->commit(conn);
-			}
-			mssl__conn_put(ctx, conn);
-		}
 	}
 	if (!*out)
 		rc = mssl__error_set(err, MSSL_ESTORE, "issue.reread", NULL,

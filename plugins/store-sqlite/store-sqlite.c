@@ -1862,7 +1862,16 @@ static int cert_each_stmt(struct conn *c, unsigned mask, sqlite3_stmt **out)
 		     "SELECT " CERT_COLS " FROM certificates WHERE 1%s%s%s%s%s"
 		     " ORDER BY %s LIMIT ?7 OFFSET ?6",
 		     mask & CERT_F_ACCOUNT ? " AND account_id = ?1" : "",
-		     mask & CERT_F_STATE ? " AND state = ?2" : "",
+		     /*
+		      * With a CN, its index (cn, account_id, created,
+		      * serial) finds the few rows of that name in order;
+		      * left to itself, SQLite prefers (account_id, state,
+		      * ...) and reads every certificate of the account in
+		      * that state: "+" keeps state out of the choice.
+		      */
+		     !(mask & CERT_F_STATE) ? "" :
+		     mask & CERT_F_CN	    ? " AND +state = ?2" :
+					      " AND state = ?2",
 		     mask & CERT_F_CN ? " AND cn = ?3 COLLATE NOCASE" : "",
 		     mask & CERT_F_BEFORE ? " AND not_after < ?4" : "",
 		     mask & CERT_F_AFTER ? " AND not_after >= ?5" : "",
