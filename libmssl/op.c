@@ -26,6 +26,17 @@ enum {
 /* Data handed to the caller while it runs: audited before it starts. */
 #define STREAM true
 
+/*
+ * Durability: every operation commits in full (its commit returns once
+ * the store has it on disk) but those marked LAZY, whose commits need not
+ * wait for the disk (MSSL_TXN_LAZY, doc/ARCHITECTURE.md "Durability"):
+ * logins and sessions, which a power loss may take back and the user
+ * simply does again, and the dry-run request check, which changes
+ * nothing but its audit record.  Whatever touches money, certificates,
+ * cards, persons or accounts stays full.
+ */
+#define LAZY .lazy = true
+
 static const struct opdef {
 	const char *name;
 	unsigned roles;
@@ -33,6 +44,7 @@ static const struct opdef {
 	/* The refusal message (a msgid taking the role name). */
 	const char *refusal;
 	bool stream;
+	bool lazy;
 } ops[MSSL_OP__COUNT] = {
 	[MSSL_OP_ACCOUNT_CREATE] = { "account.create", OPERATOR, ACC_NONE,
 				     N_("the %s role may not create accounts") },
@@ -71,7 +83,8 @@ static const struct opdef {
 	[MSSL_OP_AUDIT_EXPORT] = { "audit.export", OPERATOR, ACC_NONE,
 				   N_("the %s role may not export the audit log"), STREAM },
 	[MSSL_OP_REQUEST_CHECK] = { "request.check", OPERATOR | MANAGER, ACC_REQUIRED,
-				    N_("the %s role may not request certificates") },
+				    N_("the %s role may not request certificates"),
+				    LAZY },
 	[MSSL_OP_KEY_BLOCK] = { "key.block", OPERATOR, ACC_NONE,
 				N_("the %s role may not block keys") },
 	[MSSL_OP_CERT_ISSUE] = { "cert.issue", OPERATOR | MANAGER, ACC_REQUIRED,
@@ -110,20 +123,39 @@ static const struct opdef {
 	[MSSL_OP_CARD_UNLOCK] = { "card.unlock", ANON, ACC_NONE,
 				  N_("the %s role may not unlock cards") },
 	[MSSL_OP_LOGIN] = { "auth.login", ANON, ACC_NONE,
-			    N_("the %s role may not log in") },
+			    N_("the %s role may not log in"), LAZY },
 	[MSSL_OP_LOGOUT] = { "auth.logout", ANON, ACC_NONE,
-			     N_("the %s role may not log out") },
+			     N_("the %s role may not log out"), LAZY },
 	[MSSL_OP_PIN_CHANGED] = { "card.pin_change", ANON, ACC_NONE,
-				  N_("the %s role may not change card PINs") },
+				  N_("the %s role may not change card PINs"),
+				  LAZY },
 	[MSSL_OP_LOGIN_PURGE] = { "auth.purge", ANON | OPERATOR, ACC_NONE,
-				  N_("the %s role may not purge sessions") },
+				  N_("the %s role may not purge sessions"),
+				  LAZY },
 	[MSSL_OP_SESSION] = { "auth.session", ANON, ACC_NONE,
-			      N_("the %s role may not resume sessions") },
+			      N_("the %s role may not resume sessions"),
+			      LAZY },
+	[MSSL_OP_LOGIN_CHALLENGE] = { "auth.challenge", ANON, ACC_NONE,
+				      N_("the %s role may not ask for login challenges"),
+				      LAZY },
 };
 
 const char *mssl__op_name(int id)
 {
 	return id >= 0 && id < MSSL_OP__COUNT ? ops[id].name : "unknown";
+}
+
+bool mssl__store_has_lazy(const mssl_ctx *ctx)
+{
+	return ctx->sops && ctx->sops->abi_minor >= 3;
+}
+
+int mssl__op_txn_mode(const mssl_ctx *ctx, int id)
+{
+	if (id >= 0 && id < MSSL_OP__COUNT && ops[id].lazy &&
+	    mssl__store_has_lazy(ctx))
+		return MSSL_TXN_WRITE | MSSL_TXN_LAZY;
+	return MSSL_TXN_WRITE;
 }
 
 bool mssl__op_role_allowed(int id, mssl_role role)
@@ -211,7 +243,7 @@ static void audit_failure(struct mssl__op *op, int rc)
 	failure_detail(op, rc, detail, sizeof(detail));
 	if (!conn && mssl__conn_get(ctx, &conn, NULL) < 0)
 		goto fail;
-	r = ctx->sops->begin(conn, MSSL_TXN_WRITE);
+	r = ctx->sops->begin(conn, mssl__op_txn_mode(ctx, op->id));
 	if (r < 0)
 		goto fail;
 	r = mssl__audit_append(ctx, conn, op->actor, op->account_id,
@@ -339,7 +371,7 @@ int mssl__op_begin(struct mssl__op *op, mssl_ctx *ctx,
 	rc = mssl__conn_get(ctx, &op->conn, err);
 	if (rc < 0)
 		return refuse(op, rc);
-	rc = ctx->sops->begin(op->conn, MSSL_TXN_WRITE);
+	rc = ctx->sops->begin(op->conn, mssl__op_txn_mode(ctx, id));
 	if (rc < 0) {
 		mssl__op_store_error(op, rc);
 		return refuse(op, rc);

@@ -58,6 +58,7 @@ enum mssl__op_id {
 	MSSL_OP_PIN_CHANGED, /* by session token */
 	MSSL_OP_LOGIN_PURGE, /* housekeeping: anonymous */
 	MSSL_OP_SESSION, /* resuming a session: failures audited */
+	MSSL_OP_LOGIN_CHALLENGE, /* anonymous; a transaction, no op frame */
 	MSSL_OP__COUNT
 };
 
@@ -93,6 +94,19 @@ int mssl__op_end(struct mssl__op *op, int rc);
  * transaction, committed; returns rc (negative).
  */
 int mssl__op_end_refused(struct mssl__op *op, int rc);
+
+/* Does the store take MSSL_TXN_LAZY (ABI 1.3)? */
+bool mssl__store_has_lazy(const mssl_ctx *ctx);
+
+/*
+ * The mode for begin() of a write transaction of operation 'id':
+ * MSSL_TXN_WRITE, with MSSL_TXN_LAZY for an operation whose commits need
+ * not wait for the disk (the op table says which) when the store takes
+ * it.  mssl__op_begin and the failure audit use it; code that opens a
+ * transaction of an operation without the frame (the login challenge)
+ * passes it to begin() itself.
+ */
+int mssl__op_txn_mode(const mssl_ctx *ctx, int id);
 
 /* Does the store have the persons, cards and login ops (ABI 1.2)? */
 bool mssl__store_has_cards(const mssl_ctx *ctx);

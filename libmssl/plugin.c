@@ -30,6 +30,7 @@ static const size_t plugin_size_by_minor[] = {
 	sizeof(struct mssl_plugin), /* 1.0 */
 	sizeof(struct mssl_plugin), /* 1.1 */
 	sizeof(struct mssl_plugin), /* 1.2 */
+	sizeof(struct mssl_plugin), /* 1.3 */
 };
 
 /* Size of struct mssl_store_ops as of each minor of the current major. */
@@ -37,6 +38,7 @@ static const size_t store_ops_size_by_minor[] = {
 	SIZE_UPTO(struct mssl_store_ops, mail_retry), /* 1.0 */
 	SIZE_UPTO(struct mssl_store_ops, ledger_reserial), /* 1.1 */
 	SIZE_UPTO(struct mssl_store_ops, unlock_set_used), /* 1.2 */
+	SIZE_UPTO(struct mssl_store_ops, unlock_set_used), /* 1.3: LAZY */
 };
 
 /* Size of struct mssl_validator_ops as of each minor. */
@@ -44,6 +46,7 @@ static const size_t validator_ops_size_by_minor[] = {
 	sizeof(struct mssl_validator_ops), /* 1.0 */
 	sizeof(struct mssl_validator_ops), /* 1.1 */
 	sizeof(struct mssl_validator_ops), /* 1.2 */
+	sizeof(struct mssl_validator_ops), /* 1.3 */
 };
 
 /* Size of struct mssl_ca_ops as of each minor. */
@@ -51,6 +54,7 @@ static const size_t ca_ops_size_by_minor[] = {
 	SIZE_UPTO(struct mssl_ca_ops, crl), /* 1.0 */
 	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.1 */
 	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.2 */
+	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.3 */
 };
 
 /* ---- host services ---------------------------------------------------- */

@@ -21,10 +21,12 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +42,7 @@ static unsigned id_counter;
 
 struct fx {
 	char *dir;
+	char *cfg;
 	mssl_ctx *ctx;
 	const struct mssl_store_ops *ops;
 	void *state;
@@ -78,7 +81,7 @@ static int setup(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(mssl__ctx_store(f->ctx, &f->ops, &f->state), 0);
 	assert_int_equal(f->ops->open(f->state, &f->conn), 0);
-	free(cfg);
+	f->cfg = cfg;
 	mssl_error_free(err);
 	*state = f;
 	return 0;
@@ -93,6 +96,7 @@ static int teardown(void **state)
 	mssl_ctx_free(f->ctx);
 	th_rmrf(f->dir);
 	free(f->dir);
+	free(f->cfg);
 	free(f);
 	return 0;
 }
@@ -4055,12 +4059,135 @@ static void test_txn_isolation(void **state)
 	f->ops->close(other);
 }
 
+/*
+ * ABI 1.3, MSSL_TXN_LAZY: a lazy commit is a commit (visible to every
+ * later transaction, in order, on any connection); only when it reaches
+ * the disk may differ.  A rolled-back lazy transaction leaves nothing.
+ */
+static void test_txn_lazy(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_account_rec r;
+	void *other = NULL;
+	char a[16], b[16], c[16];
+
+	new_id(a);
+	new_id(b);
+	new_id(c);
+	assert_int_equal(f->ops->open(f->state, &other), 0);
+
+	begin(f, MSSL_TXN_WRITE | MSSL_TXN_LAZY);
+	account_rec(&r, a);
+	assert_int_equal(f->ops->account_insert(f->conn, &r), 0);
+	commit(f);
+	assert_int_equal(f->ops->begin(other, MSSL_TXN_READ), 0);
+	assert_true(account_exists(f, other, a));
+	assert_int_equal(f->ops->commit(other), 0);
+
+	/* A full commit on another connection after it: both kept. */
+	assert_int_equal(f->ops->begin(other, MSSL_TXN_WRITE), 0);
+	account_rec(&r, b);
+	assert_int_equal(f->ops->account_insert(other, &r), 0);
+	assert_int_equal(f->ops->commit(other), 0);
+
+	begin(f, MSSL_TXN_WRITE | MSSL_TXN_LAZY);
+	account_rec(&r, c);
+	assert_int_equal(f->ops->account_insert(f->conn, &r), 0);
+	rollback(f);
+
+	begin(f, MSSL_TXN_READ);
+	assert_true(account_exists(f, f->conn, a));
+	assert_true(account_exists(f, f->conn, b));
+	assert_false(account_exists(f, f->conn, c));
+	commit(f);
+	f->ops->close(other);
+}
+
+/* An audit record in a lazy transaction, then one in a full one. */
+static void audit_step(struct fx *f, int mode, const char *action)
+{
+	struct mssl_audit_rec r = { 0 };
+	int64_t seq = 0;
+
+	begin(f, mode);
+	assert_int_equal(f->ops->audit_head(f->conn, &seq, r.prev_hash), 0);
+	r.seq = seq + 1;
+	r.time = NOW;
+	r.actor_role = "anonymous";
+	r.action = action;
+	r.outcome = "ok";
+	memset(r.hash, (int)(r.seq & 0xff), sizeof(r.hash));
+	assert_int_equal(f->ops->audit_insert(f->conn, &r), 0);
+	commit(f);
+}
+
+static void test_txn_lazy_audit_order(void **state)
+{
+	struct fx *f = *state;
+	uint8_t hash[32];
+	int64_t before = 0, after = 0;
+
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->audit_head(f->conn, &before, hash), 0);
+	commit(f);
+	audit_step(f, MSSL_TXN_WRITE | MSSL_TXN_LAZY, "auth.login");
+	audit_step(f, MSSL_TXN_WRITE, "ledger.topup");
+	audit_step(f, MSSL_TXN_WRITE | MSSL_TXN_LAZY, "auth.logout");
+	begin(f, MSSL_TXN_READ);
+	assert_int_equal(f->ops->audit_head(f->conn, &after, hash), 0);
+	commit(f);
+	assert_int_equal(after, before + 3);
+}
+
+/*
+ * A process killed (SIGKILL) right after a lazy commit loses nothing: a
+ * lazy commit is left to the OS, not to the process.  The child opens
+ * the store on its own (nothing of the parent's is used after fork).
+ */
+static void test_txn_lazy_kill(void **state)
+{
+	struct fx *f = *state;
+	char id[16];
+	pid_t pid;
+	int status = 0;
+
+	new_id(id);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const struct mssl_store_ops *ops = NULL;
+		struct mssl_account_rec r;
+		mssl_ctx *ctx = NULL;
+		void *st = NULL, *conn = NULL;
+
+		if (mssl_ctx_open_file(f->cfg, &ctx, NULL) != 0 ||
+		    mssl__ctx_store(ctx, &ops, &st) != 0 ||
+		    ops->open(st, &conn) != 0 ||
+		    ops->begin(conn, MSSL_TXN_WRITE | MSSL_TXN_LAZY) != 0)
+			_exit(2);
+		account_rec(&r, id);
+		if (ops->account_insert(conn, &r) != 0 || ops->commit(conn) != 0)
+			_exit(3);
+		raise(SIGKILL);
+		_exit(4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	begin(f, MSSL_TXN_READ);
+	assert_true(account_exists(f, f->conn, id));
+	commit(f);
+}
+
 /* ---------------------------------------------------------------------
  * Concurrent writers
  * ------------------------------------------------------------------ */
 
 #define WRITERS 2
 #define ROUNDS 200
+#define MANY_WRITERS 8
+#define MANY_ROUNDS 50
 
 struct writer {
 	struct fx *f;
@@ -4068,10 +4195,12 @@ struct writer {
 	pthread_barrier_t *start;
 	int rc; /* first failure, 0 when none */
 	const char *where;
+	int rounds;
+	bool lazy_every_other; /* every other transaction MSSL_TXN_LAZY */
 };
 
 /* One charge-like step: read the balance, append balance + 1. */
-static int writer_step(struct writer *w, void *conn)
+static int writer_step(struct writer *w, void *conn, int i)
 {
 	const struct mssl_store_ops *ops = w->f->ops;
 	struct timespec pause = { 0, 100000 };
@@ -4079,7 +4208,9 @@ static int writer_step(struct writer *w, void *conn)
 	int64_t bal;
 	int rc;
 
-	rc = ops->begin(conn, MSSL_TXN_WRITE);
+	rc = ops->begin(conn, w->lazy_every_other && i % 2 ?
+				      MSSL_TXN_WRITE | MSSL_TXN_LAZY :
+				      MSSL_TXN_WRITE);
 	if (rc) {
 		w->where = "begin";
 		return rc;
@@ -4125,8 +4256,8 @@ static void *writer_main(void *arg)
 	pthread_barrier_wait(w->start);
 	if (w->rc)
 		return NULL;
-	for (i = 0; i < ROUNDS && !w->rc; i++)
-		w->rc = writer_step(w, conn);
+	for (i = 0; i < w->rounds && !w->rc; i++)
+		w->rc = writer_step(w, conn, i);
 	w->f->ops->close(conn);
 	return NULL;
 }
@@ -4140,28 +4271,31 @@ static int balance_seq_cb(void *ud, const struct mssl_ledger_rec *r)
 	return 0;
 }
 
-static void test_concurrent_writers(void **state)
+/* n threads, rounds read-then-append steps each, on one account. */
+static void concurrent_writers(struct fx *f, int n_writers, int rounds,
+			       bool lazy)
 {
-	struct fx *f = *state;
-	struct writer w[WRITERS];
+	struct writer w[MANY_WRITERS];
 	pthread_barrier_t start;
-	pthread_t t[WRITERS];
+	pthread_t t[MANY_WRITERS];
 	char a[16];
 	int64_t n = 0;
 	int i;
 
+	assert_true(n_writers <= MANY_WRITERS);
 	new_id(a);
 	add_account(f, a);
-	assert_int_equal(pthread_barrier_init(&start, NULL, WRITERS), 0);
-	for (i = 0; i < WRITERS; i++) {
-		w[i] = (struct writer){ f, a, &start, 0, NULL };
+	assert_int_equal(pthread_barrier_init(&start, NULL,
+					      (unsigned)n_writers), 0);
+	for (i = 0; i < n_writers; i++) {
+		w[i] = (struct writer){ f, a, &start, 0, NULL, rounds, lazy };
 		assert_int_equal(
 			pthread_create(&t[i], NULL, writer_main, &w[i]), 0);
 	}
-	for (i = 0; i < WRITERS; i++)
+	for (i = 0; i < n_writers; i++)
 		pthread_join(t[i], NULL);
 	pthread_barrier_destroy(&start);
-	for (i = 0; i < WRITERS; i++) {
+	for (i = 0; i < n_writers; i++) {
 		if (w[i].rc)
 			print_error("writer %d: %s: %d\n", i, w[i].where,
 				    w[i].rc);
@@ -4169,12 +4303,27 @@ static void test_concurrent_writers(void **state)
 	}
 
 	begin(f, MSSL_TXN_READ);
-	assert_int_equal(balance_of(f, a), WRITERS * ROUNDS);
+	assert_int_equal(balance_of(f, a), n_writers * rounds);
 	/* Every entry saw the one before it: 1, 2, 3, ... with no gap. */
 	assert_int_equal(f->ops->ledger_each(f->conn, a, 0, 0, 0,
 					     balance_seq_cb, &n), 0);
-	assert_int_equal(n, WRITERS * ROUNDS);
+	assert_int_equal(n, n_writers * rounds);
 	commit(f);
+}
+
+static void test_concurrent_writers(void **state)
+{
+	concurrent_writers(*state, WRITERS, ROUNDS, false);
+}
+
+/*
+ * More writers than cores, half their commits lazy: commits that share
+ * the work of reaching the disk (group commit) still each see the one
+ * before, and none is lost or doubled.
+ */
+static void test_concurrent_writers_mixed(void **state)
+{
+	concurrent_writers(*state, MANY_WRITERS, MANY_ROUNDS, true);
 }
 
 /* ---------------------------------------------------------------------
@@ -4223,6 +4372,10 @@ int main(void)
 		T(test_txn_rollback_commit),
 		T(test_txn_isolation),
 		T(test_concurrent_writers),
+		T(test_txn_lazy),
+		T(test_txn_lazy_audit_order),
+		T(test_txn_lazy_kill),
+		T(test_concurrent_writers_mixed),
 	};
 
 	run_nonce = (unsigned)(((uint64_t)time(NULL) * 1000003u +

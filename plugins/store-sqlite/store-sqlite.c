@@ -3,18 +3,38 @@
  *
  * One sqlite3 connection per mssl store connection; the host gives each
  * worker thread its own connection, so connections are opened with
- * SQLITE_OPEN_NOMUTEX.  Concurrent writers (threads or processes) are
- * serialised by WAL mode, BEGIN IMMEDIATE for write transactions and the
- * busy timeout.
+ * SQLITE_OPEN_NOMUTEX.  Concurrent writers are serialised by WAL mode and
+ * BEGIN IMMEDIATE; in one process first by a write lock of our own per
+ * file (a condition variable: a waiting thread wakes when the lock is
+ * free, where SQLite's busy handler sleeps and polls), across processes
+ * by SQLite's busy timeout.
+ *
+ * Group commit (synchronous = full on a WAL file): a commit writes its
+ * frames to the WAL without an fsync (SQLite's NORMAL), releases the
+ * write lock, and only then waits until the WAL is on disk.  One waiter
+ * at a time (the leader) fsyncs the WAL for every commit written so far;
+ * the others wait for it.  So concurrent commits share one fsync, and the
+ * next transaction runs while the previous one's fsync is under way.  A
+ * commit still returns only once it is durable, and WAL recovery keeps a
+ * prefix of the commits, so nothing later survives without everything
+ * before it.  A read transaction first waits until every commit it may
+ * see is durable (in this process; see README on other processes).
+ *
+ * MSSL_TXN_LAZY (ABI 1.3): that commit does not wait for the disk.  It is
+ * durable with the next full commit's fsync or the next checkpoint.
  *
  * Includes only <mssl/plugin.h> and SQLite; never links libmssl.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -579,12 +599,40 @@ static const char *const stmt_sql[S_COUNT] = {
  * State and connections
  * ------------------------------------------------------------------ */
 
+/*
+ * The store file as this process sees it, shared by every store instance
+ * (every mssl_ctx) on that file: the write lock and the group commit.
+ * Tickets number the write transactions' commits in the order they take
+ * the lock.
+ */
+struct file_group {
+	struct file_group *next;
+	dev_t dev;
+	ino_t ino;
+	int refs;
+	pthread_mutex_t m;
+	pthread_cond_t lock_cv; /* the write lock was released */
+	pthread_cond_t sync_cv; /* a commit or an fsync is done */
+	bool locked; /* a write transaction is open */
+	uint64_t issued; /* tickets handed out (before COMMIT) */
+	uint64_t committed; /* commits done up to this ticket */
+	uint64_t synced; /* on disk up to this ticket */
+	uint64_t failed; /* an fsync failed: not durable up to this */
+	bool syncing; /* a leader is in fsync */
+};
+
+static pthread_mutex_t groups_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct file_group *groups;
+
 struct store {
 	const struct mssl_host *host;
 	void *hctx;
 	char *path;
 	const char *synchronous_sql; /* "PRAGMA synchronous=..." */
+	bool full; /* synchronous = full: group commit on a WAL file */
+	bool lazy_pragma; /* synchronous above normal: LAZY lowers it */
 	int busy_timeout_ms;
+	struct file_group *g; /* NULL for ":memory:" */
 };
 
 /*
@@ -605,6 +653,9 @@ struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
 	sqlite3_stmt *cert_each[CERT_F_COUNT];
+	bool group; /* group commit: WAL, full, synchronous NORMAL here */
+	bool writing; /* in a write transaction, holding the write lock */
+	bool lazy; /* that transaction's commit need not wait for the disk */
 };
 
 /* Another connection holds the lock past the busy timeout. */
@@ -845,7 +896,7 @@ static int try_wal(struct conn *c, char *mode, size_t n)
  * SQLite does not wait for that one on its busy handler: when several
  * processes create the store at once, retry for the busy timeout.
  */
-static int set_wal(struct conn *c)
+static int set_wal(struct conn *c, bool *wal)
 {
 	char mode[16];
 	int waited = 0;
@@ -857,7 +908,8 @@ static int set_wal(struct conn *c)
 		sqlite3_sleep(WAL_RETRY_MS);
 		waited += WAL_RETRY_MS;
 	}
-	if (strcasecmp(mode, "wal") != 0)
+	*wal = strcasecmp(mode, "wal") == 0;
+	if (!*wal)
 		c->st->host->log(c->st->hctx, MSSL_LOG_WARNING,
 				 "%s: journal mode is %s, not WAL",
 				 c->st->path, mode);
@@ -929,16 +981,22 @@ out:
 
 static int configure_db(struct conn *c)
 {
+	bool wal = false;
 	int rc;
 
 	sqlite3_extended_result_codes(c->db, 1);
 	rc = sqlite3_busy_timeout(c->db, c->st->busy_timeout_ms);
 	if (rc != SQLITE_OK)
 		return fail(c, rc, "busy_timeout");
-	rc = set_wal(c);
+	rc = set_wal(c, &wal);
 	if (rc)
 		return rc;
-	rc = exec_sql(c, c->st->synchronous_sql, "synchronous");
+	/* Group commit: SQLite writes the WAL, conn_commit syncs it. */
+	c->group = c->st->full && wal && c->st->g;
+	rc = exec_sql(c,
+		      c->group ? "PRAGMA synchronous=NORMAL" :
+				 c->st->synchronous_sql,
+		      "synchronous");
 	if (rc)
 		return rc;
 	return exec_sql(c, "PRAGMA foreign_keys=ON", "foreign_keys");
@@ -958,6 +1016,68 @@ static void precreate(const char *path)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* The file's group, made on first use; NULL for ":memory:". */
+static int group_attach(struct store *st)
+{
+	struct file_group *g;
+	pthread_condattr_t ca;
+	struct stat sb;
+	int rc = 0;
+
+	if (strcmp(st->path, ":memory:") == 0)
+		return 0;
+	pthread_mutex_lock(&groups_lock);
+	if (st->g)
+		goto out;
+	if (stat(st->path, &sb) != 0)
+		goto out; /* sqlite3_open_v2 says why */
+	for (g = groups; g; g = g->next)
+		if (g->dev == sb.st_dev && g->ino == sb.st_ino)
+			break;
+	if (!g) {
+		g = calloc(1, sizeof(*g));
+		if (!g) {
+			rc = MSSL_ENOMEM;
+			goto out;
+		}
+		g->dev = sb.st_dev;
+		g->ino = sb.st_ino;
+		pthread_mutex_init(&g->m, NULL);
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&g->lock_cv, &ca);
+		pthread_cond_init(&g->sync_cv, &ca);
+		pthread_condattr_destroy(&ca);
+		g->next = groups;
+		groups = g;
+	}
+	g->refs++;
+	st->g = g;
+out:
+	pthread_mutex_unlock(&groups_lock);
+	return rc;
+}
+
+static void group_detach(struct store *st)
+{
+	struct file_group **pp, *g = st->g;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&groups_lock);
+	if (--g->refs == 0) {
+		for (pp = &groups; *pp != g; pp = &(*pp)->next)
+			;
+		*pp = g->next;
+		pthread_mutex_destroy(&g->m);
+		pthread_cond_destroy(&g->lock_cv);
+		pthread_cond_destroy(&g->sync_cv);
+		free(g);
+	}
+	pthread_mutex_unlock(&groups_lock);
+	st->g = NULL;
 }
 
 static void conn_close(void *conn)
@@ -990,6 +1110,11 @@ static int conn_open(void *state, void **out)
 	memset(c, 0, sizeof(*c));
 	c->st = st;
 	precreate(st->path);
+	rc = group_attach(st);
+	if (rc) {
+		st->host->free(st->hctx, c);
+		return rc;
+	}
 	rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		/* c->db is set even on failure, unless out of memory. */
@@ -1013,26 +1138,251 @@ out:
  * Transactions
  * ------------------------------------------------------------------ */
 
+/* An absolute CLOCK_MONOTONIC time ms from now. */
+static struct timespec deadline_in(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/*
+ * This process's write lock on the file, taken before BEGIN IMMEDIATE:
+ * threads queue here, woken as soon as it is free, and never meet
+ * SQLite's busy handler, which sleeps in steps of milliseconds.  Waits at
+ * most the busy timeout, like SQLite.
+ */
+static int write_lock(struct conn *c)
+{
+	struct file_group *g = c->st->g;
+	struct timespec until;
+	int r = 0;
+
+	if (!g)
+		return 0;
+	pthread_mutex_lock(&g->m);
+	if (g->locked) {
+		until = deadline_in(c->st->busy_timeout_ms);
+		while (g->locked && r != ETIMEDOUT)
+			r = pthread_cond_timedwait(&g->lock_cv, &g->m, &until);
+	}
+	if (g->locked) {
+		pthread_mutex_unlock(&g->m);
+		c->st->host->error(c->st->hctx, MSSL_EBUSY, "store.busy",
+				   "sqlite: begin: another thread kept the "
+				   "store locked for %d ms",
+				   c->st->busy_timeout_ms);
+		return MSSL_EBUSY;
+	}
+	g->locked = true;
+	pthread_mutex_unlock(&g->m);
+	return 0;
+}
+
+/* Release it; with g->m held. */
+static void write_unlock_locked(struct conn *c)
+{
+	struct file_group *g = c->st->g;
+
+	c->writing = false;
+	if (!g)
+		return;
+	g->locked = false;
+	pthread_cond_signal(&g->lock_cv);
+}
+
+static void write_unlock(struct conn *c)
+{
+	struct file_group *g = c->st->g;
+
+	if (!g) {
+		c->writing = false;
+		return;
+	}
+	pthread_mutex_lock(&g->m);
+	write_unlock_locked(c);
+	pthread_mutex_unlock(&g->m);
+}
+
+/* fsync the WAL: every frame written so far, by any connection. */
+static int wal_sync(struct conn *c)
+{
+	sqlite3_file *f = NULL;
+	int rc;
+
+	rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+				  &f);
+	if (rc == SQLITE_OK && (!f || !f->pMethods))
+		rc = SQLITE_ERROR;
+	if (rc == SQLITE_OK)
+		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	if (rc != SQLITE_OK) {
+		c->st->host->error(c->st->hctx, MSSL_ESTORE, "store.sync",
+				   "sqlite: fsync of the write-ahead log of "
+				   "%s failed (error %d): the last commits "
+				   "may not be on disk",
+				   c->st->path, rc);
+		return MSSL_ESTORE;
+	}
+	return 0;
+}
+
+/*
+ * Wait, with g->m held, until every commit up to ticket t is on disk.
+ * Whoever finds no fsync under way while the commits it needs are
+ * written leads: it fsyncs for every commit written so far, so one fsync
+ * serves all the commits that queued behind the previous one.
+ */
+static int wait_synced(struct conn *c, uint64_t t)
+{
+	struct file_group *g = c->st->g;
+	uint64_t target;
+	int rc;
+
+	for (;;) {
+		if (t <= g->failed) {
+			c->st->host->error(c->st->hctx, MSSL_ESTORE,
+					   "store.sync",
+					   "sqlite: fsync of the write-ahead "
+					   "log of %s failed: this commit may "
+					   "not be on disk", c->st->path);
+			return MSSL_ESTORE;
+		}
+		if (g->synced >= t)
+			return 0;
+		if (g->syncing || g->committed < t) {
+			/* An fsync under way, or a commit still writing. */
+			pthread_cond_wait(&g->sync_cv, &g->m);
+			continue;
+		}
+		target = g->committed;
+		g->syncing = true;
+		pthread_mutex_unlock(&g->m);
+		rc = wal_sync(c);
+		pthread_mutex_lock(&g->m);
+		g->syncing = false;
+		if (rc == 0 && target > g->synced)
+			g->synced = target;
+		else if (rc != 0 && target > g->failed)
+			g->failed = target;
+		pthread_cond_broadcast(&g->sync_cv);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+/*
+ * A read transaction sees only what is on disk, as under SQLite's own
+ * synchronous = full: its snapshot is taken at once, then it waits for
+ * the commits that snapshot may hold (issued counts commits not yet
+ * done, so it holds every one the snapshot can see).
+ */
+static int read_barrier(struct conn *c)
+{
+	struct file_group *g = c->st->g;
+	uint64_t t;
+	int rc;
+
+	rc = sqlite3_exec(c->db, "SELECT 1 FROM meta LIMIT 1", NULL, NULL,
+			  NULL);
+	if (rc != SQLITE_OK)
+		return fail(c, rc, "begin");
+	pthread_mutex_lock(&g->m);
+	t = g->issued;
+	rc = g->synced >= t ? 0 : wait_synced(c, t);
+	pthread_mutex_unlock(&g->m);
+	return rc;
+}
+
 static int conn_begin(void *conn, int mode)
 {
-	if (mode == MSSL_TXN_WRITE)
-		return simple(conn, S_BEGIN_WRITE, "begin");
-	return simple(conn, S_BEGIN_READ, "begin");
+	struct conn *c = conn;
+	int rc;
+
+	if ((mode & ~MSSL_TXN_LAZY) != MSSL_TXN_WRITE) {
+		rc = simple(c, S_BEGIN_READ, "begin");
+		if (rc == 0 && c->group && (rc = read_barrier(c)) != 0)
+			simple(c, S_ROLLBACK, "rollback");
+		return rc;
+	}
+	rc = write_lock(c);
+	if (rc)
+		return rc;
+	rc = simple(c, S_BEGIN_WRITE, "begin");
+	if (rc) {
+		write_unlock(c);
+		return rc;
+	}
+	c->writing = true;
+	c->lazy = (mode & MSSL_TXN_LAZY) != 0;
+	return 0;
+}
+
+/* Without group commit: LAZY lowers synchronous for this commit only. */
+static int commit_plain(struct conn *c)
+{
+	int rc, r;
+
+	if (!c->lazy || !c->st->lazy_pragma)
+		return simple(c, S_COMMIT, "commit");
+	rc = exec_sql(c, "PRAGMA synchronous=NORMAL", "synchronous");
+	if (rc == 0)
+		rc = simple(c, S_COMMIT, "commit");
+	r = exec_sql(c, c->st->synchronous_sql, "synchronous");
+	return rc ? rc : r;
 }
 
 static int conn_commit(void *conn)
 {
-	return simple(conn, S_COMMIT, "commit");
+	struct conn *c = conn;
+	struct file_group *g = c->st->g;
+	uint64_t t;
+	int rc;
+
+	if (!c->writing)
+		return simple(c, S_COMMIT, "commit");
+	if (!c->group) {
+		rc = commit_plain(c);
+		/* A failed COMMIT leaves the transaction to rollback. */
+		if (rc == 0 || sqlite3_get_autocommit(c->db))
+			write_unlock(c);
+		return rc;
+	}
+	/* The ticket before COMMIT: a reader counting it waits for it. */
+	pthread_mutex_lock(&g->m);
+	t = ++g->issued;
+	pthread_mutex_unlock(&g->m);
+	rc = simple(c, S_COMMIT, "commit");
+	pthread_mutex_lock(&g->m);
+	g->committed = t; /* written (or nothing to write) */
+	pthread_cond_broadcast(&g->sync_cv);
+	if (rc == 0 || sqlite3_get_autocommit(c->db))
+		write_unlock_locked(c);
+	/* The next writer runs while this one waits for the disk. */
+	if (rc == 0 && !c->lazy)
+		rc = wait_synced(c, t);
+	pthread_mutex_unlock(&g->m);
+	return rc;
 }
 
 static int conn_rollback(void *conn)
 {
 	struct conn *c = conn;
+	int rc = 0;
 
 	/* A failed COMMIT or an error may already have ended it. */
-	if (sqlite3_get_autocommit(c->db))
-		return 0;
-	return simple(c, S_ROLLBACK, "rollback");
+	if (!sqlite3_get_autocommit(c->db))
+		rc = simple(c, S_ROLLBACK, "rollback");
+	if (c->writing)
+		write_unlock(c);
+	return rc;
 }
 
 static int conn_schema_version(void *conn, int *version)
@@ -2766,14 +3116,15 @@ static int config_synchronous(struct store *st)
 	const char *v = st->host->config_get(st->hctx, "synchronous");
 	size_t i;
 
-	if (!v) {
+	if (!v)
 		/* Durability of every committed charge by default. */
-		st->synchronous_sql = "PRAGMA synchronous=FULL";
-		return 0;
-	}
+		v = "full";
 	for (i = 0; i < sizeof(sync_modes) / sizeof(sync_modes[0]); i++) {
 		if (strcasecmp(v, sync_modes[i].name) == 0) {
 			st->synchronous_sql = sync_modes[i].sql;
+			st->full = strcasecmp(v, "full") == 0;
+			st->lazy_pragma = st->full ||
+					  strcasecmp(v, "extra") == 0;
 			return 0;
 		}
 	}
@@ -2820,6 +3171,7 @@ static void store_fini(void *state)
 
 	if (!st)
 		return;
+	group_detach(st);
 	st->host->free(st->hctx, st->path);
 	st->host->free(st->hctx, st);
 }

@@ -3,6 +3,7 @@
  * (mssl_ctx_open always loads a store first).  Every operation succeeds:
  * writes are dropped, lookups find nothing (MSSL_ENOENT), iterations are
  * empty, balances and the audit head are zero, the schema version is 1.
+ * ABI 1.3: begin() takes MSSL_TXN_LAZY with a write transaction.
  *
  * Config key:
  *   marker  a file to which it appends one line per init, fini, and
@@ -68,9 +69,18 @@ static void s_close(void *conn)
 	mark(conn, "close");
 }
 
+/* Nothing to make durable: a lazy commit (ABI 1.3) is a commit.  A
+ * mode of no known kind is refused, as a real store must. */
 static int s_begin(void *conn, int mode)
 {
-	return 0;
+	switch (mode) {
+	case MSSL_TXN_READ:
+	case MSSL_TXN_WRITE:
+	case MSSL_TXN_WRITE | MSSL_TXN_LAZY:
+		return 0;
+	default:
+		return MSSL_EINVAL;
+	}
 }
 
 static int s_done(void *conn)

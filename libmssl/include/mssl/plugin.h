@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define MSSL_PLUGIN_ABI_MAJOR 1
-#define MSSL_PLUGIN_ABI_MINOR 2
+#define MSSL_PLUGIN_ABI_MINOR 3
 
 #define MSSL_PLUGIN_ENTRY_SYMBOL "mssl_plugin_entry"
 
@@ -408,9 +408,32 @@ enum mssl_txn_mode {
 };
 
 /*
+ * Since ABI 1.3, OR'd into MSSL_TXN_WRITE: a lazy commit.  Its commit()
+ * need not wait for the disk; it returns once the transaction is
+ * committed (visible to every later transaction, in commit order), and
+ * becomes durable with the next commit that is not lazy, or sooner (a
+ * checkpoint).  So a power loss or an OS crash may lose the newest lazy
+ * commits, only a suffix of the commits: never one commit without
+ * every commit before it, never a full commit, hence never a gap in the
+ * audit chain (a lost record takes every later one with it, and the
+ * audit head with them).  A process that dies (kill -9) loses nothing
+ * committed.  The host uses it only for what the user can redo: logins,
+ * sessions, their failures and their audit records (doc/ARCHITECTURE.md,
+ * "Durability").  A store may treat it as a full commit.  The host never
+ * passes it to a store of an older minor.
+ */
+#define MSSL_TXN_LAZY 0x100
+
+/*
  * Store operations.  A connection ('conn') is used by one thread at a time;
  * the host opens one per worker.  All calls other than open/close run
  * inside a transaction the host opened with begin().
+ *
+ * begin(conn, mode): MSSL_TXN_READ, or MSSL_TXN_WRITE, optionally with
+ * MSSL_TXN_LAZY (since 1.3).  commit() of a write transaction returns 0
+ * only once it is durable (unless LAZY): on disk by the store's own
+ * standard (store-sqlite: synchronous = full, the default).  Commits of
+ * concurrent transactions may share the work of making them durable.
  *
  * Returns: 0 ok; MSSL_ENOENT when a named row does not exist;
  * MSSL_EEXIST on a unique-key conflict; MSSL_EBUSY when the store stayed
