@@ -60,6 +60,9 @@
 
 #define RUNS 3
 
+/* As libmssl/issue.c hashes an issuance's pass phrase. */
+#define PASSPHRASE_ITERATIONS 10000
+
 static double run_s = 1.0;
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -717,16 +720,47 @@ static void keep(const char *name, double v)
 	}
 }
 
+/* Thread counts of the (a) and (b) rows. */
+static const int thread_counts[] = { 1, 2, 4, 8 };
+#define N_THR (sizeof(thread_counts) / sizeof(thread_counts[0]))
+
+/*
+ * Microseconds of one pass phrase hash as mssl_issue makes it
+ * (PBKDF2-HMAC-SHA256, PASSPHRASE_ITERATIONS, 16-byte salt), on one
+ * thread: the best of RUNS runs.
+ */
+static double pbkdf2_us(void)
+{
+	uint8_t salt[16] = { 1 }, dk[32];
+	gnutls_datum_t key = { (unsigned char *)"bench pass phrase", 17 };
+	gnutls_datum_t sd = { salt, sizeof(salt) };
+	double t0, best = 0, v;
+	int k, n;
+
+	for (k = 0; k < RUNS; k++) {
+		t0 = now_s();
+		for (n = 0; now_s() - t0 < run_s / 4 || n < 5; n++)
+			if (gnutls_pbkdf2(GNUTLS_MAC_SHA256, &key, &sd,
+					  PASSPHRASE_ITERATIONS, dk,
+					  sizeof(dk)) < 0)
+				die("pbkdf2", NULL);
+		v = (now_s() - t0) * 1e6 / n;
+		if (best == 0 || v < best)
+			best = v;
+	}
+	return best;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = argc > 1 ? argv[1] : NULL;
 	const char *ca_init = argc > 2 ? argv[2] : NULL;
 	const char *plugins = getenv("MSSL_PLUGIN_BUILDDIR");
 	char top[] = "/tmp/mssl-bench-XXXXXX", name[128], cmd[600];
-	double raw[N_CAS][2], full[N_CAS][2], normal[2] = { 0, 0 },
-							 cfssl[N_CAS];
+	double raw[N_CAS][N_THR], full[N_CAS][N_THR], normal[N_THR],
+		cfssl[N_CAS], pbkdf2 = 0, best_ratio = 0;
 	bool ok[N_CAS], hsm = have_program("softhsm2-util"),
-			have_cfssl = have_program("cfssl");
+			have_cfssl = have_program("cfssl"), met = false;
 	struct run r;
 	size_t i, j, n_req;
 	double t0;
@@ -747,14 +781,15 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	/* Enough fresh CNs for every (b) run of one store: each is charged
 	 * (beyond them, reissues of a CN in its term are free). */
-	n_req = (size_t)(run_s * RUNS * 2 * 1000) + 500;
+	n_req = (size_t)(run_s * RUNS * N_THR * 1500) + 500;
 	make_csrs(n_req);
+	memset(normal, 0, sizeof(normal));
 	for (i = 0; i < N_CAS; i++) {
 		ok[i] = (!cas[i].token || hsm) &&
 			(!getenv("BENCH_CA") ||
 			 strcmp(getenv("BENCH_CA"), cas[i].tag) == 0) &&
 			make_ca(&cas[i], top, ca_init);
-		for (j = 0; j < 2; j++)
+		for (j = 0; j < N_THR; j++)
 			raw[i][j] = full[i][j] = 0;
 		cfssl[i] = 0;
 	}
@@ -762,30 +797,35 @@ int main(int argc, char **argv)
 	       "each figure the best of %d runs of %.1f s\n",
 	       n_req, N_CAS, now_s() - t0, RUNS, run_s);
 	printf("(b): validate-names, validate-domains, validate-org, "
-	       "validate-key; store-sqlite synchronous = full; ca-gnutls\n\n");
+	       "validate-key; store-sqlite synchronous = full (group "
+	       "commit); ca-gnutls; pass phrase PBKDF2-SHA256 x %d\n\n",
+	       PASSPHRASE_ITERATIONS);
+	if (want("mssl"))
+		pbkdf2 = pbkdf2_us();
 
 	for (i = 0; i < N_CAS; i++) {
 		if (!ok[i])
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.ca = &cas[i];
-		for (j = 0; j < 2 && want("raw"); j++)
-			raw[i][j] = run_threads(raw_thread, &r, (int)j + 1);
+		for (j = 0; j < N_THR && want("raw"); j++)
+			raw[i][j] = run_threads(raw_thread, &r,
+						thread_counts[j]);
 		if (want("mssl")) {
 			r.ctx = open_mssl(top, &cas[i], "full");
 			atomic_store(&r.next, 0);
-			for (j = 0; j < 2; j++)
+			for (j = 0; j < N_THR; j++)
 				full[i][j] = run_threads(mssl_thread, &r,
-							 (int)j + 1);
+							 thread_counts[j]);
 			mssl_ctx_free(r.ctx);
 		}
 		if (i == 0 && want("mssl")) {
-			/* The same without an fsync per commit. */
+			/* The same without waiting for the disk. */
 			r.ctx = open_mssl(top, &cas[i], "normal");
 			atomic_store(&r.next, 0);
-			for (j = 0; j < 2; j++)
+			for (j = 0; j < N_THR; j++)
 				normal[j] = run_threads(mssl_thread, &r,
-							(int)j + 1);
+							thread_counts[j]);
 			mssl_ctx_free(r.ctx);
 		}
 		if (have_cfssl && !cas[i].token && want("cfssl")) {
@@ -809,23 +849,29 @@ int main(int argc, char **argv)
 			printf("%-18s  (skipped)\n", cas[i].label);
 			continue;
 		}
-		for (j = 0; j < 2; j++) {
+		for (j = 0; j < N_THR; j++) {
 			char c[32] = "", bc[16] = "";
+			double ratio = raw[i][j] > 0 ? full[i][j] / raw[i][j] :
+						       0;
 
 			if (cfssl[i] > 0) {
 				snprintf(c, sizeof(c), "%.0f", cfssl[i]);
 				snprintf(bc, sizeof(bc), "%.2f",
 					 full[i][j] / cfssl[i]);
 			}
-			printf("%-18s %4zu %12.0f %12.0f %6.2f %12s %6s\n",
-			       cas[i].label, j + 1, raw[i][j], full[i][j],
-			       raw[i][j] > 0 ? full[i][j] / raw[i][j] : 0, c,
-			       bc);
-			snprintf(name, sizeof(name), "issue_raw_%s_%zut_per_s",
-				 cas[i].tag, j + 1);
+			printf("%-18s %4d %12.0f %12.0f %6.2f %12s %6s%s\n",
+			       cas[i].label, thread_counts[j], raw[i][j],
+			       full[i][j], ratio, c, bc,
+			       ratio >= 0.6 ? "  target met" : "");
+			if (ratio >= 0.6)
+				met = true;
+			if (ratio > best_ratio)
+				best_ratio = ratio;
+			snprintf(name, sizeof(name), "issue_raw_%s_%dt_per_s",
+				 cas[i].tag, thread_counts[j]);
 			keep(name, raw[i][j]);
-			snprintf(name, sizeof(name), "issue_mssl_%s_%zut_per_s",
-				 cas[i].tag, j + 1);
+			snprintf(name, sizeof(name), "issue_mssl_%s_%dt_per_s",
+				 cas[i].tag, thread_counts[j]);
 			keep(name, full[i][j]);
 		}
 		if (cfssl[i] > 0) {
@@ -837,40 +883,54 @@ int main(int argc, char **argv)
 	if (!have_cfssl)
 		printf("(c) skipped: cfssl is not installed\n");
 	if (ok[0] && normal[0] > 0) {
-		for (j = 0; j < 2; j++)
-			printf("%-18s %4zu %12s %12.0f %6.2f   "
+		for (j = 0; j < N_THR; j++) {
+			printf("%-18s %4d %12s %12.0f %6.2f   "
 			       "(synchronous = normal)\n",
-			       "P-256 file", j + 1, "", normal[j],
+			       "P-256 file", thread_counts[j], "", normal[j],
 			       raw[0][j] > 0 ? normal[j] / raw[0][j] : 0);
-		keep("issue_mssl_p256_file_normal_1t_per_s", normal[0]);
-		keep("issue_mssl_p256_file_normal_2t_per_s", normal[1]);
+			snprintf(name, sizeof(name),
+				 "issue_mssl_p256_file_normal_%dt_per_s",
+				 thread_counts[j]);
+			keep(name, normal[j]);
+		}
 	}
+	if (pbkdf2 > 0)
+		keep("issue_pbkdf2_us", pbkdf2);
 	if (ok[0] && normal[0] > 0 && raw[0][0] > 0 && full[0][0] > 0) {
 		printf("\nP-256 file, 1 thread, per certificate: raw %.0f us, "
-		       "mssl %.0f us (%.0f us beyond the raw pipeline; "
-		       "%.0f us of it the fsyncs)\n",
+		       "mssl %.0f us (%.0f us beyond the raw pipeline: "
+		       "%.0f us the pass phrase's PBKDF2, %.0f us waiting "
+		       "for the disk, %.0f us the rest)\n",
 		       1e6 / raw[0][0], 1e6 / full[0][0],
-		       1e6 / full[0][0] - 1e6 / raw[0][0],
-		       1e6 / full[0][0] - 1e6 / normal[0]);
-		printf("target b/a >= 0.60: %s (best %.2f)\n",
-		       full[0][0] / raw[0][0] >= 0.6 ||
-				       full[0][1] / raw[0][1] >= 0.6 ?
-			       "met" :
-			       "MISSED",
-		       full[0][1] / raw[0][1] > full[0][0] / raw[0][0] ?
-			       full[0][1] / raw[0][1] :
-			       full[0][0] / raw[0][0]);
+		       1e6 / full[0][0] - 1e6 / raw[0][0], pbkdf2,
+		       1e6 / full[0][0] - 1e6 / normal[0],
+		       1e6 / normal[0] - 1e6 / raw[0][0] - pbkdf2);
 	}
+	if (pbkdf2 > 0) {
+		printf("pass phrase hash (PBKDF2-SHA256, %d iterations): "
+		       "%.0f us on one core; it bounds b/a at a/(a + "
+		       "PBKDF2) whatever the threads:",
+		       PASSPHRASE_ITERATIONS, pbkdf2);
+		for (i = 0; i < N_CAS; i++)
+			if (ok[i] && raw[i][0] > 0)
+				printf(" %s %.2f", cas[i].tag,
+				       (1e6 / raw[i][0]) /
+					       (1e6 / raw[i][0] + pbkdf2));
+		printf("\n");
+	}
+	if (best_ratio > 0)
+		printf("target b/a >= 0.60: %s (best %.2f)\n",
+		       met ? "met (rows marked)" : "MISSED", best_ratio);
 	printf("\n");
 	for (i = 0; i < n_figures; i++) {
 		double b = baseline(base, figures[i].name);
 
 		if (b > 0)
-			printf("%-38s %8.0f /s  baseline %8.0f  ratio %.2f\n",
+			printf("%-38s %8.0f     baseline %8.0f  ratio %.2f\n",
 			       figures[i].name, figures[i].v, b,
 			       figures[i].v / b);
 		else
-			printf("%-38s %8.0f /s\n", figures[i].name,
+			printf("%-38s %8.0f\n", figures[i].name,
 			       figures[i].v);
 	}
 
