@@ -16,6 +16,7 @@
 
 #include "cafix.h"
 #include "ctx.h"
+#include "op.h"
 #include "profile.h"
 
 
@@ -371,6 +372,38 @@ static void test_renewal_list(void **state)
 	mssl_csr_free(csr);
 }
 
+/*
+ * Durability classes (doc/ARCHITECTURE.md "Durability"): with a store of
+ * ABI 1.3 only the login operations and the dry run commit lazily;
+ * issuance, revocation, the ledger, cards and accounts wait for the disk.
+ */
+static void test_durability_classes(void **state)
+{
+	struct env *e = *state;
+	const int lazy[] = { MSSL_OP_LOGIN_CHALLENGE, MSSL_OP_LOGIN,
+			     MSSL_OP_SESSION,	      MSSL_OP_LOGOUT,
+			     MSSL_OP_PIN_CHANGED,     MSSL_OP_LOGIN_PURGE,
+			     MSSL_OP_REQUEST_CHECK };
+	int id;
+	size_t i;
+	bool want;
+
+	assert_true(mssl__store_has_lazy(e->ctx));
+	for (id = 0; id < MSSL_OP__COUNT; id++) {
+		want = false;
+		for (i = 0; i < sizeof(lazy) / sizeof(lazy[0]); i++)
+			want |= lazy[i] == id;
+		if (mssl__op_txn_mode(e->ctx, id) !=
+		    (want ? MSSL_TXN_WRITE | MSSL_TXN_LAZY : MSSL_TXN_WRITE))
+			fail_msg("%s: %s commit expected", mssl__op_name(id),
+				 want ? "lazy" : "full");
+	}
+	assert_int_equal(mssl__op_txn_mode(e->ctx, MSSL_OP_CERT_ISSUE),
+			 MSSL_TXN_WRITE);
+	assert_int_equal(mssl__op_txn_mode(e->ctx, MSSL_OP__COUNT),
+			 MSSL_TXN_WRITE);
+}
+
 static void test_cabf_schedule(void **state)
 {
 	assert_int_equal(mssl__cabf_max_validity(1773532799), 398 * DAY);
@@ -417,6 +450,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cabf_schedule),
 		cmocka_unit_test(test_policy_oids_checked),
+		cmocka_unit_test_setup_teardown(test_durability_classes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_issue_verified, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_terms, setup, teardown),
