@@ -119,6 +119,9 @@ static const struct opdef {
 				  N_("the %s role may not purge sessions") },
 	[MSSL_OP_SESSION] = { "auth.session", ANON, ACC_NONE,
 			      N_("the %s role may not resume sessions") },
+	[MSSL_OP_CERT_LIST] = { "cert.list", ANYONE, ACC_REQUIRED,
+				N_("the %s role may not view this account's certificates"),
+				STREAM },
 };
 
 const char *mssl__op_name(int id)

@@ -632,6 +632,11 @@ static void call_done(struct mssld_conn *c, struct mssld_call *call)
 	json_decref(call->json);
 	mssl_actor_free(call->actor);
 	free(call->account_id);
+	free(call->person_name);
+	if (call->token) {
+		memset(call->token, 0, strlen(call->token));
+		free(call->token);
+	}
 	mssl_error_free(call->err);
 }
 

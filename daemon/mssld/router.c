@@ -7,6 +7,7 @@
 #include "auth.h"
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <fcntl.h>
 #include <libintl.h>
 #include <locale.h>
@@ -37,6 +38,23 @@ const struct mssld_route mssld_routes[] = {
 	{ "POST", "/api/v1/requests/check", MSSLD_AUTH_SESSION_CSRF, MANAGER,
 	  true, true, h_check,
 	  "Validate a CSR for the caller's account without issuing" },
+	/* Login with a card (api-auth.c). */
+	{ "POST", "/api/v1/auth/challenge", MSSLD_AUTH_NONE, 0, true, true,
+	  mssld_h_challenge, "A single-use nonce for a card login" },
+	{ "POST", "/api/v1/auth/login", MSSLD_AUTH_NONE, 0, true, true,
+	  mssld_h_login, "Open a session with a card's signed login proof" },
+	{ "POST", "/api/v1/auth/logout", MSSLD_AUTH_SESSION_CSRF, MEMBERS, true,
+	  false, mssld_h_logout, "End the caller's session" },
+	{ "GET", "/api/v1/auth/me", MSSLD_AUTH_SESSION, MEMBERS, true, false,
+	  mssld_h_me, "The caller: account, person, role and menu" },
+	{ "POST", "/api/v1/card/pin-changed", MSSLD_AUTH_SESSION_CSRF, MEMBERS,
+	  true, true, mssld_h_pin_changed,
+	  "The card's PIN was changed: prove it, end the session" },
+	{ "POST", "/api/v1/card/unlock/begin", MSSLD_AUTH_NONE, 0, true, true,
+	  mssld_h_unlock_begin,
+	  "Redeem an unlock code for the card's SO PIN" },
+	{ "POST", "/api/v1/card/unlock/done", MSSLD_AUTH_NONE, 0, true, true,
+	  mssld_h_unlock_done, "The card was unblocked with a new PIN" },
 };
 const size_t mssld_n_routes = MSSLD_ARRAY_SIZE(mssld_routes);
 
@@ -126,12 +144,14 @@ void mssld_resp_json(struct mssld_resp *resp, int status, json_t *j)
 
 void mssld_resp_clear(struct mssld_resp *resp)
 {
+	/* A body may carry a session token or an SO PIN. */
+	if (resp->body)
+		gnutls_memset(resp->body, 0, resp->body_len);
 	free(resp->body);
 	memset(resp, 0, sizeof(*resp));
 }
 
-/* The HTTP status for a libmssl error. */
-static int status_of(int rc)
+int mssld_status_of(int rc)
 {
 	switch (rc) {
 	case MSSL_EINPUT:
@@ -155,9 +175,9 @@ static int status_of(int rc)
 	}
 }
 
-static void fail_lib(struct mssld_call *call, int rc)
+void mssld_fail_lib(struct mssld_call *call, int rc)
 {
-	int status = status_of(rc);
+	int status = mssld_status_of(rc);
 
 	if (status >= 500)
 		mssld_log(MSSL_LOG_ERROR, call->req->rid, "%s: %s: %s",
@@ -407,9 +427,168 @@ missing:
 			 N_("no such CRL"));
 }
 
-static json_t *jstr(const char *s)
+json_t *mssld_jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	json_t *j = s ? json_string(s) : NULL;
+
+	/* Text that is not UTF-8 (it came from a CSR) goes out as null
+	 * rather than failing the whole answer. */
+	return j ? j : json_null();
+}
+
+int mssld_body_str(struct mssld_call *call, const char *name, bool required,
+		   const char **out)
+{
+	json_t *v = json_object_get(call->json, name);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return 0;
+		mssld_resp_error(&call->resp, 400, "json.required", name,
+				 N_("%s is required"), name);
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		mssld_resp_error(&call->resp, 400, "json.type", name,
+				 N_("%s must be a string"), name);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+int mssld_body_int(struct mssld_call *call, const char *name, bool required,
+		   int64_t min, int64_t max, int64_t dflt, int64_t *out)
+{
+	json_t *v = json_object_get(call->json, name);
+
+	*out = dflt;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return 0;
+		mssld_resp_error(&call->resp, 400, "json.required", name,
+				 N_("%s is required"), name);
+		return -1;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		mssld_resp_error(&call->resp, 400, "json.range", name,
+				 N_("%s must be a whole number from %lld to %lld"),
+				 name, (long long)min, (long long)max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int mssld_body_b64(struct mssld_call *call, const char *name, bool required,
+		   uint8_t **out, size_t *len)
+{
+	gnutls_datum_t in, dec = { NULL, 0 };
+	const char *s;
+
+	*out = NULL;
+	*len = 0;
+	if (mssld_body_str(call, name, required, &s) < 0)
+		return -1;
+	if (!s)
+		return 0;
+	in.data = (unsigned char *)s;
+	in.size = (unsigned)strlen(s);
+	if (in.size == 0 || gnutls_base64_decode2(&in, &dec) < 0) {
+		mssld_resp_error(&call->resp, 400, "json.base64", name,
+				 N_("%s must be base64"), name);
+		return -1;
+	}
+	*out = malloc(dec.size ? dec.size : 1);
+	if (!*out) {
+		gnutls_free(dec.data);
+		mssld_resp_error(&call->resp, 503, "nomem", NULL,
+				 N_("out of memory"));
+		return -1;
+	}
+	memcpy(*out, dec.data, dec.size);
+	*len = dec.size;
+	gnutls_free(dec.data);
+	return 0;
+}
+
+json_t *mssld_json_b64(const uint8_t *data, size_t len)
+{
+	gnutls_datum_t in = { (unsigned char *)data, (unsigned)len };
+	gnutls_datum_t enc = { NULL, 0 };
+	json_t *j;
+
+	if (gnutls_base64_encode2(&in, &enc) < 0)
+		return json_null();
+	j = json_stringn((const char *)enc.data, enc.size);
+	gnutls_free(enc.data);
+	return j ? j : json_null();
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const char *mssld_query_param(const struct mssld_req *r, const char *name,
+			      char *buf, size_t n, bool *bad)
+{
+	const char *q = r->url ? memchr(r->url, '?', r->url_len) : NULL;
+	const char *end = r->url ? r->url + r->url_len : NULL, *p, *amp;
+	size_t nl = strlen(name), k;
+	json_t *check;
+
+	if (!q)
+		return NULL;
+	for (p = q + 1; p < end; p = amp + 1) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (!amp)
+			amp = end;
+		if ((size_t)(amp - p) < nl || strncmp(p, name, nl) != 0 ||
+		    (p + nl < amp && p[nl] != '=')) {
+			if (amp == end)
+				break;
+			continue;
+		}
+		p += nl + (p + nl < amp);
+		for (k = 0; p < amp; p++) {
+			char c = *p;
+
+			if (c == '+')
+				c = ' ';
+			else if (c == '%' && amp - p >= 3 &&
+				 hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+				c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+				p += 2;
+			} else if (c == '%') {
+				*bad = true;
+				return NULL;
+			}
+			if (k + 1 >= n || c == '\0') {
+				*bad = true;
+				return NULL;
+			}
+			buf[k++] = c;
+		}
+		buf[k] = '\0';
+		/* Text only: jansson checks it is UTF-8. */
+		check = json_string(buf);
+		if (!check) {
+			*bad = true;
+			return NULL;
+		}
+		json_decref(check);
+		return buf;
+	}
+	return NULL;
 }
 
 static void h_account(struct mssld_call *call)
@@ -423,13 +602,13 @@ static void h_account(struct mssld_call *call)
 	if (!call->account_id) {
 		mssl_error_set(call->err, MSSL_EINPUT, "account.none", NULL,
 			       N_("this session belongs to no account"));
-		fail_lib(call, MSSL_EINPUT);
+		mssld_fail_lib(call, MSSL_EINPUT);
 		return;
 	}
 	rc = mssl_account_get(call->ctx, call->actor, call->account_id, &a,
 			      call->err);
 	if (rc < 0) {
-		fail_lib(call, rc);
+		mssld_fail_lib(call, rc);
 		return;
 	}
 	doms = json_array();
@@ -440,14 +619,14 @@ static void h_account(struct mssld_call *call)
 		json_array_append_new(
 			cts, json_pack("{s:I,s:o,s:o,s:o,s:o}", "id",
 				       (json_int_t)a->contacts[i].id, "kind",
-				       jstr(a->contacts[i].kind), "name",
-				       jstr(a->contacts[i].name), "email",
-				       jstr(a->contacts[i].email), "phone",
-				       jstr(a->contacts[i].phone)));
+				       mssld_jstr(a->contacts[i].kind), "name",
+				       mssld_jstr(a->contacts[i].name), "email",
+				       mssld_jstr(a->contacts[i].email), "phone",
+				       mssld_jstr(a->contacts[i].phone)));
 	products = mssl_products_format(a->products);
 	j = json_pack("{s:s,s:o,s:o,s:o,s:s,s:I,s:o,s:o}", "id", a->id,
-		      "org_name_en", jstr(a->org_name_en), "org_name_zh",
-		      jstr(a->org_name_zh), "products", jstr(products),
+		      "org_name_en", mssld_jstr(a->org_name_en), "org_name_zh",
+		      mssld_jstr(a->org_name_zh), "products", mssld_jstr(products),
 		      "status",
 		      a->status == MSSL_ACCOUNT_SUSPENDED ? "suspended" :
 							    "active",
@@ -506,7 +685,7 @@ static void h_check(struct mssld_call *call)
 				&params, &rep, call->err);
 	mssl_csr_free(csr);
 	if (rc < 0 && rc != MSSL_EREJECTED) {
-		fail_lib(call, rc);
+		mssld_fail_lib(call, rc);
 		return;
 	}
 	fs = json_array();
@@ -517,10 +696,10 @@ static void h_check(struct mssld_call *call)
 		json_array_append_new(
 			fs, json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:o}",
 				      "severity", sev_name(f->severity), "code",
-				      f->code, "field", jstr(f->field), "value",
-				      jstr(f->value), "message", f->message_en,
+				      f->code, "field", mssld_jstr(f->field), "value",
+				      mssld_jstr(f->value), "message", f->message_en,
 				      "message_zh", f->message_zh, "source",
-				      jstr(f->source)));
+				      mssld_jstr(f->source)));
 	}
 	for (i = 0; i < mssl_report_n_verdicts(rep); i++) {
 		const mssl_verdict *vd = mssl_report_verdict(rep, i);
@@ -528,8 +707,8 @@ static void h_check(struct mssld_call *call)
 		json_array_append_new(
 			vs, json_pack("{s:s,s:b,s:o,s:o}", "name", vd->name,
 				      "accepted", vd->accepted, "rule",
-				      jstr(vd->rule_en), "rule_zh",
-				      jstr(vd->rule_zh)));
+				      mssld_jstr(vd->rule_en), "rule_zh",
+				      mssld_jstr(vd->rule_zh)));
 	}
 	mssld_resp_json(&call->resp, 200,
 			json_pack("{s:b,s:o,s:o}", "issuable",
