@@ -134,6 +134,14 @@ struct mssld_resp {
 	size_t body_len;
 	char extra[256]; /* more header lines, each ending in \r\n */
 	bool close;
+	/*
+	 * Or the body is the file_size bytes of an open file (from its
+	 * current offset): the connection takes the descriptor and sends it
+	 * in chunks, so a large export never sits in memory.
+	 */
+	bool file_open;
+	int file_fd;
+	uint64_t file_size;
 };
 
 /* The one error shape: {error: {code, message, message_zh, field}}. */
@@ -237,6 +245,18 @@ void mssld_h_me(struct mssld_call *call);
 void mssld_h_pin_changed(struct mssld_call *call);
 void mssld_h_unlock_begin(struct mssld_call *call);
 void mssld_h_unlock_done(struct mssld_call *call);
+void mssld_h_cert_list(struct mssld_call *call);
+void mssld_h_cert_export(struct mssld_call *call);
+void mssld_h_cert_show(struct mssld_call *call);
+void mssld_h_cert_download(struct mssld_call *call);
+void mssld_h_issue(struct mssld_call *call);
+void mssld_h_renew(struct mssld_call *call);
+void mssld_h_renewals(struct mssld_call *call);
+void mssld_h_revocable(struct mssld_call *call);
+void mssld_h_revoke(struct mssld_call *call);
+/* The validation report and the parsed subject as JSON (api-issue.c). */
+json_t *mssld_report_json(const mssl_report *rep);
+json_t *mssld_subject_json(const mssl_csr *csr);
 
 /*
  * Find the route for req (filling its path parameters).  Returns it, or

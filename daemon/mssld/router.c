@@ -55,6 +55,31 @@ const struct mssld_route mssld_routes[] = {
 	  "Redeem an unlock code for the card's SO PIN" },
 	{ "POST", "/api/v1/card/unlock/done", MSSLD_AUTH_NONE, 0, true, true,
 	  mssld_h_unlock_done, "The card was unblocked with a new PIN" },
+	/* Certificates (api-certs.c, api-issue.c); export before {serial}. */
+	{ "GET", "/api/v1/certificates", MSSLD_AUTH_SESSION, MEMBERS, true,
+	  false, mssld_h_cert_list,
+	  "The account's certificates, filtered, a page at a time" },
+	{ "POST", "/api/v1/certificates", MSSLD_AUTH_SESSION_CSRF, MANAGER,
+	  true, true, mssld_h_issue,
+	  "Issue a certificate (the checked request, confirmed)" },
+	{ "GET", "/api/v1/certificates/export", MSSLD_AUTH_SESSION, MEMBERS,
+	  true, false, mssld_h_cert_export,
+	  "The same list as CSV (RFC 4180, UTF-8 with BOM), streamed" },
+	{ "GET", "/api/v1/certificates/{serial}", MSSLD_AUTH_SESSION, MEMBERS,
+	  true, false, mssld_h_cert_show, "One certificate of the account" },
+	{ "GET", "/api/v1/certificates/{serial}/download", MSSLD_AUTH_SESSION,
+	  MEMBERS, true, false, mssld_h_cert_download,
+	  "The certificate as a file: pem, chain, der, p7b or vendor" },
+	{ "GET", "/api/v1/renewals", MSSLD_AUTH_SESSION, MANAGER, true, false,
+	  mssld_h_renewals, "Issued certificates close to expiry" },
+	{ "POST", "/api/v1/certificates/{serial}/renew",
+	  MSSLD_AUTH_SESSION_CSRF, MANAGER, true, true, mssld_h_renew,
+	  "Renew a certificate: same CN, validity from its expiry" },
+	{ "GET", "/api/v1/revocable", MSSLD_AUTH_SESSION, MANAGER, true, false,
+	  mssld_h_revocable, "Issued certificates and the revocation reasons" },
+	{ "POST", "/api/v1/certificates/{serial}/revoke",
+	  MSSLD_AUTH_SESSION_CSRF, MANAGER, true, true, mssld_h_revoke,
+	  "Revoke a certificate for an RFC 5280 reason" },
 };
 const size_t mssld_n_routes = MSSLD_ARRAY_SIZE(mssld_routes);
 
@@ -148,6 +173,8 @@ void mssld_resp_clear(struct mssld_resp *resp)
 	if (resp->body)
 		gnutls_memset(resp->body, 0, resp->body_len);
 	free(resp->body);
+	if (resp->file_open)
+		close(resp->file_fd);
 	memset(resp, 0, sizeof(*resp));
 }
 
@@ -637,21 +664,13 @@ static void h_account(struct mssld_call *call)
 	mssld_resp_json(&call->resp, 200, j);
 }
 
-static const char *sev_name(int s)
-{
-	return s == MSSL_SEV_ERROR ? "error" :
-	       s == MSSL_SEV_WARNING ? "warning" :
-				       "notice";
-}
-
 static void h_check(struct mssld_call *call)
 {
-	json_t *b = call->json, *v, *fs, *vs;
+	json_t *b = call->json, *v, *j;
 	const char *product, *csr_text, *renew = NULL;
 	mssl_check_params params = { 0 };
 	mssl_report *rep = NULL;
 	mssl_csr *csr = NULL;
-	size_t i;
 	int rc;
 
 	v = json_object_get(b, "product");
@@ -683,36 +702,14 @@ static void h_check(struct mssld_call *call)
 	if (rc == 0)
 		rc = mssl_check(call->ctx, call->actor, call->account_id, csr,
 				&params, &rep, call->err);
-	mssl_csr_free(csr);
 	if (rc < 0 && rc != MSSL_EREJECTED) {
+		mssl_csr_free(csr);
 		mssld_fail_lib(call, rc);
 		return;
 	}
-	fs = json_array();
-	vs = json_array();
-	for (i = 0; i < mssl_report_n_findings(rep); i++) {
-		const mssl_finding *f = mssl_report_finding(rep, i);
-
-		json_array_append_new(
-			fs, json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:o}",
-				      "severity", sev_name(f->severity), "code",
-				      f->code, "field", mssld_jstr(f->field), "value",
-				      mssld_jstr(f->value), "message", f->message_en,
-				      "message_zh", f->message_zh, "source",
-				      mssld_jstr(f->source)));
-	}
-	for (i = 0; i < mssl_report_n_verdicts(rep); i++) {
-		const mssl_verdict *vd = mssl_report_verdict(rep, i);
-
-		json_array_append_new(
-			vs, json_pack("{s:s,s:b,s:o,s:o}", "name", vd->name,
-				      "accepted", vd->accepted, "rule",
-				      mssld_jstr(vd->rule_en), "rule_zh",
-				      mssld_jstr(vd->rule_zh)));
-	}
-	mssld_resp_json(&call->resp, 200,
-			json_pack("{s:b,s:o,s:o}", "issuable",
-				  mssl_report_issuable(rep), "findings", fs,
-				  "names", vs));
+	j = mssld_report_json(rep);
+	json_object_set_new(j, "subject", mssld_subject_json(csr));
+	mssld_resp_json(&call->resp, 200, j);
 	mssl_report_free(rep);
+	mssl_csr_free(csr);
 }
