@@ -757,6 +757,42 @@ def test_renew_revoke():
        "the list shows it revoked with its reason", r)
 
 
+def test_home_activity():
+    adm("notice", "add", "--title", "Maintenance", "--body",
+        "系統維護 Saturday")
+    bob = session("bob")
+    carol = session("carol")
+    r = call("GET", "/api/v1/home", token=bob)
+    j = r.json() or {}
+    listed = call("GET", "/api/v1/certificates", token=bob).json()["items"]
+    by = {}
+    for i in listed:
+        by[i["state"]] = by.get(i["state"], 0) + 1
+    ok(r.status == 200 and j["notices"][0]["title"] == "Maintenance" and
+       j["balance"] == call("GET", "/api/v1/account",
+                            token=bob).json()["balance"] and
+       j["certificates"]["issued"] == by.get("issued", 0) and
+       j["certificates"]["revoked"] == by.get("revoked", 0) and
+       j["expiring"]["days"] == 30,
+       "home: notices, balance, certificates by state", r)
+    r = call("GET", "/api/v1/home", token=carol)
+    ok(r.status == 200 and r.json()["certificates"]["issued"] == 0,
+       "home: another account's figures are its own", r)
+    r = call("GET", "/api/v1/account/activity", token=bob)
+    items = (r.json() or {}).get("items", [])
+    ids = [i["id"] for i in items]
+    ok(r.status == 200 and ids == sorted(ids, reverse=True) and
+       items[0]["balance_after"] == call("GET", "/api/v1/home",
+                                        token=bob).json()["balance"] and
+       {"top-up", "charge", "refund"} <= {i["kind"] for i in items},
+       "activity: every balance change newest first, the latest balance "
+       "on top", r)
+    r2 = call("GET", "/api/v1/account/activity?limit=1&offset=1", token=bob)
+    ok(r2.status == 200 and [i["id"] for i in r2.json()["items"]] ==
+       ids[1:2] and r2.json()["has_more"] is True,
+       "activity: pages", r2)
+
+
 def main():
     try:
         setup()
@@ -769,6 +805,7 @@ def main():
         test_certificates()
         test_export()
         test_renew_revoke()
+        test_home_activity()
         ok(D.p.poll() is None, "the daemon is still up")
         ok(D.stop() == 0, "and stops cleanly")
     except Exception:

@@ -508,3 +508,96 @@ void mssld_h_cert_download(struct mssld_call *call)
 	mssl_free(buf);
 	mssl_free(name);
 }
+
+/* ---- home and activity (SPEC §3.5, §7) ------------------------------------ */
+
+static int notice_add(void *ud, const struct mssl_notice_rec *r)
+{
+	return json_array_append_new(
+		       ud, json_pack("{s:I,s:I,s:o,s:o,s:o,s:b}", "id",
+				     (json_int_t)r->id, "time",
+				     (json_int_t)r->time, "title",
+				     mssld_jstr(r->title), "body",
+				     mssld_jstr(r->body), "expires",
+				     jtime(r->expires), "everyone",
+				     r->account_id == NULL)) < 0 ?
+		       MSSL_ENOMEM :
+		       0;
+}
+
+#define EXPIRING_DAYS 30
+
+void mssld_h_home(struct mssld_call *call)
+{
+	json_t *notices = json_array();
+	mssl_cert_stats st;
+	int rc;
+
+	rc = mssl_notice_list(call->ctx, call->actor, call->account_id,
+			      notice_add, notices, call->err);
+	if (rc >= 0)
+		rc = mssl_cert_stats_get(call->ctx, call->actor,
+					 call->account_id, EXPIRING_DAYS, &st,
+					 call->err);
+	if (rc < 0) {
+		json_decref(notices);
+		mssld_fail_lib(call, rc);
+		return;
+	}
+	mssld_resp_json(
+		&call->resp, 200,
+		json_pack("{s:o,s:I,s:{s:I,s:I,s:I,s:I,s:I},s:{s:i,s:I}}",
+			  "notices", notices, "balance",
+			  (json_int_t)st.balance, "certificates", "issued",
+			  (json_int_t)st.issued, "expired",
+			  (json_int_t)st.expired, "revoked",
+			  (json_int_t)st.revoked, "pending",
+			  (json_int_t)st.pending, "failed",
+			  (json_int_t)st.failed, "expiring", "days",
+			  EXPIRING_DAYS, "count", (json_int_t)st.expiring));
+}
+
+static int ledger_add(void *ud, const struct mssl_ledger_rec *r)
+{
+	return json_array_append_new(
+		       ud, json_pack("{s:I,s:I,s:s,s:I,s:I,s:o,s:o,s:o}", "id",
+				     (json_int_t)r->id, "time",
+				     (json_int_t)r->time, "kind",
+				     mssl_ledger_kind_name(r->kind), "delta",
+				     (json_int_t)r->delta, "balance_after",
+				     (json_int_t)r->balance_after, "actor",
+				     mssld_jstr(r->actor), "memo",
+				     mssld_jstr(r->memo), "certificate",
+				     mssld_jstr(r->cert_serial))) < 0 ?
+		       MSSL_ENOMEM :
+		       0;
+}
+
+void mssld_h_activity(struct mssld_call *call)
+{
+	json_t *items;
+	int64_t offset, limit;
+	bool more = false;
+	int rc;
+
+	if (query_int(call, "offset", 0, INT64_MAX / 2, 0, &offset) < 0 ||
+	    query_int(call, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) < 0)
+		return;
+	items = json_array();
+	rc = mssl_ledger_list(call->ctx, call->actor, call->account_id, 1,
+			      offset, limit + 1, ledger_add, items,
+			      call->err);
+	if (rc < 0) {
+		json_decref(items);
+		mssld_fail_lib(call, rc);
+		return;
+	}
+	if ((int64_t)json_array_size(items) > limit) {
+		more = true;
+		json_array_remove(items, (size_t)limit);
+	}
+	mssld_resp_json(&call->resp, 200,
+			json_pack("{s:o,s:I,s:I,s:b}", "items", items,
+				  "offset", (json_int_t)offset, "limit",
+				  (json_int_t)limit, "has_more", more));
+}

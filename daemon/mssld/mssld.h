@@ -249,6 +249,8 @@ void mssld_h_cert_list(struct mssld_call *call);
 void mssld_h_cert_export(struct mssld_call *call);
 void mssld_h_cert_show(struct mssld_call *call);
 void mssld_h_cert_download(struct mssld_call *call);
+void mssld_h_home(struct mssld_call *call);
+void mssld_h_activity(struct mssld_call *call);
 void mssld_h_issue(struct mssld_call *call);
 void mssld_h_renew(struct mssld_call *call);
 void mssld_h_renewals(struct mssld_call *call);
