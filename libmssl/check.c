@@ -57,34 +57,100 @@ static int is_account(void *ud, const struct mssl_domain_rec *r)
 }
 
 /*
- * The agreed domains that can matter for 'name': every suffix of it on a
- * label boundary that the account agreed.  One indexed lookup per label,
- * so the cost does not depend on how many domains the account has.
+ * The suffixes already looked up for this request: an open-addressed set
+ * of pointers into the lower-cased names.  Names share their parents
+ * ("www.x.com.tw", "mail.x.com.tw": "x.com.tw", "com.tw", "tw"), and each
+ * store lookup costs about a microsecond, so each suffix is looked up once.
  */
-static int relevant_domains(struct mssl__op *op, const char *name,
+struct suffix_set {
+	const char **slot;
+	size_t mask;
+};
+
+static size_t suffix_hash(const char *s)
+{
+	size_t h = 5381;
+
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+/* Add s; false when it was there already. */
+static bool suffix_add(struct suffix_set *set, const char *s)
+{
+	size_t i = suffix_hash(s) & set->mask;
+
+	for (; set->slot[i]; i = (i + 1) & set->mask)
+		if (strcmp(set->slot[i], s) == 0)
+			return false;
+	set->slot[i] = s;
+	return true;
+}
+
+/*
+ * The agreed domains that can matter for the request's names: every
+ * suffix of one of them on a label boundary that the account agreed (a
+ * wildcard's '*' label left out), in the order first met.  One indexed
+ * lookup per distinct suffix, so the cost does not depend on how many
+ * domains the account has.
+ */
+static int relevant_domains(struct mssl__op *op, const struct mssl_csr_info *ci,
 			    struct strset *out)
 {
-	char lower[256];
+	struct suffix_set set = { NULL, 0 };
+	size_t i, j, total = 0, labels = 0, cap;
+	char *lower = NULL, *w;
 	const char *p;
-	size_t i;
-	int rc;
+	int rc = 0;
 
-	if (strlen(name) >= sizeof(lower))
-		return 0;
-	for (i = 0; name[i]; i++)
-		lower[i] = (char)tolower((unsigned char)name[i]);
-	lower[i] = '\0';
-	for (p = lower; p && *p; p = strchr(p, '.') ? strchr(p, '.') + 1 :
-							 NULL) {
-		struct find_ctx f = { op->account_id, false };
-
-		rc = op->ctx->sops->domain_find(op->conn, p, is_account, &f);
-		if (rc < 0)
-			return mssl__op_store_error(op, rc);
-		if (f.found && (rc = strset_add(out, p)) < 0)
-			return rc;
+	for (i = 0; i < ci->n_names; i++) {
+		total += strlen(ci->names[i]) + 1;
+		for (p = ci->names[i]; *p; p++)
+			labels += *p == '.';
+		labels++;
 	}
-	return 0;
+	for (cap = 16; cap < 2 * labels; cap *= 2)
+		;
+	lower = malloc(total ? total : 1);
+	set.slot = calloc(cap, sizeof(*set.slot));
+	set.mask = cap - 1;
+	if (!lower || !set.slot) {
+		rc = MSSL_ENOMEM;
+		goto out;
+	}
+	for (w = lower, i = 0; rc == 0 && i < ci->n_names; i++) {
+		const char *name = ci->names[i], *start = w;
+		size_t n = strlen(name);
+
+		if (strncmp(name, "*.", 2) == 0) {
+			name += 2;
+			n -= 2;
+		}
+		if (n >= 256)
+			continue;
+		for (j = 0; j <= n; j++)
+			w[j] = (char)tolower((unsigned char)name[j]);
+		w += n + 1;
+		/* Longest first: once a suffix was met, so were its own. */
+		for (p = start; rc == 0 && p && *p;
+		     p = strchr(p, '.') ? strchr(p, '.') + 1 : NULL) {
+			struct find_ctx f = { op->account_id, false };
+
+			if (!suffix_add(&set, p))
+				break;
+			rc = op->ctx->sops->domain_find(op->conn, p, is_account,
+							&f);
+			if (rc < 0)
+				rc = mssl__op_store_error(op, rc);
+			else if (f.found)
+				rc = strset_add(out, p);
+		}
+	}
+out:
+	free(set.slot);
+	free(lower);
+	return rc;
 }
 
 struct cert_ctx {
@@ -260,7 +326,6 @@ int mssl__check_run(struct mssl__op *op, const mssl_csr *csr,
 	struct cert_ctx old = { "", "", "" };
 	struct strset domains = { 0 };
 	char ubn[9];
-	size_t i;
 	int rc;
 
 	if (params->product != MSSL_PRODUCT_SSL &&
@@ -272,12 +337,8 @@ int mssl__check_run(struct mssl__op *op, const mssl_csr *csr,
 	memset(&req, 0, sizeof(req));
 	req.product = params->product;
 	rc = core_rules(op, ci, params, &req, &old, report);
-	for (i = 0; rc == 0 && i < ci->n_names; i++) {
-		const char *n = ci->names[i];
-
-		rc = relevant_domains(op, strncmp(n, "*.", 2) == 0 ? n + 2 : n,
-				      &domains);
-	}
+	if (rc == 0)
+		rc = relevant_domains(op, ci, &domains);
 	if (rc < 0)
 		goto out;
 	snprintf(ubn, sizeof(ubn), "%s", op->account_id);

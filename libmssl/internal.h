@@ -97,6 +97,8 @@ bool mssl__der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag,
 /* The request's DER and its SubjectPublicKeyInfo DER; borrowed. */
 const uint8_t *mssl__csr_der(const mssl_csr *c, size_t *len);
 const uint8_t *mssl__csr_spki(const mssl_csr *c, size_t *len);
+int mssl__csr_parse_gnutls(const void *data, size_t len, mssl_csr **out,
+			   mssl_error *err); /* tests: GnuTLS accessors only */
 
 /* ---- context internals used by tests -------------------------------- */
 

@@ -58,6 +58,7 @@ enum mssl__op_id {
 	MSSL_OP_PIN_CHANGED, /* by session token */
 	MSSL_OP_LOGIN_PURGE, /* housekeeping: anonymous */
 	MSSL_OP_SESSION, /* resuming a session: failures audited */
+	MSSL_OP_CERT_LIST, /* certificates of an account (query.c) */
 	MSSL_OP_LOGIN_CHALLENGE, /* anonymous; a transaction, no op frame */
 	MSSL_OP__COUNT
 };

@@ -15,6 +15,7 @@
 
 #include "csrgen.h"
 #include "ctx.h"
+#include "internal.h"
 #include "testhelp.h"
 
 static const struct csrgen good = {
@@ -221,6 +222,390 @@ static void test_parse_special_characters(void **state)
 	assert_string_equal(ci->subject.ou, g.ou);
 	mssl_csr_free(csr);
 	free(pem);
+}
+
+/* ---- the DER fast path reads exactly what GnuTLS's accessors read ------- */
+
+static bool str_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool bytes_same(const uint8_t *a, size_t an, const uint8_t *b,
+		       size_t bn)
+{
+	return an == bn && (an == 0 || memcmp(a, b, an) == 0);
+}
+
+/*
+ * mssl_csr_parse and mssl__csr_parse_gnutls (every field through GnuTLS)
+ * give the same result for 'data': the same error, or the same fields.
+ * Returns how many fields differ (0), naming them on stderr.
+ */
+static int compare_paths(const void *data, size_t len, const char *what)
+{
+	mssl_error *ea = mssl_error_new(), *eb = mssl_error_new();
+	mssl_csr *a = NULL, *b = NULL;
+	int ra = mssl_csr_parse(data, len, &a, ea);
+	int rb = mssl__csr_parse_gnutls(data, len, &b, eb);
+	const struct mssl_csr_info *x, *y;
+	int bad = 0;
+	size_t i;
+
+#define DIFF(cond, name)                                                   \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "%s: %s differs\n", what, name);   \
+			bad++;                                             \
+		}                                                          \
+	} while (0)
+	DIFF(ra == rb, "return code");
+	if (ra < 0 || rb < 0) {
+		DIFF(str_same(mssl_error_id(ea), mssl_error_id(eb)), "error id");
+		DIFF(str_same(mssl_error_message(ea, MSSL_LANG_EN),
+			      mssl_error_message(eb, MSSL_LANG_EN)),
+		     "error message");
+		goto out;
+	}
+	x = mssl_csr_info(a);
+	y = mssl_csr_info(b);
+	DIFF(str_same(x->subject.c, y->subject.c), "C");
+	DIFF(str_same(x->subject.st, y->subject.st), "ST");
+	DIFF(str_same(x->subject.l, y->subject.l), "L");
+	DIFF(str_same(x->subject.o, y->subject.o), "O");
+	DIFF(str_same(x->subject.ou, y->subject.ou), "OU");
+	DIFF(str_same(x->subject.cn, y->subject.cn), "CN");
+	DIFF(str_same(x->subject.serial_number, y->subject.serial_number),
+	     "serialNumber");
+	DIFF(str_same(x->subject.business_category,
+		      y->subject.business_category),
+	     "businessCategory");
+	DIFF(str_same(x->subject.jur_c, y->subject.jur_c), "jurisdictionC");
+	DIFF(str_same(x->subject.jur_st, y->subject.jur_st), "jurisdictionST");
+	DIFF(str_same(x->subject.jur_l, y->subject.jur_l), "jurisdictionL");
+	if (!str_same(x->subject.dn, y->subject.dn))
+		fprintf(stderr, "%s: dn [%s] vs [%s]\n", what, x->subject.dn,
+			y->subject.dn);
+	DIFF(str_same(x->subject.dn, y->subject.dn), "dn");
+	DIFF(x->subject.n_repeated == y->subject.n_repeated, "n_repeated");
+	DIFF(str_same(x->subject.repeated, y->subject.repeated), "repeated");
+	DIFF(x->n_sans == y->n_sans, "n_sans");
+	for (i = 0; i < x->n_sans && i < y->n_sans; i++) {
+		DIFF(x->sans[i].type == y->sans[i].type, "san type");
+		DIFF(str_same(x->sans[i].value, y->sans[i].value), "san value");
+	}
+	DIFF(x->n_names == y->n_names, "n_names");
+	for (i = 0; i < x->n_names && i < y->n_names; i++)
+		DIFF(str_same(x->names[i], y->names[i]), "name");
+	DIFF(x->key.alg == y->key.alg, "key alg");
+	DIFF(str_same(x->key.alg_name, y->key.alg_name), "key alg_name");
+	DIFF(x->key.bits == y->key.bits, "key bits");
+	DIFF(bytes_same(x->key.rsa_n, x->key.rsa_n_len, y->key.rsa_n,
+			y->key.rsa_n_len),
+	     "rsa n");
+	DIFF(bytes_same(x->key.rsa_e, x->key.rsa_e_len, y->key.rsa_e,
+			y->key.rsa_e_len),
+	     "rsa e");
+	DIFF(str_same(x->key.ec_curve, y->key.ec_curve), "ec curve");
+	DIFF(x->key.ec_len == y->key.ec_len, "ec len");
+	DIFF(bytes_same(x->key.ec_x, x->key.ec_len, y->key.ec_x,
+			y->key.ec_len),
+	     "ec x");
+	DIFF(bytes_same(x->key.ec_y, x->key.ec_len, y->key.ec_y,
+			y->key.ec_len),
+	     "ec y");
+	DIFF(memcmp(x->key.spki_sha256, y->key.spki_sha256, 32) == 0, "spki");
+	DIFF(x->signature_verified == y->signature_verified, "verified");
+#undef DIFF
+out:
+	mssl_csr_free(a);
+	mssl_csr_free(b);
+	mssl_error_free(ea);
+	mssl_error_free(eb);
+	return bad;
+}
+
+/* Sign 'crq' with 'key' and compare both paths on its DER. */
+static int compare_crq(gnutls_x509_crq_t crq, gnutls_x509_privkey_t key,
+		       const char *what)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	int bad;
+
+	if (gnutls_x509_crq_set_key(crq, key) < 0 ||
+	    gnutls_x509_crq_sign2(crq, key, GNUTLS_DIG_SHA256, 0) < 0 ||
+	    gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der) < 0)
+		return 0; /* GnuTLS would not make it: nothing to compare */
+	bad = compare_paths(der.data, der.size, what);
+	gnutls_free(der.data);
+	return bad;
+}
+
+static gnutls_x509_privkey_t new_key(gnutls_pk_algorithm_t pk, unsigned bits)
+{
+	gnutls_x509_privkey_t key;
+
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	assert_int_equal(gnutls_x509_privkey_generate(key, pk, bits, 0), 0);
+	return key;
+}
+
+/*
+ * Every attribute type of the fast path's table and some it leaves to
+ * GnuTLS, in every string type, with the values RFC 4514 escapes, empty,
+ * UTF-8, invalid UTF-8, a NUL: both paths read the same fields and DN.
+ */
+static void test_fast_subject_same(void **state)
+{
+	static const char *const oids[] = {
+		"2.5.4.6", "2.5.4.8", "2.5.4.7", "2.5.4.10", "2.5.4.11",
+		"2.5.4.3", "2.5.4.5", "2.5.4.15", "1.3.6.1.4.1.311.60.2.1.3",
+		"1.3.6.1.4.1.311.60.2.1.2", "1.3.6.1.4.1.311.60.2.1.1",
+		"1.2.840.113549.1.9.1", "2.5.4.9", "2.5.4.17",
+		"0.9.2342.19200300.100.1.25", "2.5.4.4", "1.2.3.4.5",
+	};
+	static const uint8_t tags[] = { 0x0c, 0x13, 0x16, 0x14, 0x1e,
+					0x1c, 0x04, 0x02 };
+	static const struct {
+		const char *v;
+		size_t n;
+	} values[] = {
+#define V(s) { s, sizeof(s) - 1 }
+		V("Plain Value"), V("a,b+c\"d\\e<f>g;h=i"), V("#lead"),
+		V(" lead and trail "), V("in#side  "), V(""), V(" "),
+		V("\xe5\x8f\xb0\xe7\x81\xa3"), V("\xff\xfe\x80"),
+		V("a@b_c*&"), V("x\0y"), V("\\41"), V("TW"), V("ab"),
+#undef V
+	};
+	gnutls_x509_privkey_t key = new_key(GNUTLS_PK_ECDSA,
+					    GNUTLS_CURVE_TO_BITS(
+						    GNUTLS_ECC_CURVE_SECP256R1));
+	size_t o, t, v;
+	int bad = 0;
+
+	for (o = 0; o < MSSL_ARRAY_SIZE(oids); o++)
+		for (t = 0; t < sizeof(tags); t++)
+			for (v = 0; v < MSSL_ARRAY_SIZE(values); v++) {
+				uint8_t der[300];
+				gnutls_x509_crq_t crq;
+				char what[160];
+				size_t n = values[v].n;
+
+				der[0] = tags[t];
+				der[1] = (uint8_t)n;
+				memcpy(der + 2, values[v].v, n);
+				snprintf(what, sizeof(what),
+					 "subject %s tag %02x value %zu",
+					 oids[o], tags[t], v);
+				assert_int_equal(gnutls_x509_crq_init(&crq), 0);
+				if (gnutls_x509_crq_set_dn_by_oid(
+					    crq, GNUTLS_OID_X520_COUNTRY_NAME,
+					    0, "TW", 2) == 0 &&
+				    gnutls_x509_crq_set_dn_by_oid(
+					    crq, oids[o], 1, der,
+					    (unsigned)n + 2) == 0 &&
+				    gnutls_x509_crq_set_dn_by_oid(
+					    crq, GNUTLS_OID_X520_COMMON_NAME,
+					    0, "a.example", 9) == 0)
+					bad += compare_crq(crq, key, what);
+				gnutls_x509_crq_deinit(crq);
+			}
+	gnutls_x509_privkey_deinit(key);
+	assert_int_equal(bad, 0);
+}
+
+/*
+ * Whole subjects: empty, repeated attributes, multi-valued RDNs, many
+ * RDNs, and the EV attributes.
+ */
+static void test_fast_subject_shapes(void **state)
+{
+	static const char *const dns[] = {
+		"",
+		"CN=www.example.com.tw",
+		"CN=a.example,CN=b.example,O=X,O=Y,OU=u1,OU=u2,C=TW",
+		"CN=a.example+O=Org\\, Ltd.,C=TW",
+		"CN=a.example,O=Bench+OU=x+L=Taipei,ST=Taipei City,C=TW",
+		"CN=x.example,serialNumber=70759028,businessCategory=Private "
+		"Organization,jurisdictionOfIncorporationCountryName=TW,"
+		"jurisdictionOfIncorporationStateOrProvinceName=Taiwan,"
+		"jurisdictionOfIncorporationLocalityName=Taipei,"
+		"street=1 Road,postalCode=100,EMAIL=a@example.com.tw,C=TW",
+		"CN=x.example,DC=example,DC=tw",
+		"CN=x.example,UID=u1,C=TW",
+		"CN=x.example,1.2.3.4=#0403414243,C=TW",
+	};
+	gnutls_x509_privkey_t key = new_key(GNUTLS_PK_ECDSA,
+					    GNUTLS_CURVE_TO_BITS(
+						    GNUTLS_ECC_CURVE_SECP256R1));
+	size_t i;
+	int bad = 0, made = 0;
+
+	for (i = 0; i < MSSL_ARRAY_SIZE(dns); i++) {
+		gnutls_x509_crq_t crq;
+
+		assert_int_equal(gnutls_x509_crq_init(&crq), 0);
+		if (!dns[i][0] || gnutls_x509_crq_set_dn(crq, dns[i], NULL) == 0) {
+			bad += compare_crq(crq, key, dns[i]);
+			made++;
+		} else {
+			fprintf(stderr, "cannot make DN %s\n", dns[i]);
+		}
+		gnutls_x509_crq_deinit(crq);
+	}
+	gnutls_x509_privkey_deinit(key);
+	assert_true(made >= 7);
+	assert_int_equal(bad, 0);
+}
+
+/* A SAN extension of raw GeneralNames DER, optionally critical. */
+static int compare_sans(gnutls_x509_privkey_t key, const uint8_t *gn,
+			size_t n, unsigned critical, bool twice,
+			const char *what)
+{
+	uint8_t ext[300];
+	gnutls_x509_crq_t crq;
+	int bad = 0;
+
+	ext[0] = 0x30;
+	ext[1] = (uint8_t)n;
+	memcpy(ext + 2, gn, n);
+	assert_int_equal(gnutls_x509_crq_init(&crq), 0);
+	assert_int_equal(gnutls_x509_crq_set_dn(crq, "CN=a.example", NULL), 0);
+	if (gnutls_x509_crq_set_extension_by_oid(crq, "2.5.29.17", ext, n + 2,
+						 critical) == 0 &&
+	    (!twice || gnutls_x509_crq_set_extension_by_oid(
+			       crq, "2.5.29.17", ext, n + 2, critical) == 0))
+		bad = compare_crq(crq, key, what);
+	gnutls_x509_crq_deinit(crq);
+	return bad;
+}
+
+/* SANs of every type and odd contents; critical; given twice. */
+static void test_fast_sans_same(void **state)
+{
+	static const struct {
+		const char *what;
+		const char *der;
+		size_t n;
+	} cases[] = {
+#define C(w, s) { w, s, sizeof(s) - 1 }
+		C("dns", "\x82\x09" "a.example"),
+		C("dns x2", "\x82\x09" "a.example" "\x82\x09" "B.EXAMPLE"),
+		C("dns utf8", "\x82\x06" "\xe5\x8f\xb0.tw"),
+		C("dns nul", "\x82\x03" "a\0b"),
+		C("dns empty", "\x82\x00"),
+		C("ip4", "\x87\x04\xc0\xa8\x01\x01"),
+		C("ip6", "\x87\x10\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"),
+		C("ip5", "\x87\x05\x01\x02\x03\x04\x05"),
+		C("email", "\x81\x0b" "a@example.t"),
+		C("uri", "\x86\x0c" "https://a.tw"),
+		C("registeredID", "\x88\x03\x2a\x03\x04"),
+		C("dirName", "\xa4\x0f\x30\x0d\x31\x0b\x30\x09\x06\x03\x55\x04"
+			     "\x03\x0c\x02" "ab"),
+		C("otherName", "\xa0\x0b\x06\x03\x2a\x03\x04\xa0\x04\x0c\x02"
+			       "ab"),
+		C("mixed", "\x82\x09" "a.example" "\x87\x04\x0a\0\0\x01"
+			   "\x81\x03" "a@b"),
+#undef C
+	};
+	gnutls_x509_privkey_t key = new_key(GNUTLS_PK_ECDSA,
+					    GNUTLS_CURVE_TO_BITS(
+						    GNUTLS_ECC_CURVE_SECP256R1));
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < MSSL_ARRAY_SIZE(cases); i++) {
+		bad += compare_sans(key, (const uint8_t *)cases[i].der,
+				    cases[i].n, 0, false, cases[i].what);
+		bad += compare_sans(key, (const uint8_t *)cases[i].der,
+				    cases[i].n, 1, false, cases[i].what);
+		bad += compare_sans(key, (const uint8_t *)cases[i].der,
+				    cases[i].n, 0, true, cases[i].what);
+	}
+	gnutls_x509_privkey_deinit(key);
+	assert_int_equal(bad, 0);
+}
+
+/* Keys of every kind GnuTLS makes, and odd RSA sizes. */
+static void test_fast_key_same(void **state)
+{
+	static const struct {
+		gnutls_pk_algorithm_t pk;
+		unsigned bits;
+	} keys[] = {
+		{ GNUTLS_PK_RSA, 2048 },
+		{ GNUTLS_PK_RSA, 1032 },
+		{ GNUTLS_PK_RSA, 1025 },
+		{ GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1) },
+		{ GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1) },
+		{ GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP521R1) },
+		{ GNUTLS_PK_EDDSA_ED25519, 256 },
+		{ GNUTLS_PK_RSA_PSS, 2048 },
+	};
+	size_t i, j;
+	int bad = 0;
+
+	for (i = 0; i < MSSL_ARRAY_SIZE(keys); i++)
+		for (j = 0; j < 3; j++) {
+			gnutls_x509_privkey_t key;
+			gnutls_x509_crq_t crq;
+			char what[64];
+
+			assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+			if (gnutls_x509_privkey_generate(key, keys[i].pk,
+							 keys[i].bits, 0) < 0) {
+				gnutls_x509_privkey_deinit(key);
+				continue;
+			}
+			snprintf(what, sizeof(what), "key %d/%u",
+				 (int)keys[i].pk, keys[i].bits);
+			assert_int_equal(gnutls_x509_crq_init(&crq), 0);
+			assert_int_equal(gnutls_x509_crq_set_dn(
+						 crq, "CN=a.example", NULL),
+					 0);
+			bad += compare_crq(crq, key, what);
+			gnutls_x509_crq_deinit(crq);
+			gnutls_x509_privkey_deinit(key);
+		}
+	assert_int_equal(bad, 0);
+}
+
+/* Every request of the corpus (tests/data/csr) reads the same both ways. */
+static void test_fast_corpus_same(void **state)
+{
+	const char *src = getenv("MSSL_TEST_SRCDIR");
+	char cmd[600], path[1024];
+	FILE *list;
+	int bad = 0, n = 0;
+
+	if (!src)
+		src = ".";
+	snprintf(cmd, sizeof(cmd), "ls -d '%s'/data/csr/*/ 2>/dev/null", src);
+	list = popen(cmd, "r");
+	assert_non_null(list);
+	while (fgets(path, sizeof(path) - 32, list)) {
+		char file[1100];
+		unsigned char buf[MSSL_CSR_MAX_SIZE + 2];
+		size_t len;
+		FILE *fp;
+
+		path[strcspn(path, "\n")] = '\0';
+		snprintf(file, sizeof(file), "%srequest.pem", path);
+		if (!(fp = fopen(file, "rb"))) {
+			snprintf(file, sizeof(file), "%srequest.der", path);
+			fp = fopen(file, "rb");
+		}
+		if (!fp)
+			continue;
+		len = fread(buf, 1, sizeof(buf), fp);
+		fclose(fp);
+		bad += compare_paths(buf, len, file);
+		n++;
+	}
+	pclose(list);
+	assert_true(n >= 80);
+	assert_int_equal(bad, 0);
 }
 
 static void test_refuse_empty_and_large(void **state)
@@ -589,6 +974,11 @@ int main(void)
 		cmocka_unit_test(test_parse_ec_and_other_sans),
 		cmocka_unit_test(test_parse_leading_text_ok),
 		cmocka_unit_test(test_parse_special_characters),
+		cmocka_unit_test(test_fast_subject_same),
+		cmocka_unit_test(test_fast_subject_shapes),
+		cmocka_unit_test(test_fast_sans_same),
+		cmocka_unit_test(test_fast_key_same),
+		cmocka_unit_test(test_fast_corpus_same),
 		cmocka_unit_test(test_refuse_empty_and_large),
 		cmocka_unit_test(test_refuse_garbage),
 		cmocka_unit_test(test_refuse_truncated),

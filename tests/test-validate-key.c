@@ -563,6 +563,94 @@ static void test_config_p521(void **state)
 	fx_close(&f);
 }
 
+/* out = n * m (big-endian, n of len bytes, m < 2^20): len + 3 bytes. */
+static void mul_small(const uint8_t *n, size_t len, unsigned long m,
+		      uint8_t *out)
+{
+	unsigned long carry = 0, v;
+	size_t i;
+
+	for (i = len; i-- > 0;) {
+		v = (unsigned long)n[i] * m + carry;
+		out[i + 3] = (uint8_t)(v & 0xff);
+		carry = v >> 8;
+	}
+	out[2] = (uint8_t)(carry & 0xff);
+	out[1] = (uint8_t)((carry >> 8) & 0xff);
+	out[0] = (uint8_t)(carry >> 16);
+}
+
+/* Whether the report has a finding with this code. */
+static bool has_code(const mssl_report *r, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < mssl_report_n_findings(r); i++)
+		if (strcmp(mssl_report_finding(r, i)->code, code) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * An honest 2048-bit modulus times every prime up to 757, alone and
+ * times the next prime too: every prime up to 751 is found, and the
+ * smallest one is named, whichever word of the packed residues it falls
+ * in; 757 and products of larger primes are not.
+ */
+static void test_small_factor_every_prime(void **state)
+{
+	bool composite[800] = { false };
+	unsigned long p, q, r;
+	uint8_t buf[256 + 6];
+	struct mssl_key_info info;
+	const mssl_finding *fd;
+	struct tkey k;
+	struct fx f;
+	char text[40];
+	int tested = 0;
+
+	fx_open(&f, NULL);
+	key_load("rsa-2048", &k);
+	for (p = 2; p < 800; p++)
+		for (q = p * p; !composite[p] && q < 800; q += p)
+			composite[q] = true;
+	for (p = 2; p <= 757; p++) {
+		if (composite[p])
+			continue;
+		for (q = p + 1; q < 800 && composite[q]; q++)
+			;
+		for (r = 0; r < 2; r++) {
+			uint8_t tmp[256 + 3];
+
+			mul_small(k.info.rsa_n, k.info.rsa_n_len, p, tmp);
+			if (r)
+				mul_small(tmp, sizeof(tmp), q, buf);
+			else
+				memcpy(buf + 3, tmp, sizeof(tmp));
+			info = k.info;
+			info.rsa_n = buf;
+			info.rsa_n_len = k.info.rsa_n_len + 6;
+			while (info.rsa_n[0] == 0) {
+				info.rsa_n++;
+				info.rsa_n_len--;
+			}
+			run(&f, &info);
+			if (p > 751) {
+				assert_false(has_code(f.report,
+						      "key.small_factor"));
+				continue;
+			}
+			fd = finding(f.report, "key.small_factor");
+			snprintf(text, sizeof(text), "divisible by %lu,", p);
+			expect_text(fd, text);
+			tested++;
+		}
+	}
+	assert_int_equal(tested, 2 * 133);
+	key_free(&k);
+	fx_close(&f);
+}
+
 static void test_config_fermat_rounds(void **state)
 {
 	/* rsa-fermat-far factors at round 50: 10 rounds miss it. */
@@ -588,6 +676,15 @@ static void test_config_fermat_rounds(void **state)
 
 	fx_open(&f, "fermat_rounds = 1\n");
 	run_cases(&f, one, ARRAY_SIZE(one));
+	fx_close(&f);
+
+	/* Round 50 is the 51st: the rounds skipped by the residue filter
+	 * must still land on it exactly. */
+	fx_open(&f, "fermat_rounds = 50\n");
+	run_cases(&f, ten, 1);
+	fx_close(&f);
+	fx_open(&f, "fermat_rounds = 51\n");
+	run_cases(&f, many, 1);
 	fx_close(&f);
 
 	fx_open(&f, "fermat_rounds = 100000\nallow_p521 = no\n");
@@ -658,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_synthetic),
 		cmocka_unit_test(test_config_p521),
 		cmocka_unit_test(test_config_fermat_rounds),
+		cmocka_unit_test(test_small_factor_every_prime),
 		cmocka_unit_test(test_config_bad),
 	};
 

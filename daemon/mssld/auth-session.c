@@ -16,29 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mssld_csrf_token(const char *token, char out[65])
-{
-	static const char label[] = "mssl-csrf-v1:";
-	uint8_t h[32];
-	char *buf;
-	size_t n = strlen(token), i;
-	int r;
-
-	buf = malloc(sizeof(label) + n);
-	if (!buf)
-		return -1;
-	memcpy(buf, label, sizeof(label) - 1);
-	memcpy(buf + sizeof(label) - 1, token, n);
-	r = gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, sizeof(label) - 1 + n, h);
-	gnutls_memset(buf, 0, sizeof(label) - 1 + n);
-	free(buf);
-	if (r < 0)
-		return -1;
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-	return 0;
-}
-
 /* Equal strings, in time independent of where they differ. */
 static bool same(const char *a, const char *b)
 {
@@ -76,8 +53,16 @@ int mssld_auth_resolve(const struct mssld_auth_in *in,
 	out->actor = actor;
 	out->account_id = strdup(info->account_id);
 	out->role = (int)info->role;
+	out->pin_change_only = info->pin_change_only != 0;
+	out->person_name = strdup(info->person_name ? info->person_name : "");
+	out->person_id = info->person_id;
+	out->card_id = info->card_id;
+	out->expires = info->expires;
 	mssl_session_info_free(info);
-	if (!out->account_id) {
+	if (!out->account_id || !out->person_name) {
+		free(out->account_id);
+		free(out->person_name);
+		out->account_id = out->person_name = NULL;
 		mssl_actor_free(out->actor);
 		out->actor = NULL;
 		return MSSLD_AUTH_ERROR;

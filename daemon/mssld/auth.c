@@ -1,6 +1,8 @@
 /* Credentials in requests and the checks that need no store (auth.h). */
 #include "auth.h"
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,16 +137,24 @@ int mssld_auth_call(struct mssld_call *call)
 	in.channel_binding_len = r->cb_len;
 	in.request_id = r->rid;
 	rc = mssld_auth_resolve(&in, &out, call->err);
-	memset(token, 0, n);
-	free(token);
 	if (rc == MSSLD_AUTH_OK && out.actor) {
 		call->actor = out.actor;
 		call->account_id = out.account_id;
 		call->role = out.role;
+		/* Logout and the PIN change act on the session itself. */
+		call->token = token;
+		call->pin_change_only = out.pin_change_only;
+		call->person_name = out.person_name;
+		call->person_id = out.person_id;
+		call->card_id = out.card_id;
+		call->session_expires = out.expires;
 		return 0;
 	}
+	memset(token, 0, n);
+	free(token);
 	mssl_actor_free(out.actor);
 	free(out.account_id);
+	free(out.person_name);
 	if (!mssl_error_id(call->err)[0])
 		mssl_error_set(call->err, MSSL_EPERM, "auth.refused", NULL,
 			       N_("log in first: this needs a session"));
@@ -169,4 +179,28 @@ int mssld_session_cookie(char *buf, size_t n, const char *token,
 			 (long long)max_age);
 
 	return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+/* hex(SHA-256("mssl-csrf-v1:" || token)): see auth-session.c. */
+int mssld_csrf_token(const char *token, char out[65])
+{
+	static const char label[] = "mssl-csrf-v1:";
+	uint8_t h[32];
+	char *buf;
+	size_t n = strlen(token), i;
+	int r;
+
+	buf = malloc(sizeof(label) + n);
+	if (!buf)
+		return -1;
+	memcpy(buf, label, sizeof(label) - 1);
+	memcpy(buf + sizeof(label) - 1, token, n);
+	r = gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, sizeof(label) - 1 + n, h);
+	gnutls_memset(buf, 0, sizeof(label) - 1 + n);
+	free(buf);
+	if (r < 0)
+		return -1;
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+	return 0;
 }

@@ -56,6 +56,12 @@ struct mssld_auth_out {
 	mssl_actor *actor; /* mssl_actor_new(...) */
 	char *account_id; /* malloc'd: the actor's account; NULL: operator */
 	int role; /* mssl_role */
+	/* The session (may be left 0/NULL by a test resolver). */
+	bool pin_change_only; /* the card is still on its issued PIN */
+	char *person_name; /* malloc'd */
+	int64_t person_id;
+	int64_t card_id;
+	int64_t expires;
 };
 
 enum {

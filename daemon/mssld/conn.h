@@ -39,6 +39,11 @@ struct mssld_conn {
 	size_t tout_len, tout_cap;
 	uint8_t cb[32]; /* tls-exporter */
 	size_t cb_len;
+	/* A response body still in a file (a CSV export), sent a chunk at
+	 * a time as the previous one is written. */
+	bool file_open;
+	int file_fd;
+	uint64_t file_left;
 };
 
 /* Plain text from the TLS layer, to be parsed. */

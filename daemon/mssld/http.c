@@ -23,6 +23,7 @@
 #include "conn.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 static void process(struct mssld_conn *c);
 static void timer_cb(uv_timer_t *t);
@@ -354,6 +356,53 @@ struct wreq {
 };
 
 static void after_response(struct mssld_conn *c);
+static void arm(struct mssld_conn *c, enum conn_phase phase);
+
+#define FILE_CHUNK (64 * 1024)
+
+static void file_done(struct mssld_conn *c)
+{
+	if (c->file_open)
+		close(c->file_fd);
+	c->file_open = false;
+	c->file_left = 0;
+}
+
+/*
+ * The next chunk of a file body.  The file is a spool the pool just
+ * wrote (in the page cache), so reading it here does not stall the loop
+ * the way waiting on a client or a store would.
+ */
+static int send_file_chunk(struct mssld_conn *c)
+{
+	size_t want = c->file_left < FILE_CHUNK ? (size_t)c->file_left :
+						  FILE_CHUNK;
+	char *buf = malloc(want);
+	ssize_t k;
+	int r;
+
+	if (!buf)
+		return -1;
+	do
+		k = read(c->file_fd, buf, want);
+	while (k < 0 && errno == EINTR);
+	if (k <= 0) {
+		free(buf);
+		file_done(c);
+		return -1;
+	}
+	c->file_left -= (uint64_t)k;
+	if (!c->file_left)
+		file_done(c);
+	arm(c, PHASE_WRITING);
+	if (c->tls) {
+		r = mssld_tls_send(c, buf, (size_t)k);
+		free(buf);
+	} else {
+		r = mssld_conn_write_owned(c, buf, (size_t)k);
+	}
+	return r;
+}
 
 static void write_cb(uv_write_t *w, int status)
 {
@@ -367,8 +416,14 @@ static void write_cb(uv_write_t *w, int status)
 		mssld_conn_close(c);
 		return;
 	}
-	if (c->writes == 0 && c->phase == PHASE_WRITING && !c->closing)
+	if (c->writes == 0 && c->phase == PHASE_WRITING && !c->closing) {
+		if (c->file_open && c->file_left) {
+			if (send_file_chunk(c) < 0)
+				mssld_conn_close(c);
+			return;
+		}
 		after_response(c);
+	}
 }
 
 int mssld_conn_write_owned(struct mssld_conn *c, char *data, size_t len)
@@ -419,6 +474,7 @@ static void conn_free(struct mssld_conn *c)
 	if (--c->refs > 0)
 		return;
 	mssld_tls_conn_free(c);
+	file_done(c);
 	req_free(c->req);
 	free(c->in);
 	free(c);
@@ -539,7 +595,9 @@ static void respond(struct mssld_conn *c, struct mssld_req *r,
 		     resp->status, reason(resp->status), date,
 		     resp->content_type ? resp->content_type :
 					  "application/json",
-		     resp->body_len, r->rid,
+		     resp->file_open ? (size_t)resp->file_size :
+				       resp->body_len,
+		     r->rid,
 		     strstr(resp->extra, "Cache-Control:") ?
 			     "" :
 			     "Cache-Control: no-store\r\n",
@@ -559,10 +617,19 @@ static void respond(struct mssld_conn *c, struct mssld_req *r,
 		mssld_log(MSSL_LOG_INFO, r->rid, "%s \"%s %s\" %d %zu %.1fms",
 			  r->client[0] ? r->client : c->peer,
 			  http_method_str((enum http_method)r->method), path,
-			  resp->status, resp->body_len,
+			  resp->status,
+			  resp->file_open ? (size_t)resp->file_size :
+					    resp->body_len,
 			  (double)(now_ns() - r->start_ns) / 1e6);
 	}
 	c->want_close = close;
+	if (resp->file_open && !head && resp->file_size) {
+		/* The connection takes the file; write_cb sends it. */
+		c->file_open = true;
+		c->file_fd = resp->file_fd;
+		c->file_left = resp->file_size;
+		resp->file_open = false;
+	}
 	arm(c, PHASE_WRITING);
 	if (c->tls) {
 		k = mssld_tls_send(c, buf, hlen + blen);
@@ -632,6 +699,11 @@ static void call_done(struct mssld_conn *c, struct mssld_call *call)
 	json_decref(call->json);
 	mssl_actor_free(call->actor);
 	free(call->account_id);
+	free(call->person_name);
+	if (call->token) {
+		memset(call->token, 0, strlen(call->token));
+		free(call->token);
+	}
 	mssl_error_free(call->err);
 }
 

@@ -134,6 +134,14 @@ struct mssld_resp {
 	size_t body_len;
 	char extra[256]; /* more header lines, each ending in \r\n */
 	bool close;
+	/*
+	 * Or the body is the file_size bytes of an open file (from its
+	 * current offset): the connection takes the descriptor and sends it
+	 * in chunks, so a large export never sits in memory.
+	 */
+	bool file_open;
+	int file_fd;
+	uint64_t file_size;
 };
 
 /* The one error shape: {error: {code, message, message_zh, field}}. */
@@ -185,7 +193,72 @@ struct mssld_call {
 	char *account_id; /* the actor's account, or NULL */
 	int role;
 	mssl_error *err;
+	/* The session behind the call (session routes): its token (wiped
+	 * when the call ends; never logged), holder and PIN state. */
+	char *token;
+	bool pin_change_only;
+	char *person_name;
+	int64_t person_id;
+	int64_t card_id;
+	int64_t session_expires;
 };
+
+/* ---- helpers for handlers (router.c) ----------------------------------- */
+
+/* Answer a libmssl failure with its status (status_of) and detail. */
+void mssld_fail_lib(struct mssld_call *call, int rc);
+/* The HTTP status for a libmssl error code. */
+int mssld_status_of(int rc);
+/* A JSON string or null. */
+json_t *mssld_jstr(const char *s);
+/*
+ * A string member of the body: *out borrowed, NULL when absent (or
+ * null) and not required.  Returns 0, or -1 with a 400 answer naming
+ * the field.
+ */
+int mssld_body_str(struct mssld_call *call, const char *name, bool required,
+		   const char **out);
+/* A whole-number member of the body in [min, max]; dflt when absent. */
+int mssld_body_int(struct mssld_call *call, const char *name, bool required,
+		   int64_t min, int64_t max, int64_t dflt, int64_t *out);
+/*
+ * A base64 member of the body, decoded: *out (free()) and *len.
+ * Returns 0, or -1 with a 400 answer naming the field.
+ */
+int mssld_body_b64(struct mssld_call *call, const char *name, bool required,
+		   uint8_t **out, size_t *len);
+/* Base64 of len bytes as a JSON string (null when out of memory). */
+json_t *mssld_json_b64(const uint8_t *data, size_t len);
+/*
+ * A query parameter of the request target, percent-decoded into buf;
+ * NULL when absent.  Returns buf or NULL; *bad set when it does not fit
+ * or is not valid UTF-8 text.
+ */
+const char *mssld_query_param(const struct mssld_req *r, const char *name,
+			      char *buf, size_t n, bool *bad);
+
+/* Handlers (api-*.c). */
+void mssld_h_challenge(struct mssld_call *call);
+void mssld_h_login(struct mssld_call *call);
+void mssld_h_logout(struct mssld_call *call);
+void mssld_h_me(struct mssld_call *call);
+void mssld_h_pin_changed(struct mssld_call *call);
+void mssld_h_unlock_begin(struct mssld_call *call);
+void mssld_h_unlock_done(struct mssld_call *call);
+void mssld_h_cert_list(struct mssld_call *call);
+void mssld_h_cert_export(struct mssld_call *call);
+void mssld_h_cert_show(struct mssld_call *call);
+void mssld_h_cert_download(struct mssld_call *call);
+void mssld_h_home(struct mssld_call *call);
+void mssld_h_activity(struct mssld_call *call);
+void mssld_h_issue(struct mssld_call *call);
+void mssld_h_renew(struct mssld_call *call);
+void mssld_h_renewals(struct mssld_call *call);
+void mssld_h_revocable(struct mssld_call *call);
+void mssld_h_revoke(struct mssld_call *call);
+/* The validation report and the parsed subject as JSON (api-issue.c). */
+json_t *mssld_report_json(const mssl_report *rep);
+json_t *mssld_subject_json(const mssl_csr *csr);
 
 /*
  * Find the route for req (filling its path parameters).  Returns it, or

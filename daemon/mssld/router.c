@@ -7,6 +7,7 @@
 #include "auth.h"
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <fcntl.h>
 #include <libintl.h>
 #include <locale.h>
@@ -34,9 +35,57 @@ const struct mssld_route mssld_routes[] = {
 	  "The current CRL, DER, as [issuance] crl_file holds it" },
 	{ "GET", "/api/v1/account", MSSLD_AUTH_SESSION, MEMBERS, true, false,
 	  h_account, "The caller's account: balance, rules, contacts" },
+	{ "GET", "/api/v1/home", MSSLD_AUTH_SESSION, MEMBERS, true, false,
+	  mssld_h_home,
+	  "Notices, balance, certificates by state, expiring soon" },
+	{ "GET", "/api/v1/account/activity", MSSLD_AUTH_SESSION, MEMBERS, true,
+	  false, mssld_h_activity,
+	  "The cert-year ledger, newest first, a page at a time" },
 	{ "POST", "/api/v1/requests/check", MSSLD_AUTH_SESSION_CSRF, MANAGER,
 	  true, true, h_check,
 	  "Validate a CSR for the caller's account without issuing" },
+	/* Login with a card (api-auth.c). */
+	{ "POST", "/api/v1/auth/challenge", MSSLD_AUTH_NONE, 0, true, true,
+	  mssld_h_challenge, "A single-use nonce for a card login" },
+	{ "POST", "/api/v1/auth/login", MSSLD_AUTH_NONE, 0, true, true,
+	  mssld_h_login, "Open a session with a card's signed login proof" },
+	{ "POST", "/api/v1/auth/logout", MSSLD_AUTH_SESSION_CSRF, MEMBERS, true,
+	  false, mssld_h_logout, "End the caller's session" },
+	{ "GET", "/api/v1/auth/me", MSSLD_AUTH_SESSION, MEMBERS, true, false,
+	  mssld_h_me, "The caller: account, person, role and menu" },
+	{ "POST", "/api/v1/card/pin-changed", MSSLD_AUTH_SESSION_CSRF, MEMBERS,
+	  true, true, mssld_h_pin_changed,
+	  "The card's PIN was changed: prove it, end the session" },
+	{ "POST", "/api/v1/card/unlock/begin", MSSLD_AUTH_NONE, 0, true, true,
+	  mssld_h_unlock_begin,
+	  "Redeem an unlock code for the card's SO PIN" },
+	{ "POST", "/api/v1/card/unlock/done", MSSLD_AUTH_NONE, 0, true, true,
+	  mssld_h_unlock_done, "The card was unblocked with a new PIN" },
+	/* Certificates (api-certs.c, api-issue.c); export before {serial}. */
+	{ "GET", "/api/v1/certificates", MSSLD_AUTH_SESSION, MEMBERS, true,
+	  false, mssld_h_cert_list,
+	  "The account's certificates, filtered, a page at a time" },
+	{ "POST", "/api/v1/certificates", MSSLD_AUTH_SESSION_CSRF, MANAGER,
+	  true, true, mssld_h_issue,
+	  "Issue a certificate (the checked request, confirmed)" },
+	{ "GET", "/api/v1/certificates/export", MSSLD_AUTH_SESSION, MEMBERS,
+	  true, false, mssld_h_cert_export,
+	  "The same list as CSV (RFC 4180, UTF-8 with BOM), streamed" },
+	{ "GET", "/api/v1/certificates/{serial}", MSSLD_AUTH_SESSION, MEMBERS,
+	  true, false, mssld_h_cert_show, "One certificate of the account" },
+	{ "GET", "/api/v1/certificates/{serial}/download", MSSLD_AUTH_SESSION,
+	  MEMBERS, true, false, mssld_h_cert_download,
+	  "The certificate as a file: pem, chain, der, p7b or vendor" },
+	{ "GET", "/api/v1/renewals", MSSLD_AUTH_SESSION, MANAGER, true, false,
+	  mssld_h_renewals, "Issued certificates close to expiry" },
+	{ "POST", "/api/v1/certificates/{serial}/renew",
+	  MSSLD_AUTH_SESSION_CSRF, MANAGER, true, true, mssld_h_renew,
+	  "Renew a certificate: same CN, validity from its expiry" },
+	{ "GET", "/api/v1/revocable", MSSLD_AUTH_SESSION, MANAGER, true, false,
+	  mssld_h_revocable, "Issued certificates and the revocation reasons" },
+	{ "POST", "/api/v1/certificates/{serial}/revoke",
+	  MSSLD_AUTH_SESSION_CSRF, MANAGER, true, true, mssld_h_revoke,
+	  "Revoke a certificate for an RFC 5280 reason" },
 };
 const size_t mssld_n_routes = MSSLD_ARRAY_SIZE(mssld_routes);
 
@@ -126,12 +175,16 @@ void mssld_resp_json(struct mssld_resp *resp, int status, json_t *j)
 
 void mssld_resp_clear(struct mssld_resp *resp)
 {
+	/* A body may carry a session token or an SO PIN. */
+	if (resp->body)
+		gnutls_memset(resp->body, 0, resp->body_len);
 	free(resp->body);
+	if (resp->file_open)
+		close(resp->file_fd);
 	memset(resp, 0, sizeof(*resp));
 }
 
-/* The HTTP status for a libmssl error. */
-static int status_of(int rc)
+int mssld_status_of(int rc)
 {
 	switch (rc) {
 	case MSSL_EINPUT:
@@ -155,9 +208,9 @@ static int status_of(int rc)
 	}
 }
 
-static void fail_lib(struct mssld_call *call, int rc)
+void mssld_fail_lib(struct mssld_call *call, int rc)
 {
-	int status = status_of(rc);
+	int status = mssld_status_of(rc);
 
 	if (status >= 500)
 		mssld_log(MSSL_LOG_ERROR, call->req->rid, "%s: %s: %s",
@@ -407,9 +460,168 @@ missing:
 			 N_("no such CRL"));
 }
 
-static json_t *jstr(const char *s)
+json_t *mssld_jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	json_t *j = s ? json_string(s) : NULL;
+
+	/* Text that is not UTF-8 (it came from a CSR) goes out as null
+	 * rather than failing the whole answer. */
+	return j ? j : json_null();
+}
+
+int mssld_body_str(struct mssld_call *call, const char *name, bool required,
+		   const char **out)
+{
+	json_t *v = json_object_get(call->json, name);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return 0;
+		mssld_resp_error(&call->resp, 400, "json.required", name,
+				 N_("%s is required"), name);
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		mssld_resp_error(&call->resp, 400, "json.type", name,
+				 N_("%s must be a string"), name);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+int mssld_body_int(struct mssld_call *call, const char *name, bool required,
+		   int64_t min, int64_t max, int64_t dflt, int64_t *out)
+{
+	json_t *v = json_object_get(call->json, name);
+
+	*out = dflt;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return 0;
+		mssld_resp_error(&call->resp, 400, "json.required", name,
+				 N_("%s is required"), name);
+		return -1;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		mssld_resp_error(&call->resp, 400, "json.range", name,
+				 N_("%s must be a whole number from %lld to %lld"),
+				 name, (long long)min, (long long)max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int mssld_body_b64(struct mssld_call *call, const char *name, bool required,
+		   uint8_t **out, size_t *len)
+{
+	gnutls_datum_t in, dec = { NULL, 0 };
+	const char *s;
+
+	*out = NULL;
+	*len = 0;
+	if (mssld_body_str(call, name, required, &s) < 0)
+		return -1;
+	if (!s)
+		return 0;
+	in.data = (unsigned char *)s;
+	in.size = (unsigned)strlen(s);
+	if (in.size == 0 || gnutls_base64_decode2(&in, &dec) < 0) {
+		mssld_resp_error(&call->resp, 400, "json.base64", name,
+				 N_("%s must be base64"), name);
+		return -1;
+	}
+	*out = malloc(dec.size ? dec.size : 1);
+	if (!*out) {
+		gnutls_free(dec.data);
+		mssld_resp_error(&call->resp, 503, "nomem", NULL,
+				 N_("out of memory"));
+		return -1;
+	}
+	memcpy(*out, dec.data, dec.size);
+	*len = dec.size;
+	gnutls_free(dec.data);
+	return 0;
+}
+
+json_t *mssld_json_b64(const uint8_t *data, size_t len)
+{
+	gnutls_datum_t in = { (unsigned char *)data, (unsigned)len };
+	gnutls_datum_t enc = { NULL, 0 };
+	json_t *j;
+
+	if (gnutls_base64_encode2(&in, &enc) < 0)
+		return json_null();
+	j = json_stringn((const char *)enc.data, enc.size);
+	gnutls_free(enc.data);
+	return j ? j : json_null();
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const char *mssld_query_param(const struct mssld_req *r, const char *name,
+			      char *buf, size_t n, bool *bad)
+{
+	const char *q = r->url ? memchr(r->url, '?', r->url_len) : NULL;
+	const char *end = r->url ? r->url + r->url_len : NULL, *p, *amp;
+	size_t nl = strlen(name), k;
+	json_t *check;
+
+	if (!q)
+		return NULL;
+	for (p = q + 1; p < end; p = amp + 1) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (!amp)
+			amp = end;
+		if ((size_t)(amp - p) < nl || strncmp(p, name, nl) != 0 ||
+		    (p + nl < amp && p[nl] != '=')) {
+			if (amp == end)
+				break;
+			continue;
+		}
+		p += nl + (p + nl < amp);
+		for (k = 0; p < amp; p++) {
+			char c = *p;
+
+			if (c == '+')
+				c = ' ';
+			else if (c == '%' && amp - p >= 3 &&
+				 hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+				c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+				p += 2;
+			} else if (c == '%') {
+				*bad = true;
+				return NULL;
+			}
+			if (k + 1 >= n || c == '\0') {
+				*bad = true;
+				return NULL;
+			}
+			buf[k++] = c;
+		}
+		buf[k] = '\0';
+		/* Text only: jansson checks it is UTF-8. */
+		check = json_string(buf);
+		if (!check) {
+			*bad = true;
+			return NULL;
+		}
+		json_decref(check);
+		return buf;
+	}
+	return NULL;
 }
 
 static void h_account(struct mssld_call *call)
@@ -423,13 +635,13 @@ static void h_account(struct mssld_call *call)
 	if (!call->account_id) {
 		mssl_error_set(call->err, MSSL_EINPUT, "account.none", NULL,
 			       N_("this session belongs to no account"));
-		fail_lib(call, MSSL_EINPUT);
+		mssld_fail_lib(call, MSSL_EINPUT);
 		return;
 	}
 	rc = mssl_account_get(call->ctx, call->actor, call->account_id, &a,
 			      call->err);
 	if (rc < 0) {
-		fail_lib(call, rc);
+		mssld_fail_lib(call, rc);
 		return;
 	}
 	doms = json_array();
@@ -440,14 +652,14 @@ static void h_account(struct mssld_call *call)
 		json_array_append_new(
 			cts, json_pack("{s:I,s:o,s:o,s:o,s:o}", "id",
 				       (json_int_t)a->contacts[i].id, "kind",
-				       jstr(a->contacts[i].kind), "name",
-				       jstr(a->contacts[i].name), "email",
-				       jstr(a->contacts[i].email), "phone",
-				       jstr(a->contacts[i].phone)));
+				       mssld_jstr(a->contacts[i].kind), "name",
+				       mssld_jstr(a->contacts[i].name), "email",
+				       mssld_jstr(a->contacts[i].email), "phone",
+				       mssld_jstr(a->contacts[i].phone)));
 	products = mssl_products_format(a->products);
 	j = json_pack("{s:s,s:o,s:o,s:o,s:s,s:I,s:o,s:o}", "id", a->id,
-		      "org_name_en", jstr(a->org_name_en), "org_name_zh",
-		      jstr(a->org_name_zh), "products", jstr(products),
+		      "org_name_en", mssld_jstr(a->org_name_en), "org_name_zh",
+		      mssld_jstr(a->org_name_zh), "products", mssld_jstr(products),
 		      "status",
 		      a->status == MSSL_ACCOUNT_SUSPENDED ? "suspended" :
 							    "active",
@@ -458,21 +670,13 @@ static void h_account(struct mssld_call *call)
 	mssld_resp_json(&call->resp, 200, j);
 }
 
-static const char *sev_name(int s)
-{
-	return s == MSSL_SEV_ERROR ? "error" :
-	       s == MSSL_SEV_WARNING ? "warning" :
-				       "notice";
-}
-
 static void h_check(struct mssld_call *call)
 {
-	json_t *b = call->json, *v, *fs, *vs;
+	json_t *b = call->json, *v, *j;
 	const char *product, *csr_text, *renew = NULL;
 	mssl_check_params params = { 0 };
 	mssl_report *rep = NULL;
 	mssl_csr *csr = NULL;
-	size_t i;
 	int rc;
 
 	v = json_object_get(b, "product");
@@ -504,36 +708,14 @@ static void h_check(struct mssld_call *call)
 	if (rc == 0)
 		rc = mssl_check(call->ctx, call->actor, call->account_id, csr,
 				&params, &rep, call->err);
-	mssl_csr_free(csr);
 	if (rc < 0 && rc != MSSL_EREJECTED) {
-		fail_lib(call, rc);
+		mssl_csr_free(csr);
+		mssld_fail_lib(call, rc);
 		return;
 	}
-	fs = json_array();
-	vs = json_array();
-	for (i = 0; i < mssl_report_n_findings(rep); i++) {
-		const mssl_finding *f = mssl_report_finding(rep, i);
-
-		json_array_append_new(
-			fs, json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:o}",
-				      "severity", sev_name(f->severity), "code",
-				      f->code, "field", jstr(f->field), "value",
-				      jstr(f->value), "message", f->message_en,
-				      "message_zh", f->message_zh, "source",
-				      jstr(f->source)));
-	}
-	for (i = 0; i < mssl_report_n_verdicts(rep); i++) {
-		const mssl_verdict *vd = mssl_report_verdict(rep, i);
-
-		json_array_append_new(
-			vs, json_pack("{s:s,s:b,s:o,s:o}", "name", vd->name,
-				      "accepted", vd->accepted, "rule",
-				      jstr(vd->rule_en), "rule_zh",
-				      jstr(vd->rule_zh)));
-	}
-	mssld_resp_json(&call->resp, 200,
-			json_pack("{s:b,s:o,s:o}", "issuable",
-				  mssl_report_issuable(rep), "findings", fs,
-				  "names", vs));
+	j = mssld_report_json(rep);
+	json_object_set_new(j, "subject", mssld_subject_json(csr));
+	mssld_resp_json(&call->resp, 200, j);
 	mssl_report_free(rep);
+	mssl_csr_free(csr);
 }

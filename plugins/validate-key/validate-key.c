@@ -12,6 +12,7 @@
 #include <mssl/plugin.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <gmp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -100,6 +101,20 @@ struct vk {
 
 	unsigned short small_primes[SMALL_FACTOR_MAX];
 	size_t n_small_primes;
+	/*
+	 * The small primes in runs whose product fits an unsigned long:
+	 * n mod each product, one pass over n each, gives n mod every
+	 * small prime (ROCA's primes among them) for a few word divisions.
+	 */
+	unsigned long packs[SMALL_FACTOR_MAX];
+	unsigned short pack_end[SMALL_FACTOR_MAX]; /* last prime index + 1 */
+	size_t n_packs;
+
+	/* Bit r of square_mask[i] is set when r is a square mod
+	 * square_mods[i]: Fermat rounds whose a^2 - n is no square
+	 * modulo one of them are skipped without big-number work. */
+	uint64_t square_mask[6][2];
+	uint64_t square256[4]; /* the same mod 256 (44 of the 256) */
 
 	unsigned short roca_primes[ROCA_N_PRIMES];
 	/* Bit r of roca_mask[i] is set when r is a power of 65537 mod
@@ -164,18 +179,53 @@ static uint64_t gcd_u64(uint64_t a, uint64_t b)
  * RSA
  * ------------------------------------------------------------------ */
 
+/* n mod every small prime, res[i] for small_primes[i]. */
+static void small_residues(const struct vk *vk, const mpz_t n,
+			   unsigned short *res)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < vk->n_packs; i++) {
+		unsigned long w = mpz_fdiv_ui(n, vk->packs[i]);
+
+		for (; j < vk->pack_end[i]; j++)
+			res[j] = (unsigned short)(w % vk->small_primes[j]);
+	}
+}
+
 /* The smallest prime up to SMALL_FACTOR_MAX dividing n (n > it), or 0. */
-static unsigned long small_factor(const struct vk *vk, const mpz_t n)
+static unsigned long small_factor(const struct vk *vk, const mpz_t n,
+				  const unsigned short *res)
 {
 	size_t i;
 
 	for (i = 0; i < vk->n_small_primes; i++) {
 		unsigned long p = vk->small_primes[i];
 
-		if (mpz_cmp_ui(n, p) > 0 && mpz_divisible_ui_p(n, p))
+		if (res[i] == 0 && mpz_cmp_ui(n, p) > 0)
 			return p;
 	}
 	return 0;
+}
+
+/* Moduli whose squares filter Fermat's rounds; product < 2^32. */
+static const unsigned square_mods[6] = { 63, 65, 11, 17, 19, 23 };
+#define SQUARE_M 334639305ul /* 63 * 65 * 11 * 17 * 19 * 23 */
+
+/* r (mod 256) and q (mod SQUARE_M) can be the residues of a square. */
+static bool maybe_square(const struct vk *vk, uint64_t r, uint64_t q)
+{
+	size_t i;
+
+	if (!mask_test(vk->square256, (unsigned long)r))
+		return false;
+	for (i = 0; i < 6; i++) {
+		uint64_t m = q % square_mods[i];
+
+		if (!((vk->square_mask[i][m / 64] >> (m % 64)) & 1))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -183,11 +233,17 @@ static unsigned long small_factor(const struct vk *vk, const mpz_t n)
  * a = ceil(sqrt(n)), a^2 - n is a square within a few rounds when the
  * two primes are close together (their distance is about
  * sqrt(8 * rounds) * n^(1/4)), which careless generators produce.
+ *
+ * a^2 - n is followed modulo 256 and modulo SQUARE_M in machine words;
+ * only a round where it can be a square there (about 1 in 500) brings
+ * the big numbers up to date and asks GMP.  A square is a square modulo
+ * anything, so no round that could factor n is skipped.
  */
 static bool fermat_factors(const struct vk *vk, const mpz_t n)
 {
 	mpz_t a, b2, b, t;
-	unsigned long i;
+	unsigned long i, at = 0, k;
+	uint64_t r256, a256, rq, aq;
 	bool found = false;
 
 	mpz_inits(a, b2, b, t, NULL);
@@ -196,21 +252,36 @@ static bool fermat_factors(const struct vk *vk, const mpz_t n)
 		mpz_add_ui(a, a, 1);
 	mpz_mul(b2, a, a);
 	mpz_sub(b2, b2, n);
+	r256 = mpz_fdiv_ui(b2, 256);
+	a256 = mpz_fdiv_ui(a, 256);
+	rq = mpz_fdiv_ui(b2, SQUARE_M);
+	aq = mpz_fdiv_ui(a, SQUARE_M);
 	for (i = 0; i < vk->fermat_rounds; i++) {
-		if (mpz_perfect_square_p(b2)) {
-			/* a - b = 1 is n = 1 * n: no factor. */
-			mpz_sqrt(b, b2);
-			mpz_sub(t, a, b);
-			if (mpz_cmp_ui(t, 1) > 0) {
-				found = true;
-				break;
+		if (maybe_square(vk, r256, rq)) {
+			/* Round i: a + k, and (a + k)^2 - n = b2 + k(2a + k). */
+			k = i - at;
+			if (k) {
+				mpz_mul_2exp(t, a, 1);
+				mpz_add_ui(t, t, k);
+				mpz_addmul_ui(b2, t, k);
+				mpz_add_ui(a, a, k);
+				at = i;
+			}
+			if (mpz_perfect_square_p(b2)) {
+				/* a - b = 1 is n = 1 * n: no factor. */
+				mpz_sqrt(b, b2);
+				mpz_sub(t, a, b);
+				if (mpz_cmp_ui(t, 1) > 0) {
+					found = true;
+					break;
+				}
 			}
 		}
 		/* (a + 1)^2 - n = a^2 - n + 2a + 1 */
-		mpz_add(b2, b2, a);
-		mpz_add(b2, b2, a);
-		mpz_add_ui(b2, b2, 1);
-		mpz_add_ui(a, a, 1);
+		r256 = (r256 + 2 * a256 + 1) % 256;
+		a256 = (a256 + 1) % 256;
+		rq = (rq + 2 * aq + 1) % SQUARE_M;
+		aq = (aq + 1) % SQUARE_M;
 	}
 	mpz_clears(a, b2, b, t, NULL);
 	return found;
@@ -254,18 +325,17 @@ out:
 	return in;
 }
 
-static bool roca_fingerprint(const struct vk *vk, const mpz_t n)
+/* res: n mod each small prime; ROCA's primes 3..167 follow 2 there. */
+static bool roca_fingerprint(const struct vk *vk, const mpz_t n,
+			     const unsigned short *res)
 {
 	size_t i;
 
 	/* The published per-prime test first: it rejects almost every key
-	 * after a few divisions by single-word numbers. */
-	for (i = 0; i < ROCA_N_PRIMES; i++) {
-		unsigned long r = mpz_fdiv_ui(n, vk->roca_primes[i]);
-
-		if (!mask_test(vk->roca_mask[i], r))
+	 * on the residues already known. */
+	for (i = 0; i < ROCA_N_PRIMES; i++)
+		if (!mask_test(vk->roca_mask[i], res[i + 1]))
 			return false;
-	}
 	return roca_dlog(vk, n);
 }
 
@@ -274,6 +344,7 @@ static int check_rsa(struct vk *vk, const struct mssl_key_info *k,
 {
 	const struct mssl_host *h = vk->host;
 	char value[32], spki[65], ebuf[24];
+	unsigned short res[SMALL_FACTOR_MAX];
 	unsigned long f;
 	unsigned bits;
 	mpz_t n, e;
@@ -342,7 +413,8 @@ static int check_rsa(struct vk *vk, const struct mssl_key_info *k,
 	/* The weak-key tests need a modulus with something to factor. */
 	if (mpz_cmp_ui(n, 1) <= 0 || bits > WEAK_TESTS_MAX_BITS)
 		goto out;
-	f = small_factor(vk, n);
+	small_residues(vk, n, res);
+	f = small_factor(vk, n, res);
 	if (f) {
 		rc = h->finding(
 			out, MSSL_SEV_ERROR, "key.small_factor", "key", spki,
@@ -358,7 +430,7 @@ static int check_rsa(struct vk *vk, const struct mssl_key_info *k,
 		if (rc)
 			goto out;
 	}
-	if (roca_fingerprint(vk, n)) {
+	if (roca_fingerprint(vk, n, res)) {
 		rc = h->finding(
 			out, MSSL_SEV_ERROR, "key.roca", "key", spki,
 			MSSL_N_("the RSA key was made by the flawed Infineon library (ROCA, CVE-2017-15361) and can be factored: update the device's firmware, then generate a new key"));
@@ -512,6 +584,21 @@ static int tables_init(struct vk *vk)
 		for (q = p * p; q <= SMALL_FACTOR_MAX; q += p)
 			composite[q] = true;
 	}
+
+	for (i = 0; i < vk->n_small_primes;) {
+		unsigned long w = 1;
+
+		while (i < vk->n_small_primes &&
+		       w <= ULONG_MAX / vk->small_primes[i])
+			w *= vk->small_primes[i++];
+		vk->packs[vk->n_packs] = w;
+		vk->pack_end[vk->n_packs++] = (unsigned short)i;
+	}
+	for (x = 0; x < 256; x++)
+		mask_set(vk->square256, x * x % 256);
+	for (i = 0; i < 6; i++)
+		for (x = 0; x < square_mods[i]; x++)
+			mask_set(vk->square_mask[i], x * x % square_mods[i]);
 
 	/* The subgroup of 65537 mod each prime 3..167, and its order. */
 	mpz_init_set_ui(vk->roca_m, 2);

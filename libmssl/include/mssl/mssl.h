@@ -1062,6 +1062,74 @@ MSSL_API int mssl_ctx_config_error(const mssl_ctx *ctx, mssl_error *err,
  */
 MSSL_API const char *mssl_ctx_crl_file(const mssl_ctx *ctx);
 
+/* ---------------------------------------------------------------------
+ * Queries for the account user's screens (SPEC §3.5, §7)
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_role_allows - may 'role' perform the operation named 'action'
+ * (the audit action name, e.g. "cert.issue", "ledger.show") at all?
+ * The account check comes on top when the operation runs.  For menus:
+ * the one table of roles is libmssl's.  Returns 1 or 0 (0 for an
+ * unknown action).  Pure; thread-safe.
+ */
+MSSL_API int mssl_role_allows(mssl_role role, const char *action);
+
+/* Which of the account's certificates mssl_cert_list hands over. */
+typedef struct mssl_cert_query {
+	const char *cn_contains; /* CN substring, any case; NULL: any */
+	const char *domain; /* CN equal to it or under it; NULL: any */
+	const char *state; /* "pending", "issued", "revoked", "failed" */
+	int newest_first; /* by creation; else oldest first */
+	int64_t offset; /* matches skipped first */
+	int64_t limit; /* at most this many; 0: all */
+} mssl_cert_query;
+
+/*
+ * mssl_cert_list - the account's certificates matching q (NULL: all),
+ * one callback per certificate, streamed from the store (a million rows
+ * take no more memory than one).  The record is borrowed for the
+ * callback's duration; a non-zero return stops the listing and is
+ * returned.  Operator: any account; members: their own ("cert.list",
+ * audited before the first row).  MSSL_EINPUT naming the field for a bad
+ * state, offset or limit.
+ */
+MSSL_API int mssl_cert_list(mssl_ctx *ctx, const mssl_actor *actor,
+			    const char *account_id, const mssl_cert_query *q,
+			    mssl_cert_cb cb, void *ud, mssl_error *err);
+
+/*
+ * mssl_cert_get - one certificate of the account by serial: cb is
+ * called once with its record (borrowed for the call) and its return is
+ * returned.  MSSL_ENOENT (cert.not_found) when the account has no such
+ * certificate, whoever else may have it.  Any role of the account.
+ */
+MSSL_API int mssl_cert_get(mssl_ctx *ctx, const mssl_actor *actor,
+			   const char *account_id, const char *serial,
+			   mssl_cert_cb cb, void *ud, mssl_error *err);
+
+/* The home screen's figures; add members at the end only. */
+typedef struct mssl_cert_stats {
+	int64_t now; /* the time they were counted at */
+	int64_t soon_days; /* the "expiring" window */
+	int64_t balance; /* cert-years */
+	int64_t issued; /* valid or expired, not revoked */
+	int64_t expiring; /* issued, not expired, expiring within soon_days */
+	int64_t expired; /* issued and past notAfter */
+	int64_t revoked;
+	int64_t pending;
+	int64_t failed;
+} mssl_cert_stats;
+
+/*
+ * mssl_cert_stats_get - count the account's certificates by state and
+ * those expiring within soon_days, and read its balance, in one read.
+ * Any role of the account.
+ */
+MSSL_API int mssl_cert_stats_get(mssl_ctx *ctx, const mssl_actor *actor,
+				 const char *account_id, int soon_days,
+				 mssl_cert_stats *out, mssl_error *err);
+
 #ifdef __cplusplus
 }
 #endif
