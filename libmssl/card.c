@@ -516,6 +516,35 @@ fail:
 			       gnutls_strerror(r));
 }
 
+/*
+ * The new certificate verifies against the card CA certificate.  Logins
+ * rely on it: a registered card's certificate is not checked against the
+ * CA at every login (login.c, the card key cache), so a ca_key that is
+ * not the key of ca_cert must fail here, not make cards that log in.
+ */
+static int card_cert_check(mssl_ctx *ctx, const gnutls_datum_t *der,
+			   mssl_error *err)
+{
+	gnutls_x509_crt_t crt = NULL, ca = ctx->cards.ca_crt;
+	unsigned int status = 0;
+	int r;
+
+	r = gnutls_x509_crt_init(&crt);
+	if (r == 0)
+		r = gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER);
+	if (r == 0)
+		r = gnutls_x509_crt_verify(crt, &ca, 1, 0, &status);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (r < 0 || status != 0)
+		return mssl__error_set(err, MSSL_ECONFIG, "cards.ca_mismatch",
+				       "cards.ca_key",
+				       N_("the card CA key %s did not make a certificate that verifies with the card CA certificate %s: is it the key of that certificate?"),
+				       ctx->cards.ca_key,
+				       ctx->cards.ca_cert_file);
+	return 0;
+}
+
 /* A card with this serial that still counts (not revoked)? */
 static int serial_taken(void *ud, const struct mssl_card_rec *r)
 {
@@ -588,7 +617,8 @@ MSSL_API int mssl_card_certify(mssl_ctx *ctx, const mssl_actor *actor,
 	if ((rc = card_key_check(pub, err)) < 0 ||
 	    (rc = load_ca_key(ctx, &cakey, err)) < 0 ||
 	    (rc = card_cert_build(ctx, &p, op.account.org_name_en, pub, cakey,
-				  &der, err)) < 0)
+				  &der, err)) < 0 ||
+	    (rc = card_cert_check(ctx, &der, err)) < 0)
 		goto out;
 	memset(&r, 0, sizeof(r));
 	r.person_id = person_id;

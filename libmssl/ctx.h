@@ -44,6 +44,8 @@ struct mssl__login_conf {
 	int max_failures_card; /* within throttle_window_s */
 	int max_failures_account;
 	int throttle_window_s;
+	/* login.c: the challenge key and the card key cache; NULL: none. */
+	struct mssl__login_state *state;
 };
 
 /* [cards]: the internal card CA and the SO PIN master secret (card.c). */

@@ -18,6 +18,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,65 @@
 #define SECRET_MAX 4096
 /* A session's last_seen is written at most this often. */
 #define TOUCH_EVERY_S 30
+
+/*
+ * The stateless challenge (MSSL_NONCE_LEN = 32 bytes):
+ *
+ *	[0]	 version, CHALLENGE_V1
+ *	[1..8]	 random
+ *	[9..13]	 expiry, seconds, 40-bit big-endian
+ *	[14..19] server tag: HMAC(K, label || [0..13]), first 6 bytes
+ *	[20..31] account tag: HMAC(K, label || [0..19] || account), first 12
+ *
+ * K is the challenge key (challenge_key()).  Only the account tag makes a
+ * nonce acceptable (96 bits to guess, online and throttled); the server
+ * tag only lets the audit record tell a nonce made for another account
+ * from one that is forged, altered or made under another key.
+ */
+#define CHALLENGE_V1 1
+#define CH_RANDOM 1
+#define CH_EXPIRES 9
+#define CH_SERVER_TAG 14
+#define CH_ACCOUNT_TAG 20
+#define CH_SERVER_TAG_LEN 6
+#define CH_ACCOUNT_TAG_LEN 12
+#define CHALLENGE_KEY_LABEL "mssl-login-challenge-key-v1:"
+#define CHALLENGE_MAC_LABEL "mssl-login-challenge-v1"
+/*
+ * A consumed nonce is kept this long past its expiry before the purge may
+ * drop it, so that a process whose clock is a little behind the purging
+ * one still finds it (it refuses the nonce by time once the row is gone).
+ */
+#define CONSUMED_KEEP_S 300
+
+/* The card key cache: KEY_SETS x KEY_WAYS public keys at most. */
+#define KEY_SETS 64
+#define KEY_WAYS 4
+
+/*
+ * A card's public key, parsed from its certificate once the certificate
+ * was checked against the card CA.  pub NULL: a free slot.
+ */
+struct key_entry {
+	uint8_t cert_hash[32];
+	gnutls_pubkey_t pub;
+	int64_t not_before, not_after;
+	uint64_t used; /* LRU tick */
+};
+
+/*
+ * What a context keeps for logins between calls, under 'lock'.  A key in
+ * use is taken out of the table (its slot emptied) and put back after,
+ * so no two threads ever use one gnutls_pubkey_t at the same time;
+ * another login with the same card meanwhile parses its own copy.
+ */
+struct mssl__login_state {
+	pthread_mutex_t lock;
+	bool have_key;
+	uint8_t challenge_key[32];
+	uint64_t tick;
+	struct key_entry keys[KEY_SETS][KEY_WAYS];
+};
 
 int mssl__sha256(const void *data, size_t n, uint8_t out[32])
 {
@@ -53,8 +113,24 @@ static const char *const cards_keys[] = {
 	NULL,
 };
 
+static void state_free(struct mssl__login_state *st)
+{
+	size_t i, j;
+
+	if (!st)
+		return;
+	for (i = 0; i < KEY_SETS; i++)
+		for (j = 0; j < KEY_WAYS; j++)
+			if (st->keys[i][j].pub)
+				gnutls_pubkey_deinit(st->keys[i][j].pub);
+	gnutls_memset(st->challenge_key, 0, sizeof(st->challenge_key));
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
 void mssl__login_config_free(mssl_ctx *ctx)
 {
+	state_free(ctx->login.state);
 	free(ctx->login.origin);
 	memset(&ctx->login, 0, sizeof(ctx->login));
 	free(ctx->cards.ca_cert_file);
@@ -136,6 +212,10 @@ int mssl__login_config(mssl_ctx *ctx, mssl_error *err)
 	int rc;
 
 	mssl__login_config_free(ctx);
+	if (!(l->state = calloc(1, sizeof(*l->state))))
+		return mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				       N_("out of memory"));
+	pthread_mutex_init(&l->state->lock, NULL);
 	if ((rc = mssl__config_check_keys(cfg, "login", login_keys, err)) < 0 ||
 	    (rc = mssl__config_check_keys(cfg, "cards", cards_keys, err)) < 0)
 		return rc;
@@ -288,14 +368,94 @@ MSSL_API int mssl_login_blob(const struct mssl_login_proof *p,
 
 /* ---- challenges --------------------------------------------------------- */
 
+/*
+ * The key of the challenges' HMACs: with [cards] master_secret_file,
+ * HMAC(master secret, CHALLENGE_KEY_LABEL), so that every process on the
+ * same store (and configuration) accepts the others' challenges; without
+ * it, random and this context's own.  Made at the first use and kept
+ * (the master secret itself is read, used and wiped as always).
+ */
+static int challenge_key(mssl_ctx *ctx, uint8_t key[32], mssl_error *err)
+{
+	struct mssl__login_state *st = ctx->login.state;
+	uint8_t k[32];
+	bool have;
+	int rc = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if ((have = st->have_key))
+		memcpy(key, st->challenge_key, 32);
+	pthread_mutex_unlock(&st->lock);
+	if (have)
+		return 0;
+	/* Read outside the lock: two first callers derive the same key. */
+	if (ctx->cards.master_secret_file)
+		rc = mssl__cards_hmac(ctx, CHALLENGE_KEY_LABEL, "", k, err);
+	else if (gnutls_rnd(GNUTLS_RND_KEY, k, sizeof(k)) < 0)
+		rc = mssl__error_set(err, MSSL_ECRYPTO, "crypto.random", NULL,
+				     N_("no random numbers"));
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&st->lock);
+	if (!st->have_key) {
+		memcpy(st->challenge_key, k, 32);
+		st->have_key = true;
+	}
+	memcpy(key, st->challenge_key, 32);
+	pthread_mutex_unlock(&st->lock);
+	gnutls_memset(k, 0, sizeof(k));
+	return 0;
+}
+
+/*
+ * The two tags of a challenge whose first CH_SERVER_TAG bytes are set:
+ * server (CH_SERVER_TAG_LEN bytes) and account (CH_ACCOUNT_TAG_LEN).  An
+ * account ID longer than any valid one gets no account tag
+ * (MSSL_EINVAL; the server tag is made all the same).
+ */
+static int challenge_tags(const uint8_t key[32], const uint8_t *nonce,
+			  const char *account_id,
+			  uint8_t server[CH_SERVER_TAG_LEN],
+			  uint8_t account[CH_ACCOUNT_TAG_LEN])
+{
+	static const char label[] = CHALLENGE_MAC_LABEL;
+	const size_t ll = sizeof(label) - 1;
+	uint8_t buf[sizeof(label) + CH_ACCOUNT_TAG + 4 + 64], mac[32];
+	size_t n = strlen(account_id);
+	int rc = 0;
+
+	/* HMAC(K, label || nonce[0..13]) */
+	memcpy(buf, label, ll);
+	memcpy(buf + ll, nonce, CH_SERVER_TAG);
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 32, buf,
+			     ll + CH_SERVER_TAG, mac) < 0)
+		return MSSL_ECRYPTO;
+	memcpy(server, mac, CH_SERVER_TAG_LEN);
+	if (n > 64)
+		return MSSL_EINVAL;
+	/* HMAC(K, label || nonce[0..13] || server tag || F(account)) */
+	memcpy(buf + ll + CH_SERVER_TAG, server, CH_SERVER_TAG_LEN);
+	buf[ll + CH_ACCOUNT_TAG] = buf[ll + CH_ACCOUNT_TAG + 1] =
+		buf[ll + CH_ACCOUNT_TAG + 2] = 0;
+	buf[ll + CH_ACCOUNT_TAG + 3] = (uint8_t)n;
+	memcpy(buf + ll + CH_ACCOUNT_TAG + 4, account_id, n);
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 32, buf,
+			     ll + CH_ACCOUNT_TAG + 4 + n, mac) < 0)
+		rc = MSSL_ECRYPTO;
+	else
+		memcpy(account, mac, CH_ACCOUNT_TAG_LEN);
+	gnutls_memset(mac, 0, sizeof(mac));
+	return rc;
+}
+
 MSSL_API int mssl_login_challenge(mssl_ctx *ctx, const char *account_id,
 				  const char *remote,
 				  uint8_t nonce[MSSL_NONCE_LEN],
 				  int64_t *expires, mssl_error *err)
 {
-	struct mssl_challenge_rec r;
-	void *conn = NULL;
-	int rc;
+	uint8_t key[32];
+	int64_t exp;
+	int i, rc;
 
 	return_val_if_fail(ctx && nonce, MSSL_EINVAL);
 	(void)remote;
@@ -308,28 +468,28 @@ MSSL_API int mssl_login_challenge(mssl_ctx *ctx, const char *account_id,
 	/* Only the shape: whether the account exists is not told. */
 	if (mssl_account_id_check(account_id, err) < 0)
 		return MSSL_EINPUT;
-	if (gnutls_rnd(GNUTLS_RND_NONCE, nonce, MSSL_NONCE_LEN) < 0)
-		return mssl__error_set(err, MSSL_ECRYPTO, "crypto.random", NULL,
-				       N_("no random numbers"));
-	memset(&r, 0, sizeof(r));
-	mssl__sha256(nonce, MSSL_NONCE_LEN, r.nonce_hash);
-	r.account_id = account_id;
-	r.created = mssl__now(ctx);
-	r.expires = r.created + ctx->login.challenge_ttl_s;
-	if ((rc = mssl__conn_get(ctx, &conn, err)) < 0)
+	if ((rc = challenge_key(ctx, key, err)) < 0)
 		return rc;
-	rc = ctx->sops->begin(conn, MSSL_TXN_WRITE);
-	if (rc == 0)
-		rc = ctx->sops->challenge_insert(conn, &r);
-	if (rc == 0)
-		rc = ctx->sops->commit(conn);
-	if (rc < 0) {
-		ctx->sops->rollback(conn);
-		mssl__plugin_error(ctx, rc, err);
+	exp = mssl__now(ctx) + ctx->login.challenge_ttl_s;
+	nonce[0] = CHALLENGE_V1;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, nonce + CH_RANDOM,
+		       CH_EXPIRES - CH_RANDOM) < 0) {
+		rc = mssl__error_set(err, MSSL_ECRYPTO, "crypto.random", NULL,
+				     N_("no random numbers"));
+		goto out;
 	}
-	mssl__conn_put(ctx, conn);
-	if (rc == 0 && expires)
-		*expires = r.expires;
+	for (i = 0; i < 5; i++)
+		nonce[CH_EXPIRES + i] = (uint8_t)((uint64_t)exp >> (32 - 8 * i));
+	if (challenge_tags(key, nonce, account_id, nonce + CH_SERVER_TAG,
+			   nonce + CH_ACCOUNT_TAG) < 0) {
+		rc = mssl__error_set(err, MSSL_ECRYPTO, "crypto.hmac", NULL,
+				     N_("HMAC failed: %s"), "challenge");
+		goto out;
+	}
+	if (expires)
+		*expires = exp;
+out:
+	gnutls_memset(key, 0, sizeof(key));
 	return rc;
 }
 
@@ -342,28 +502,118 @@ struct proof_ctx {
 	char card_key[80]; /* "card:<hex>" */
 	char account_key[80];
 	/* Filled as the checks go. */
-	struct mssl_challenge_rec ch;
-	char ch_account[64];
 	struct mssl__card_copy card;
 	struct mssl__person_copy person;
 };
 
-static int take_cb(void *ud, const struct mssl_challenge_rec *r)
+static bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
 {
-	struct proof_ctx *v = ud;
+	uint8_t d = 0;
+	size_t i;
 
-	v->ch = *r;
-	snprintf(v->ch_account, sizeof(v->ch_account), "%s", r->account_id);
-	v->ch.account_id = v->ch_account;
+	for (i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+static int taken_cb(void *ud, const struct mssl_challenge_rec *r)
+{
+	(void)ud;
+	(void)r;
 	return 0;
 }
 
-/* The card certificate: from our card CA, in its validity period. */
-static int verify_cert(mssl_ctx *ctx, gnutls_x509_crt_t crt, mssl_error *err)
+/*
+ * The challenge of the proof: made with our key for this account,
+ * unexpired, and not used before.  It is then recorded as used in op's
+ * transaction (a consumed challenge: the store's challenge_insert, whose
+ * unique nonce hash makes a second use fail, and challenge_take marking
+ * the row used), so it stays consumed whatever the other checks say.
+ */
+static int challenge_use(struct proof_ctx *v)
+{
+	struct mssl__op *op = v->op;
+	mssl_ctx *ctx = op->ctx;
+	const struct mssl_login_proof *p = v->p;
+	const struct mssl_store_ops *so = ctx->sops;
+	struct mssl_challenge_rec r;
+	uint8_t key[32], st[CH_SERVER_TAG_LEN], at[CH_ACCOUNT_TAG_LEN];
+	int64_t now = mssl__now(ctx), exp = 0;
+	bool server_ok = false, account_ok = false;
+	int i, rc;
+
+	if ((rc = challenge_key(ctx, key, op->err)) < 0)
+		return rc;
+	if (p->nonce[0] == CHALLENGE_V1) {
+		rc = challenge_tags(key, p->nonce, p->account_id, st, at);
+		if (rc == MSSL_ECRYPTO) {
+			gnutls_memset(key, 0, sizeof(key));
+			return mssl__error_set(op->err, MSSL_ECRYPTO,
+					       "crypto.hmac", NULL,
+					       N_("HMAC failed: %s"),
+					       "challenge");
+		}
+		server_ok = same_bytes(st, p->nonce + CH_SERVER_TAG,
+				       CH_SERVER_TAG_LEN);
+		account_ok = rc == 0 && server_ok &&
+			     same_bytes(at, p->nonce + CH_ACCOUNT_TAG,
+					CH_ACCOUNT_TAG_LEN);
+	}
+	gnutls_memset(key, 0, sizeof(key));
+	if (!server_ok)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce_forged",
+				       NULL,
+				       N_("the challenge was not made by this server: altered, forged, or made under another master secret"));
+	if (!account_ok)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce_account",
+				       NULL,
+				       N_("the challenge was issued for another account than %s"),
+				       p->account_id);
+	for (i = 0; i < 5; i++)
+		exp = (exp << 8) | p->nonce[CH_EXPIRES + i];
+	if (exp < now)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce_expired",
+				       NULL, N_("the challenge has expired"));
+	memset(&r, 0, sizeof(r));
+	mssl__sha256(p->nonce, MSSL_NONCE_LEN, r.nonce_hash);
+	r.account_id = p->account_id;
+	r.created = now;
+	r.expires = exp + CONSUMED_KEEP_S;
+	rc = so->challenge_insert(op->conn, &r);
+	if (rc == 0)
+		rc = so->challenge_take(op->conn, r.nonce_hash, taken_cb, NULL);
+	if (rc == MSSL_EEXIST)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce", NULL,
+				       N_("the challenge was used already"));
+	if (rc < 0)
+		return mssl__op_store_error(op, rc);
+	return 0;
+}
+
+/* A certificate of the proof, parsed; MSSL_EPERM auth.cert. */
+static int cert_parse(const struct mssl_login_proof *p, gnutls_x509_crt_t *crt,
+		      mssl_error *err)
+{
+	gnutls_datum_t d = { (unsigned char *)p->cert, (unsigned)p->cert_len };
+
+	*crt = NULL;
+	if (gnutls_x509_crt_init(crt) < 0 ||
+	    gnutls_x509_crt_import(*crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+		if (*crt)
+			gnutls_x509_crt_deinit(*crt);
+		*crt = NULL;
+		return mssl__error_set(err, MSSL_EPERM, "auth.cert", NULL,
+				       N_("the card certificate cannot be read"));
+	}
+	return 0;
+}
+
+/* The card certificate: from our card CA (its dates are checked apart). */
+static int cert_from_card_ca(mssl_ctx *ctx, gnutls_x509_crt_t crt,
+			     mssl_error *err)
 {
 	gnutls_x509_crt_t ca = ctx->cards.ca_crt;
 	unsigned int status = 0;
-	int64_t now = mssl__now(ctx);
 
 	if (gnutls_x509_crt_verify(crt, &ca, 1,
 				   GNUTLS_VERIFY_DISABLE_TIME_CHECKS,
@@ -371,12 +621,115 @@ static int verify_cert(mssl_ctx *ctx, gnutls_x509_crt_t crt, mssl_error *err)
 	    status != 0)
 		return mssl__error_set(err, MSSL_EPERM, "auth.card_ca", NULL,
 				       N_("the card certificate was not issued by the card CA"));
-	if (gnutls_x509_crt_get_activation_time(crt) > now ||
-	    gnutls_x509_crt_get_expiration_time(crt) < now)
-		return mssl__error_set(err, MSSL_EPERM, "auth.card_expired",
-				       NULL,
-				       N_("the card certificate is not valid at this time"));
 	return 0;
+}
+
+/*
+ * Why a certificate is not registered, for the audit record: not ours
+ * at all (auth.card_ca), or ours but unknown to the store.
+ */
+static int unregistered(mssl_ctx *ctx, const struct mssl_login_proof *p,
+			mssl_error *err)
+{
+	gnutls_x509_crt_t crt = NULL;
+	int rc;
+
+	if ((rc = cert_parse(p, &crt, err)) == 0 &&
+	    (rc = cert_from_card_ca(ctx, crt, err)) == 0)
+		rc = mssl__error_set(err, MSSL_EPERM, "auth.card_unknown",
+				     NULL,
+				     N_("the card certificate is not registered"));
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+/*
+ * The card key cache.  Cards are registered only with a certificate the
+ * card CA made (mssl_card_certify, which checks it against ca_cert), and
+ * a login finds its card by the certificate's SHA-256, so the chain is
+ * checked once per certificate and context, when its key enters the
+ * cache, not at every login; the card's state, person and account are
+ * read from the store at every login all the same.  Bounded: a set of
+ * KEY_WAYS per first byte of the hash, the least recently used goes.
+ */
+static bool key_take(mssl_ctx *ctx, const uint8_t hash[32],
+		     struct key_entry *out)
+{
+	struct mssl__login_state *st = ctx->login.state;
+	struct key_entry *set = st->keys[hash[0] % KEY_SETS];
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&st->lock);
+	for (i = 0; i < KEY_WAYS && !found; i++)
+		if (set[i].pub && memcmp(set[i].cert_hash, hash, 32) == 0) {
+			*out = set[i];
+			set[i].pub = NULL;
+			found = true;
+		}
+	pthread_mutex_unlock(&st->lock);
+	return found;
+}
+
+/* Back into the cache; e->pub is the cache's (or freed) after. */
+static void key_put(mssl_ctx *ctx, struct key_entry *e)
+{
+	struct mssl__login_state *st = ctx->login.state;
+	struct key_entry *set = st->keys[e->cert_hash[0] % KEY_SETS], *slot;
+	gnutls_pubkey_t drop = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&st->lock);
+	slot = &set[0];
+	for (i = 0; i < KEY_WAYS; i++) {
+		if (set[i].pub &&
+		    memcmp(set[i].cert_hash, e->cert_hash, 32) == 0) {
+			/* Another login put the same key back first. */
+			slot = NULL;
+			break;
+		}
+		if (!set[i].pub || (slot->pub && set[i].used < slot->used))
+			slot = &set[i];
+	}
+	if (slot) {
+		drop = slot->pub;
+		*slot = *e;
+		slot->used = ++st->tick;
+	} else {
+		drop = e->pub;
+	}
+	pthread_mutex_unlock(&st->lock);
+	e->pub = NULL;
+	if (drop)
+		gnutls_pubkey_deinit(drop);
+}
+
+/* A key not in the cache: certificate from the card CA, its dates, key. */
+static int key_load(mssl_ctx *ctx, const struct proof_ctx *v,
+		    struct key_entry *e, mssl_error *err)
+{
+	gnutls_x509_crt_t crt = NULL;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->cert_hash, v->cert_hash, 32);
+	if ((rc = cert_parse(v->p, &crt, err)) < 0 ||
+	    (rc = cert_from_card_ca(ctx, crt, err)) < 0)
+		goto out;
+	e->not_before = gnutls_x509_crt_get_activation_time(crt);
+	e->not_after = gnutls_x509_crt_get_expiration_time(crt);
+	if (gnutls_pubkey_init(&e->pub) < 0 ||
+	    gnutls_pubkey_import_x509(e->pub, crt, 0) < 0) {
+		if (e->pub)
+			gnutls_pubkey_deinit(e->pub);
+		e->pub = NULL;
+		rc = mssl__error_set(err, MSSL_EPERM, "auth.cert", NULL,
+				     N_("the card certificate cannot be read"));
+	}
+out:
+	gnutls_x509_crt_deinit(crt);
+	return rc;
 }
 
 static bool sig_alg_allowed(int alg)
@@ -392,36 +745,52 @@ static bool sig_alg_allowed(int alg)
 	}
 }
 
-static int verify_sig(gnutls_x509_crt_t crt, const struct mssl_login_proof *p,
-		      mssl_error *err)
+/* The card certificate in its dates and the signature by its key. */
+static int verify_sig(struct proof_ctx *v)
 {
-	gnutls_pubkey_t pub = NULL;
+	mssl_ctx *ctx = v->op->ctx;
+	mssl_error *err = v->op->err;
+	const struct mssl_login_proof *p = v->p;
+	struct key_entry e;
+	int64_t now = mssl__now(ctx);
 	uint8_t *blob = NULL;
 	size_t len = 0;
 	gnutls_datum_t b, s;
-	int r = -1;
+	int rc, r;
 
-	if (!sig_alg_allowed(p->sig_alg))
-		return mssl__error_set(err, MSSL_EPERM, "auth.sig_alg", NULL,
-				       N_("signature algorithm %d is not accepted"),
-				       p->sig_alg);
-	if (mssl_login_blob(p, &blob, &len) == 0 &&
-	    gnutls_pubkey_init(&pub) == 0 &&
-	    gnutls_pubkey_import_x509(pub, crt, 0) == 0) {
-		b.data = blob;
-		b.size = (unsigned)len;
-		s.data = (unsigned char *)p->sig;
-		s.size = (unsigned)p->sig_len;
-		r = gnutls_pubkey_verify_data2(pub, (gnutls_sign_algorithm_t)p->sig_alg,
-					       0, &b, &s);
+	if (!key_take(ctx, v->cert_hash, &e) &&
+	    (rc = key_load(ctx, v, &e, err)) < 0)
+		return rc;
+	if (e.not_before > now || e.not_after < now) {
+		rc = mssl__error_set(err, MSSL_EPERM, "auth.card_expired", NULL,
+				     N_("the card certificate is not valid at this time"));
+		goto out;
 	}
-	if (pub)
-		gnutls_pubkey_deinit(pub);
+	if (!sig_alg_allowed(p->sig_alg)) {
+		rc = mssl__error_set(err, MSSL_EPERM, "auth.sig_alg", NULL,
+				     N_("signature algorithm %d is not accepted"),
+				     p->sig_alg);
+		goto out;
+	}
+	if (mssl_login_blob(p, &blob, &len) < 0) {
+		rc = mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
+				     N_("out of memory"));
+		goto out;
+	}
+	b.data = blob;
+	b.size = (unsigned)len;
+	s.data = (unsigned char *)p->sig;
+	s.size = (unsigned)p->sig_len;
+	r = gnutls_pubkey_verify_data2(e.pub, (gnutls_sign_algorithm_t)p->sig_alg,
+				       0, &b, &s);
 	free(blob);
-	if (r < 0)
-		return mssl__error_set(err, MSSL_EPERM, "auth.signature", NULL,
-				       N_("the signature does not verify with the card's key"));
-	return 0;
+	rc = r < 0 ? mssl__error_set(err, MSSL_EPERM, "auth.signature", NULL,
+				     N_("the signature does not verify with the card's key")) :
+		     0;
+out:
+	/* The key stays good whatever this proof was worth. */
+	key_put(ctx, &e);
+	return rc;
 }
 
 /*
@@ -434,27 +803,11 @@ static int verify_proof(struct proof_ctx *v)
 	mssl_ctx *ctx = op->ctx;
 	const struct mssl_login_proof *p = v->p;
 	const struct mssl_store_ops *so = ctx->sops;
-	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t d;
-	uint8_t nh[32];
 	int64_t now = mssl__now(ctx), skew;
 	int rc;
 
-	mssl__sha256(p->nonce, MSSL_NONCE_LEN, nh);
-	rc = so->challenge_take(op->conn, nh, take_cb, v);
-	if (rc == MSSL_ENOENT)
-		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce", NULL,
-				       N_("the challenge is unknown or was used already"));
-	if (rc < 0)
-		return mssl__op_store_error(op, rc);
-	if (strcmp(v->ch.account_id, p->account_id) != 0)
-		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce_account",
-				       NULL,
-				       N_("the challenge was issued for account %s"),
-				       v->ch.account_id);
-	if (v->ch.expires < now)
-		return mssl__error_set(op->err, MSSL_EPERM, "auth.nonce_expired",
-				       NULL, N_("the challenge has expired"));
+	if ((rc = challenge_use(v)) < 0)
+		return rc;
 	if (!ctx->login.origin)
 		return mssl__error_set(op->err, MSSL_ECONFIG, "login.no_origin",
 				       "login.origin",
@@ -472,65 +825,35 @@ static int verify_proof(struct proof_ctx *v)
 		return mssl__error_set(op->err, MSSL_ECONFIG, "cards.no_ca",
 				       "cards.ca_cert",
 				       N_("logins need the card CA: set ca_cert in [cards]"));
-	d.data = (unsigned char *)p->cert;
-	d.size = (unsigned)p->cert_len;
-	if (gnutls_x509_crt_init(&crt) < 0 ||
-	    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
-		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.cert", NULL,
-				     N_("the card certificate cannot be read"));
-		goto out;
-	}
-	if ((rc = verify_cert(ctx, crt, op->err)) < 0)
-		goto out;
 	rc = so->card_by_cert(op->conn, v->cert_hash, mssl__card_copy_cb, &v->card);
-	if (rc == MSSL_ENOENT) {
-		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_unknown",
-				     NULL,
-				     N_("the card certificate is not registered"));
-		goto out;
-	}
+	if (rc == MSSL_ENOENT)
+		return unregistered(ctx, p, op->err);
 	if (rc == 0)
 		rc = so->person_get(op->conn, v->card.r.person_id, mssl__person_copy_cb, &v->person);
-	if (rc < 0) {
-		rc = mssl__op_store_error(op, rc);
-		goto out;
-	}
-	if (strcmp(v->person.r.account_id, p->account_id) != 0) {
-		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_account",
-				     NULL,
-				     N_("the card belongs to account %s"),
-				     v->person.r.account_id);
-		goto out;
-	}
-	if (strcmp(v->person.r.status, "active") != 0) {
-		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.person",
-				     NULL, N_("person %" PRId64 " is %s"),
-				     v->person.r.id, v->person.r.status);
-		goto out;
-	}
-	if (!mssl__card_usable(v->card.r.state)) {
-		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.card_state",
-				     NULL, N_("card %" PRId64 " is %s"),
-				     v->card.r.id, v->card.r.state);
-		goto out;
-	}
+	if (rc < 0)
+		return mssl__op_store_error(op, rc);
+	if (strcmp(v->person.r.account_id, p->account_id) != 0)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.card_account",
+				       NULL,
+				       N_("the card belongs to account %s"),
+				       v->person.r.account_id);
+	if (strcmp(v->person.r.status, "active") != 0)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.person",
+				       NULL, N_("person %" PRId64 " is %s"),
+				       v->person.r.id, v->person.r.status);
+	if (!mssl__card_usable(v->card.r.state))
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.card_state",
+				       NULL, N_("card %" PRId64 " is %s"),
+				       v->card.r.id, v->card.r.state);
 	rc = so->account_get(op->conn, p->account_id, mssl__op_copy_account,
 			     op);
-	if (rc < 0) {
-		rc = mssl__op_store_error(op, rc);
-		goto out;
-	}
-	if (op->account.status != MSSL_ACCOUNT_ACTIVE) {
-		rc = mssl__error_set(op->err, MSSL_EPERM, "auth.account",
-				     NULL, N_("account %s is suspended"),
-				     p->account_id);
-		goto out;
-	}
-	rc = verify_sig(crt, p, op->err);
-out:
-	if (crt)
-		gnutls_x509_crt_deinit(crt);
-	return rc;
+	if (rc < 0)
+		return mssl__op_store_error(op, rc);
+	if (op->account.status != MSSL_ACCOUNT_ACTIVE)
+		return mssl__error_set(op->err, MSSL_EPERM, "auth.account",
+				       NULL, N_("account %s is suspended"),
+				       p->account_id);
+	return verify_sig(v);
 }
 
 static bool proof_complete(const struct mssl_login_proof *p)
