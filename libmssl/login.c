@@ -501,6 +501,7 @@ struct proof_ctx {
 	uint8_t cert_hash[32];
 	char card_key[80]; /* "card:<hex>" */
 	char account_key[80];
+	int64_t card_failures; /* within the window, as throttled() counted */
 	/* Filled as the checks go. */
 	struct mssl__card_copy card;
 	struct mssl__person_copy person;
@@ -892,6 +893,7 @@ static int throttled(struct proof_ctx *v)
 						    since, &nc);
 	if (rc < 0)
 		return mssl__op_store_error(op, rc);
+	v->card_failures = nc;
 	if (na < ctx->login.max_failures_account &&
 	    nc < ctx->login.max_failures_card)
 		return 0;
@@ -1030,7 +1032,8 @@ MSSL_API int mssl_login(mssl_ctx *ctx, const struct mssl_login_proof *p,
 		goto done;
 	}
 	rc = ctx->sops->session_insert(op.conn, &s);
-	if (rc == 0)
+	/* Failures older than the window are the purge's to drop. */
+	if (rc == 0 && v->card_failures > 0)
 		rc = ctx->sops->login_failure_clear(op.conn, v->card_key);
 	if (rc < 0) {
 		rc = mssl__op_end(&op, mssl__op_store_error(&op, rc));

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -822,6 +823,297 @@ static void test_unlock(void **state)
 			       "'card.unlock' AND outcome = 'refused'") >= 2);
 }
 
+/* ---- stateless challenges and the card key cache ----------------------- */
+
+static int64_t lt_clock(void *ud)
+{
+	const struct fx *f = ud;
+
+	return __atomic_load_n(&f->now, __ATOMIC_RELAXED);
+}
+
+/*
+ * Another context on the fixture's store (another process, in effect),
+ * on the fixture's clock: with master secret file 'secret' of cadir
+ * (NULL: none) and card CA key file 'ca_key' of cadir.
+ */
+static mssl_ctx *other_ctx(struct lt *t, const char *secret,
+			   const char *ca_key)
+{
+	char *extra = NULL, *sec = NULL;
+	mssl_ctx *ctx;
+
+	if (secret)
+		assert_true(asprintf(&sec, "master_secret_file = %s/%s\n",
+				     t->cadir, secret) > 0);
+	assert_true(asprintf(&extra,
+			     "\n[login]\norigin = " ORIGIN "\n"
+			     "max_failures_card = 5\n"
+			     "max_failures_account = 8\n"
+			     "throttle_window_s = 600\n"
+			     "[cards]\nca_cert = %s/ca.pem\n"
+			     "ca_key = %s/%s\n%s",
+			     t->cadir, t->cadir, ca_key, sec ? sec : "") > 0);
+	ctx = th_ctx_open(t->fx->dir, extra);
+	mssl_ctx_set_clock(ctx, lt_clock, t->fx);
+	free(extra);
+	free(sec);
+	return ctx;
+}
+
+/* A challenge of ctx for account, as challenge() does. */
+static void challenge_on(struct lt *t, mssl_ctx *ctx, const char *account,
+			 struct proof *pr)
+{
+	memset(pr, 0, sizeof(*pr));
+	ok(t, mssl_login_challenge(ctx, account, "192.0.2.7", pr->nonce, NULL,
+				   t->fx->err),
+	   "challenge");
+	pr->p.origin = ORIGIN;
+	pr->p.account_id = account;
+	pr->p.nonce = pr->nonce;
+	pr->p.time = t->fx->now;
+}
+
+/* refused() through another context. */
+static void refused_on(struct lt *t, mssl_ctx *ctx, struct proof *pr,
+		       const char *why)
+{
+	mssl_ctx *mine = t->fx->ctx;
+
+	t->fx->ctx = ctx;
+	refused(t, pr, why);
+	t->fx->ctx = mine;
+}
+
+/* A challenge with byte i changed, signed by Alice's card: refused. */
+static void tampered(struct lt *t, size_t i, const char *why)
+{
+	struct proof pr;
+
+	challenge(t, FX_A, &pr);
+	pr.nonce[i] ^= 0x01;
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	refused(t, &pr, why);
+	proof_free(&pr);
+}
+
+/*
+ * A challenge is written nowhere; a forged or altered one is refused; a
+ * used one is recorded in the login's transaction and refused again,
+ * also by another process with the same master secret, and after the
+ * purge by its expiry; another master secret's challenges are refused.
+ */
+static void test_stateless_challenge(void **state)
+{
+	struct lt *t = *state;
+	struct proof pr, again;
+	mssl_session_info *s = NULL;
+	mssl_ctx *same, *other, *none;
+	int64_t head = fx_audit_head(t->fx);
+	char *before = fx_snapshot(t->fx), *after;
+
+	/* Nothing written: no row, no audit record. */
+	challenge(t, FX_A, &pr);
+	after = fx_snapshot(t->fx);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	assert_int_equal(fx_audit_head(t->fx), head);
+	assert_int_equal(fx_sql_int(t->fx, -1,
+				    "SELECT COUNT(*) FROM login_challenges"),
+			 0);
+	/* Expires as [login] challenge_ttl_s says, which the nonce holds. */
+	proof_free(&pr);
+
+	/* Altered: version, random part, expiry (pushed later), either tag. */
+	tampered(t, 0, "auth.nonce_forged");
+	tampered(t, 3, "auth.nonce_forged");
+	tampered(t, 13, "auth.nonce_forged");
+	tampered(t, 15, "auth.nonce_forged");
+	tampered(t, 25, "auth.nonce_account");
+	/* Made up altogether. */
+	challenge(t, FX_A, &pr);
+	memset(pr.nonce, 0x5a, sizeof(pr.nonce));
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	refused(t, &pr, "auth.nonce_forged");
+	proof_free(&pr);
+
+	/* Used once: recorded used in the login's transaction. */
+	challenge(t, FX_A, &pr);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	ok(t, mssl_login(t->fx->ctx, &pr.p, "x", &s, t->fx->err), "login");
+	mssl_session_info_free(s);
+	assert_int_equal(fx_sql_int(t->fx, -1,
+				    "SELECT COUNT(*) FROM login_challenges "
+				    "WHERE used = 1"),
+			 1);
+	/* Another process with the same master secret: refused as used. */
+	same = other_ctx(t, "master.key", "ca-key.pem");
+	refused_on(t, same, &pr, "auth.nonce");
+	/* Its challenges are good here, and used once across both. */
+	challenge_on(t, same, FX_A, &again);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &again);
+	ok(t, mssl_login(t->fx->ctx, &again.p, "x", &s, t->fx->err),
+	   "login with the other process's challenge");
+	mssl_session_info_free(s);
+	refused_on(t, same, &again, "auth.nonce");
+	proof_free(&again);
+
+	/* The purge drops used challenges some time after their expiry;
+	 * the nonce is then refused by time. */
+	t->fx->now += 600;
+	ok(t, mssl_login_purge(t->fx->ctx, t->fx->err), "purge");
+	assert_int_equal(fx_sql_int(t->fx, -1,
+				    "SELECT COUNT(*) FROM login_challenges"),
+			 0);
+	refused(t, &pr, "auth.nonce_expired");
+	proof_free(&pr);
+
+	/* Another master secret: its challenges are not ours, nor ours its. */
+	shell("cd '%s' && head -c 64 /dev/urandom > other.key && "
+	      "chmod 600 other.key%s",
+	      t->cadir, "");
+	other = other_ctx(t, "other.key", "ca-key.pem");
+	challenge_on(t, other, FX_A, &pr);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	refused(t, &pr, "auth.nonce_forged");
+	proof_free(&pr);
+	challenge(t, FX_A, &pr);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	refused_on(t, other, &pr, "auth.nonce_forged");
+	proof_free(&pr);
+
+	/* No master secret: a key of the context's own. */
+	none = other_ctx(t, NULL, "ca-key.pem");
+	challenge_on(t, none, FX_A, &pr);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	refused(t, &pr, "auth.nonce_forged");
+	proof_free(&pr);
+	challenge_on(t, none, FX_A, &pr);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	ok(t, mssl_login(none, &pr.p, "x", &s, t->fx->err),
+	   "login on its own challenge");
+	mssl_session_info_free(s);
+	proof_free(&pr);
+
+	mssl_ctx_free(same);
+	mssl_ctx_free(other);
+	mssl_ctx_free(none);
+}
+
+/*
+ * The card's key is cached after the first login; the card's state is
+ * read at every login all the same, so a suspended or revoked card is
+ * refused at once.
+ */
+static void test_cached_key_revoked(void **state)
+{
+	struct lt *t = *state;
+	struct proof pr;
+
+	mssl_session_info_free(login(t, "alice", FX_A, MSSL_TOKEN_ISSUED_PIN));
+	mssl_session_info_free(login(t, "alice", FX_A, MSSL_TOKEN_ISSUED_PIN));
+	ok(t, mssl_card_set_state(t->fx->ctx, t->fx->op, t->alice_card,
+				  "suspended", "on leave", t->fx->err),
+	   "suspend");
+	challenge(t, FX_A, &pr);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	refused(t, &pr, "auth.card_state");
+	proof_free(&pr);
+	ok(t, mssl_card_set_state(t->fx->ctx, t->fx->op, t->alice_card,
+				  "active", "back", t->fx->err),
+	   "reactivate");
+	mssl_session_info_free(login(t, "alice", FX_A, MSSL_TOKEN_ISSUED_PIN));
+	ok(t, mssl_card_set_state(t->fx->ctx, t->fx->op, t->alice_card,
+				  "revoked", "lost", t->fx->err),
+	   "revoke");
+	challenge(t, FX_A, &pr);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr);
+	refused(t, &pr, "auth.card_state");
+	proof_free(&pr);
+	/* Nor does the person's suspension wait for the cache. */
+	mssl_session_info_free(login(t, "carol", FX_B, MSSL_TOKEN_ISSUED_PIN));
+	ok(t, mssl_person_suspend(t->fx->ctx, t->fx->op, t->carol, 1, "gone",
+				  t->fx->err),
+	   "suspend person");
+	challenge(t, FX_B, &pr);
+	card_sign(t, "carol", MSSL_TOKEN_ISSUED_PIN, &pr);
+	refused(t, &pr, "auth.person");
+	proof_free(&pr);
+}
+
+/*
+ * A certificate of another CA put into the store behind the library's
+ * back is still refused: the chain is checked when a key enters the
+ * cache.  And an enrolment whose ca_key is not the key of ca_cert fails
+ * instead of registering a card.
+ */
+static void test_card_ca_checks(void **state)
+{
+	struct lt *t = *state;
+	mssl_token *tok = open_card(t, "alice");
+	uint8_t *spki = NULL, *blob = NULL, *sig = NULL, *cert;
+	size_t spki_len = 0, blob_len = 0, sig_len = 0, cert_len = 0, i;
+	uint8_t h[32];
+	char hex[65];
+	struct proof pr;
+	mssl_ctx *bad;
+	int64_t card = 0;
+	int alg = 0;
+
+	ok(t, mssl_token_login(tok, MSSL_TOKEN_ISSUED_PIN, 8, t->fx->err),
+	   "PIN");
+	ok(t, mssl_token_pubkey(tok, &spki, &spki_len, t->fx->err), "spki");
+	cert = tk_issue_cert(spki, spki_len, "Alice Wang", &cert_len, NULL,
+			     NULL);
+	assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, cert, cert_len,
+					  h),
+			 0);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	fx_sql(t->fx,
+	       "INSERT INTO cards(person_id, token_serial, cert_der, "
+	       "cert_sha256, state, created) VALUES (%lld, 'forged', "
+	       "X'00', X'%s', 'active', 0)",
+	       (long long)t->alice, hex);
+	challenge(t, FX_A, &pr);
+	pr.soft = true;
+	pr.p.cert = cert;
+	pr.p.cert_len = cert_len;
+	assert_int_equal(mssl_login_blob(&pr.p, &blob, &blob_len), 0);
+	ok(t, mssl_token_sign(tok, blob, blob_len, &sig, &sig_len, &alg,
+			      t->fx->err),
+	   "sign");
+	pr.p.sig = gnutls_malloc(sig_len);
+	memcpy((void *)pr.p.sig, sig, sig_len);
+	pr.p.sig_len = sig_len;
+	pr.p.sig_alg = alg;
+	mssl_free(sig);
+	mssl_free(blob);
+	refused(t, &pr, "auth.card_ca");
+	proof_free(&pr);
+	mssl_free(spki);
+	mssl_token_free(tok);
+
+	/* soft-key.pem is no CA's key: nothing is registered. */
+	bad = other_ctx(t, "master.key", "soft-key.pem");
+	spki = tk_soft_spki(&spki_len);
+	cert = NULL;
+	assert_int_equal(mssl_card_certify(bad, t->fx->op, t->bob, "bad-ca-1",
+					   spki, spki_len, &cert, &cert_len,
+					   &card, t->fx->err),
+			 MSSL_ECONFIG);
+	assert_string_equal(mssl_error_id(t->fx->err), "cards.ca_mismatch");
+	assert_null(cert);
+	assert_int_equal(fx_sql_int(t->fx, -1,
+				    "SELECT COUNT(*) FROM cards WHERE "
+				    "token_serial = 'bad-ca-1'"),
+			 0);
+	free(spki);
+	mssl_ctx_free(bad);
+}
+
 /* The blob is what DESIGN.md says, field by field. */
 static void test_blob(void **state)
 {
@@ -861,6 +1153,12 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stateless_challenge,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cached_key_revoked, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_card_ca_checks, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
