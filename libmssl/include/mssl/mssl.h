@@ -882,6 +882,9 @@ MSSL_API int mssl_card_unlock_done(mssl_ctx *ctx, const char *account_id,
  * mssl_login_challenge - a fresh single-use nonce for a login to
  * 'account_id', valid until *expires ([login] challenge_ttl_s, default
  * 120 s).  The account need not exist: the answer does not tell.
+ * Nothing is stored: the nonce carries its expiry and an HMAC under a key
+ * derived from [cards] master_secret_file (random per context without
+ * it); mssl_login records it as used.  Thread-safe.
  */
 MSSL_API int mssl_login_challenge(mssl_ctx *ctx, const char *account_id,
 				  const char *remote,
