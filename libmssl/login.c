@@ -65,7 +65,7 @@
 #define CONSUMED_KEEP_S 300
 
 /* The card key cache: KEY_SETS x KEY_WAYS public keys at most. */
-#define KEY_SETS 64
+#define KEY_SETS 256
 #define KEY_WAYS 4
 
 /*
