@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1114,6 +1115,121 @@ static void test_card_ca_checks(void **state)
 	mssl_ctx_free(bad);
 }
 
+/* ---- logins from several threads at once ------------------------------- */
+
+#define RACE_THREADS 4
+#define RACE_EACH 4
+
+struct racer {
+	mssl_ctx *ctx;
+	struct proof *proofs; /* this thread's, n of them */
+	size_t n;
+	pthread_barrier_t *go;
+	int ok, refused, other;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	mssl_error *err = mssl_error_new();
+	size_t i;
+
+	pthread_barrier_wait(r->go);
+	for (i = 0; i < r->n; i++) {
+		mssl_session_info *s = NULL;
+		int rc = mssl_login(r->ctx, &r->proofs[i].p, "x", &s, err);
+
+		if (rc == 0)
+			r->ok++;
+		else if (rc == MSSL_EPERM)
+			r->refused++;
+		else
+			r->other++;
+		mssl_session_info_free(s);
+	}
+	mssl_error_free(err);
+	return NULL;
+}
+
+/* Run the racers: each thread logs in with its proofs. */
+static void run_race(struct racer *r, size_t n)
+{
+	pthread_t th[RACE_THREADS];
+	pthread_barrier_t go;
+	size_t i;
+
+	assert_int_equal(pthread_barrier_init(&go, NULL, (unsigned)n), 0);
+	for (i = 0; i < n; i++) {
+		r[i].go = &go;
+		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+}
+
+/*
+ * Threads logging in with one card through one context whose key cache
+ * starts empty: every distinct proof opens a session; one proof given
+ * to every thread at once opens exactly one.
+ */
+static void test_threads(void **state)
+{
+	struct lt *t = *state;
+	struct proof pr[RACE_THREADS * RACE_EACH], one;
+	struct racer r[RACE_THREADS];
+	mssl_ctx *ctx = other_ctx(t, "master.key", "ca-key.pem");
+	size_t i;
+	int ok = 0, refused = 0, other = 0;
+
+	for (i = 0; i < RACE_THREADS * RACE_EACH; i++) {
+		challenge_on(t, ctx, FX_A, &pr[i]);
+		card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &pr[i]);
+	}
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < RACE_THREADS; i++) {
+		r[i].ctx = ctx;
+		r[i].proofs = pr + i * RACE_EACH;
+		r[i].n = RACE_EACH;
+	}
+	run_race(r, RACE_THREADS);
+	for (i = 0; i < RACE_THREADS; i++) {
+		assert_int_equal(r[i].ok, RACE_EACH);
+		assert_int_equal(r[i].refused + r[i].other, 0);
+	}
+	assert_int_equal(fx_sql_int(t->fx, -1,
+				    "SELECT COUNT(*) FROM sessions"),
+			 RACE_THREADS * RACE_EACH);
+
+	/* One proof, every thread: one session, the others refused. */
+	challenge_on(t, ctx, FX_A, &one);
+	card_sign(t, "alice", MSSL_TOKEN_ISSUED_PIN, &one);
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < RACE_THREADS; i++) {
+		r[i].ctx = ctx;
+		r[i].proofs = &one;
+		r[i].n = 1;
+	}
+	run_race(r, RACE_THREADS);
+	for (i = 0; i < RACE_THREADS; i++) {
+		ok += r[i].ok;
+		refused += r[i].refused;
+		other += r[i].other;
+	}
+	assert_int_equal(ok, 1);
+	assert_int_equal(refused, RACE_THREADS - 1);
+	assert_int_equal(other, 0);
+	assert_int_equal(fx_sql_int(t->fx, -1,
+				    "SELECT COUNT(*) FROM audit WHERE action = "
+				    "'auth.login' AND outcome = 'refused' AND "
+				    "detail LIKE '%%auth.nonce:%%'"),
+			 RACE_THREADS - 1);
+	proof_free(&one);
+	for (i = 0; i < RACE_THREADS * RACE_EACH; i++)
+		proof_free(&pr[i]);
+	mssl_ctx_free(ctx);
+}
+
 /* The blob is what DESIGN.md says, field by field. */
 static void test_blob(void **state)
 {
@@ -1159,6 +1275,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_card_ca_checks, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
