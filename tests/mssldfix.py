@@ -470,6 +470,38 @@ def setup(cards, issuance="", topup=20):
                     v["serial"] = c["serial"]
 
 
+def tls_files():
+    """A server key and certificate for localhost and 127.0.0.1 from the
+    card CA of setup(): (CA file, certificate, key) for a TLS daemon."""
+    cadir = _conf["cadir"]
+    j = lambda x: os.path.join(cadir, x)
+    with open(j("srv.tmpl"), "w") as f:
+        f.write('cn = "localhost"\ndns_name = "localhost"\n'
+                'ip_address = "127.0.0.1"\ntls_www_server\nsigning_key\n'
+                'expiration_days = 2\n')
+    run("certtool", "--generate-privkey", "--key-type=ecdsa",
+        "--curve=secp256r1", "--outfile", j("srv-key.pem"), "--no-text")
+    run("certtool", "--generate-certificate", "--load-privkey",
+        j("srv-key.pem"), "--load-ca-certificate", j("ca.pem"),
+        "--load-ca-privkey", j("ca-key.pem"), "--template", j("srv.tmpl"),
+        "--outfile", j("srv.pem"), "--no-text")
+    return j("ca.pem"), j("srv.pem"), j("srv-key.pem")
+
+
+def tls_login(label, priority="NORMAL", exporter_of="this"):
+    """The card 'label' logs in over native TLS through mssld-prove
+    --connect: {"status", "body", "version", "exporter_len"}."""
+    c = CARDS[label]
+    p = run(PROVE, "--module", "softhsm2", "--token",
+            "pkcs11:token=" + label, "--pin", c["pin"], "--origin", ORIGIN,
+            "--account", c["account"], "--connect", str(D.port),
+            "--cafile", D.tls_ca, "--priority", priority, "--exporter-of",
+            exporter_of, check=False)
+    if p.returncode != 0:
+        raise RuntimeError("mssld-prove --connect: " + p.stderr)
+    return json.loads(p.stdout)
+
+
 def restart(mssld_extra="", extra="", tls_ca=None):
     """Stop the daemon and start another on the same store, port and
     cards with more configuration.  Returns the old one's exit code."""

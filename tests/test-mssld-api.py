@@ -457,6 +457,39 @@ def test_home_activity():
        "activity: pages", r2)
 
 
+# ---- login over native TLS (RFC 9266 channel binding) -------------------------
+
+def test_tls_login():
+    ca, crt, key = fx.tls_files()
+    rc = fx.restart("tls_cert = %s\ntls_key = %s\nlisten = 127.0.0.1\n"
+                    % (crt, key), tls_ca=ca)
+    ok(rc == 0, "the plain daemon stops cleanly; one with native TLS "
+       "starts on the same store")
+    r = call("POST", "/api/v1/auth/challenge", {"account_id": A})
+    ok(r.status == 200 and r.json()["channel_binding"] == "tls-exporter",
+       "over TLS the challenge says the proof must bind tls-exporter", r)
+    for prio, ver in (("NORMAL:-VERS-ALL:+VERS-TLS1.3", "TLS1.3"),
+                      ("NORMAL:-VERS-ALL:+VERS-TLS1.2", "TLS1.2")):
+        r = fx.tls_login("alice", prio, "this")
+        tok = (r.get("body") or {}).get("token")
+        ok(r["status"] == 200 and r["version"] == ver and
+           r["exporter_len"] == 32 and tok and
+           r["body"]["pin_change_required"] is False,
+           "%s: a login signing its own connection's tls-exporter "
+           "(32 bytes) opens a session" % ver, r)
+        me = call("GET", "/api/v1/auth/me", token=tok)
+        ok(me.status == 200 and me.json()["person"]["name"] == "Alice Wang",
+           "%s: the session is good on another connection" % ver, me)
+        r = fx.tls_login("alice", prio, "other")
+        ok(r["status"] == 401 and
+           r["body"]["error"]["code"] == "auth.login_failed",
+           "%s: a proof signing ANOTHER connection's tls-exporter is "
+           "refused (401)" % ver, r)
+    r = login("alice")
+    ok(r.status == 401 and r.err() == "auth.login_failed",
+       "over TLS a proof that binds no tls-exporter is refused", r)
+
+
 def setup():
     fx.setup([("alice", A, "Alice Wang", "manager"),
               ("bob", A, "Bob Lin", "auditor"),
@@ -469,7 +502,7 @@ def main():
     return fx.main([setup, test_challenge, test_first_login, test_pin_change,
                     test_sessions, test_unlock, test_issue,
                     test_certificates, test_export, test_renew_revoke,
-                    test_home_activity])
+                    test_home_activity, test_tls_login])
 
 
 if __name__ == "__main__":
