@@ -470,6 +470,69 @@ def setup(cards, issuance="", topup=20):
                     v["serial"] = c["serial"]
 
 
+def fill_certificates(account, n):
+    """n more issued SSL certificates of 'account' written straight into
+    the SQLite store's certificates table (one transaction, columns of
+    the real schema; no DER: the list and the export do not read it):
+    serials ff000000..., CNs b<i>.<domain>, every tenth with a Chinese
+    note holding a comma, quotes and a line break.  For the export's
+    size tests and benchmarks; the daemon reads them like any other."""
+    import sqlite3
+    dom = ORGS[account][1]
+    now = int(time.time())
+    db = sqlite3.connect(os.path.join(T, "mssl.db"), timeout=60)
+
+    def rows():
+        for i in range(n):
+            yield ("ff%030x" % i, account, "b%d.%s" % (i, dom), 0x1,
+                   "issued", 1, now - 86400, now + 364 * 86400, "Bench",
+                   "nginx", "Tech Lee", "tech@" + dom, "+886-2-1234",
+                   '備註 %d, "批次"\n第二行' % i if i % 10 == 0 else None,
+                   "Seal", now - 86400 + i)
+
+    try:
+        with db:
+            db.executemany(
+                "INSERT INTO certificates (serial, account_id, cn, product,"
+                " state, years, not_before, not_after, requested_by,"
+                " server_vendor, tech_name, tech_email, tech_phone, note,"
+                " seal_name, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?, ?, ?, ?)", rows())
+    finally:
+        db.close()
+
+
+def export_csv(token, query=""):
+    """GET the CSV export, streamed: (response, the number of lines
+    after the header, the header line, the first 3 bytes, the body's
+    length, its last line)."""
+    res = {}
+
+    def read(r):
+        first = r.read(65536)
+        res["head3"] = first[:3]
+        res["header"] = first[3:first.index(b"\r\n")].decode()
+        lines = first.count(b"\r\n")
+        size = len(first)
+        tail = first
+        while True:
+            chunk = r.read(1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            lines += chunk.count(b"\r\n")
+            if tail.endswith(b"\r") and chunk.startswith(b"\n"):
+                lines += 1      # a line end across the read boundary
+            tail = (tail + chunk)[-4096:]
+        res["size"] = size
+        res["tail"] = tail.rstrip(b"\r\n").rsplit(b"\r\n", 1)[-1]
+        res["lines"] = lines
+
+    r = call("GET", "/api/v1/certificates/export" + query, token=token,
+             stream=read)
+    return r, res
+
+
 def tls_files():
     """A server key and certificate for localhost and 127.0.0.1 from the
     card CA of setup(): (CA file, certificate, key) for a TLS daemon."""
