@@ -274,7 +274,7 @@ static int account_arg(struct cli *c, int argc, char **argv,
 	int opt;
 
 	*account = c->account.value;
-	while ((opt = getopt_long(argc, argv, "+", o, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		if (opt != 'a') {
 			cli_err(_("usage: mssl %s --account ID"), argv[0]);
 			return CLI_USAGE;

@@ -33,4 +33,11 @@ int cli_get_show(struct cli *c, const char *path,
 /* Ask a yes/no question on the terminal; --yes answers yes. */
 bool cli_confirm(struct cli *c, const char *question);
 
+/* A time (seconds, JSON integer) as YYYY-MM-DD (UTC), "-" when none. */
+void day_of(json_t *t, char *buf, size_t size);
+/* A number 1..1000000 from an option; -1 after saying why. */
+long cli_positive(const char *s, const char *name);
+/* "(more: add --page N)" under a page that has more after it. */
+void cli_more(const json_t *j);
+
 #endif

@@ -45,23 +45,15 @@ void cli_http_cleanup(struct cli *c)
 
 int cli_tls_exporter(struct cli *c, uint8_t out[32], bool *have)
 {
-	struct curl_tlssessioninfo *ti = NULL;
 	*have = false;
-	if (!c->curl || strncmp(c->server.value, "https://", 8) != 0)
-		return 0;
-	if (curl_easy_getinfo(c->curl, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK ||
-	    !ti || ti->backend != CURLSSLBACKEND_GNUTLS || !ti->internals) {
-		cli_err("%s", _("this libcurl does not use GnuTLS, so the login cannot be bound to the TLS connection"));
+	if (c->exporter_error) {
+		cli_err("%s", _(c->exporter_error));
 		return CLI_REFUSED;
 	}
-	/* RFC 9266: label "EXPORTER-Channel-Binding", empty context, 32
-	 * bytes. */
-	if (gnutls_prf_rfc5705(ti->internals, 24, "EXPORTER-Channel-Binding",
-			       0, "", 32, (char *)out) < 0) {
-		cli_err("%s", _("cannot read the TLS connection's exporter value"));
-		return CLI_REFUSED;
+	if (c->have_exporter) {
+		memcpy(out, c->exporter, sizeof(c->exporter));
+		*have = true;
 	}
-	*have = true;
 	return 0;
 }
 
@@ -106,14 +98,52 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 	return len;
 }
 
+struct hdr {
+	struct cli *c;
+	struct cli_resp *r;
+	bool looked; /* the TLS exporter was looked for on this answer */
+};
+
+/*
+ * The RFC 9266 exporter value of the TLS connection this answer comes on
+ * ("EXPORTER-Channel-Binding", empty context, 32 bytes), kept in the cli.
+ * libcurl hands out the TLS session only during a transfer.
+ */
+static void take_exporter(struct hdr *h)
+{
+	struct curl_tlssessioninfo *ti = NULL;
+	struct cli *c = h->c;
+
+	h->looked = true;
+	c->have_exporter = false;
+	c->exporter_error = NULL;
+	if (strncmp(c->server.value, "https://", 8) != 0)
+		return;
+	if (curl_easy_getinfo(c->curl, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK ||
+	    !ti || ti->backend != CURLSSLBACKEND_GNUTLS || !ti->internals) {
+		c->exporter_error = N_("this libcurl does not use GnuTLS, so the login cannot be bound to the TLS connection");
+		return;
+	}
+	if (gnutls_prf_rfc5705(ti->internals, 24, "EXPORTER-Channel-Binding",
+			       0, "", sizeof(c->exporter),
+			       (char *)c->exporter) < 0) {
+		c->exporter_error = N_("cannot read the TLS connection's exporter value");
+		return;
+	}
+	c->have_exporter = true;
+}
+
 /* Keep the file name of "Content-Disposition: attachment; filename=..." */
 static size_t on_header(char *data, size_t size, size_t n, void *ud)
 {
-	struct cli_resp *r = ud;
+	struct hdr *hd = ud;
+	struct cli_resp *r = hd->r;
 	size_t len = size * n;
 	static const char cd[] = "content-disposition:";
 	const char *p, *end = data + len;
 
+	if (!hd->looked)
+		take_exporter(hd);
 	if (len > sizeof(cd) && strncasecmp(data, cd, sizeof(cd) - 1) == 0 &&
 	    (p = memmem(data, len, "filename=\"", 10))) {
 		const char *q;
@@ -161,6 +191,7 @@ int cli_request(struct cli *c, const char *method, const char *path,
 {
 	struct curl_slist *h = NULL;
 	struct sink s = { .out = out };
+	struct hdr hd = { c, r, false };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char *url = NULL, *payload = NULL, *auth = NULL, *idem = NULL;
 	CURL *curl = c->curl;
@@ -223,7 +254,7 @@ int cli_request(struct cli *c, const char *method, const char *path,
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &hd);
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);

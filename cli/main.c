@@ -29,7 +29,23 @@ static void usage(FILE *fp)
 		  "  whoami                    who is logged in, with which role\n"
 		  "\n"
 		  "Account:\n"
+		  "  home                      notices, balance, certificates by state\n"
 		  "  account                   the account's details and agreed domains\n"
+		  "  activity [--page N]       the ledger, newest first\n"
+		  "\n"
+		  "Certificates:\n"
+		  "  certs [--cn S] [--domain D] [--state S] [--page N] [--csv FILE]\n"
+		  "  cert SERIAL               one certificate\n"
+		  "  check --csr FILE [--product P]  dry run: names, findings\n"
+		  "  issue --csr FILE [OPTIONS]  check, confirm, issue (asks for what\n"
+		  "                            is not given: --years, --vendor,\n"
+		  "                            --tech-name, --tech-email, --tech-phone,\n"
+		  "                            --note, --seal-name, --passphrase-fd N)\n"
+		  "  renew [SERIAL --csr FILE [OPTIONS]]\n"
+		  "                            list renewable certificates, or renew one\n"
+		  "  revoke [SERIAL --reason R]  list revocable certificates, or revoke one\n"
+		  "  download SERIAL --format F [--out FILE]\n"
+		  "                            F: pem, chain, der, p7b, vendor\n"
 		  "\n"
 		  "Card:\n"
 		  "  pin change                change the card's PIN\n"
@@ -54,7 +70,16 @@ static const struct cli_cmd commands[] = {
 	{ "login", cmd_login },
 	{ "logout", cmd_logout },
 	{ "whoami", cmd_whoami },
+	{ "home", cmd_home },
 	{ "account", cmd_account },
+	{ "activity", cmd_activity },
+	{ "certs", cmd_certs },
+	{ "cert", cmd_cert },
+	{ "check", cmd_check },
+	{ "issue", cmd_issue },
+	{ "renew", cmd_renew },
+	{ "revoke", cmd_revoke },
+	{ "download", cmd_download },
 	{ "pin", cmd_pin },
 	{ "card", cmd_card },
 };

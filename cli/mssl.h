@@ -47,6 +47,10 @@ struct cli {
 	int pin_fd; /* --pin-fd: PINs from this descriptor, not a TTY */
 	int verbose;
 	void *curl; /* the one libcurl handle, its connection kept */
+	/* The TLS exporter of the connection the last answer came on. */
+	uint8_t exporter[32];
+	bool have_exporter;
+	const char *exporter_error; /* why there is none over https */
 };
 
 /* The answer to one request. */
@@ -67,8 +71,8 @@ int cli_session_forget(struct cli *c);
 /* http.c */
 int cli_http_init(void);
 void cli_http_cleanup(struct cli *c);
-/* RFC 9266 tls-exporter value of the connection the last request used;
- * *have false over plain HTTP.  0 or an exit status. */
+/* RFC 9266 tls-exporter value of the connection the last answer came
+ * on; *have false over plain HTTP.  0 or an exit status. */
 int cli_tls_exporter(struct cli *c, uint8_t out[32], bool *have);
 /* Send 'method' 'path' (under the server URL) with an optional JSON
  * body; fills 'r'.  When 'out' is given the body is streamed there

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -61,4 +62,38 @@ bool cli_confirm(struct cli *c, const char *question)
 	if (!fgets(line, sizeof(line), stdin))
 		return false;
 	return line[0] == 'y' || line[0] == 'Y';
+}
+
+void day_of(json_t *t, char *buf, size_t size)
+{
+	time_t v = (time_t)json_integer_value(t);
+
+	if (!json_is_integer(t) || v <= 0 ||
+	    strftime(buf, size, "%Y-%m-%d", gmtime(&v)) == 0)
+		snprintf(buf, size, "-");
+}
+
+long cli_positive(const char *s, const char *name)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 1000000) {
+		cli_err(_("%s: \"%s\" is not a number from 1 to 1000000"), name,
+			s);
+		return -1;
+	}
+	return v;
+}
+
+void cli_more(const json_t *j)
+{
+	json_int_t off = json_integer_value(json_object_get(j, "offset"));
+	json_int_t lim = json_integer_value(json_object_get(j, "limit"));
+
+	if (json_is_true(json_object_get(j, "has_more")) && lim > 0)
+		printf(_("(more: add --page %lld)\n"),
+		       (long long)(off / lim + 2));
 }

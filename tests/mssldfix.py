@@ -38,6 +38,8 @@ MSSLD = os.path.join(TOP, "daemon", "mssld", "mssld")
 ADMIN = os.path.join(TOP, "daemon", "mssl-admin")
 CARD = os.path.join(TOP, "tokens", "mssl-card")
 PROVE = os.path.join(TOP, "tests", "mssld-prove")
+# What [login] origin says; None: the daemon's own plain-HTTP loopback
+# URL, as a client that signs the URL it connects to (mssl) needs.
 ORIGIN = "https://mssl.test"
 A = "70759028-01"   # Taiwan-CA Inc., twca.com.tw
 B = "12345675-01"   # Other Co., Ltd., other.com.tw
@@ -126,9 +128,10 @@ def main(tests):
 
 # ---- processes ---------------------------------------------------------------
 
-def run(*args, stdin=None, check=True, fds=None):
+def run(*args, stdin=None, check=True, fds=None, env=None):
     """Run a tool; fds maps descriptor numbers in the child to text fed
-    on them (as a holder types PINs into --pin-fd)."""
+    on them (as a holder types PINs into --pin-fd); env: its whole
+    environment (default: ours)."""
     pipes = []
     for fd, text in (fds or {}).items():
         r, w = os.pipe()
@@ -137,13 +140,16 @@ def run(*args, stdin=None, check=True, fds=None):
         pipes.append((r, fd))
 
     def child():
-        for r, fd in pipes:
-            os.dup2(r, fd)
+        # Out of the way first: a pipe's own number may be another's
+        # target.
+        high = [(os.dup(r), fd) for r, fd in pipes]
+        for h, fd in high:
+            os.dup2(h, fd)
 
     try:
         p = subprocess.run(args, input=stdin, capture_output=True, text=True,
                            pass_fds=[x for rf in pipes for x in rf],
-                           preexec_fn=child if pipes else None)
+                           preexec_fn=child if pipes else None, env=env)
     finally:
         for r, _ in pipes:
             os.close(r)
@@ -411,7 +417,8 @@ def conf_text(mssld_extra="", extra=""):
             # file locks when a connection opened, and the daemon's
             # writes went to a WAL another process had deleted).
             "rate_per_ip = 10000\nrate_burst = 10000\nworkers = 4\n%s\n%s"
-            % (PLUGINS, c["issuance"], c["ca"], T, ORIGIN, c["cadir"],
+            % (PLUGINS, c["issuance"], c["ca"], T,
+               ORIGIN or "http://127.0.0.1:%d" % c["port"], c["cadir"],
                c["cadir"], c["cadir"], c["port"], T, mssld_extra, extra))
 
 
