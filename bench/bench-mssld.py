@@ -8,6 +8,15 @@ in a temporary directory) and prints, beside bench/baseline.txt:
                              (target below 64 MiB = 65536 KiB)
   mssld_health_per_s         GET /api/v1/health per second (wrk, 2
                              threads, 50 connections, 5 s)
+  mssld_export_1m_rss_growth_kib
+                             peak RSS (VmHWM) during GET
+                             /api/v1/certificates/export of 1,000,000
+                             certificates, less RSS before it (target
+                             below 64 MiB: the CSV is streamed)
+  mssld_export_1m_s          that export's time, first byte to last
+The export uses tests/mssldfix.py (a SoftHSM2 card, a CA, a session) and
+writes the rows straight into the SQLite store; it needs tests/mssld-prove
+(the bench-mssld make target builds it) and is skipped without SoftHSM2.
 Usage: bench-mssld.py TOP_BUILDDIR BASELINE
 """
 import os
@@ -98,3 +107,58 @@ finally:
     p.send_signal(signal.SIGTERM)
     p.wait(30)
     shutil.rmtree(d, ignore_errors=True)
+
+
+def export_bench(rows=1000000):
+    here = os.path.dirname(os.path.abspath(__file__))
+    os.environ.setdefault("MSSL_TOP_BUILDDIR", top)
+    os.environ.setdefault("MSSL_PLUGIN_BUILDDIR", plugins)
+    os.environ.setdefault("MSSL_TEST_SRCDIR", os.path.join(here, "..",
+                                                           "tests"))
+    os.environ.setdefault("MSSL_CA_INIT", os.path.join(here, "..", "tools",
+                                                       "ca-init.sh"))
+    sys.path.insert(0, os.path.join(here, "..", "tests"))
+    sys.dont_write_bytecode = True
+    import mssldfix as fx
+    if not os.path.exists(fx.PROVE):
+        print("mssld_export_1m_rss_growth_kib: skipped, build "
+              "tests/mssld-prove first")
+        return
+    fx.init("bench-mssld-export")
+    try:
+        try:
+            fx.setup([("alice", fx.A, "Alice Wang", "manager")])
+        except SystemExit:
+            print("mssld_export_1m_rss_growth_kib: skipped, no SoftHSM2")
+            return
+        fx.change_pin("alice", "pin-2468")
+        tok = fx.session("alice")
+        t0 = time.time()
+        fx.fill_certificates(fx.A, rows)
+        print("  (%d rows written into the store in %.1f s)"
+              % (rows, time.time() - t0))
+        idle = fx.D.status("VmRSS")
+        t0 = time.time()
+        r, res = fx.export_csv(tok)
+        took = time.time() - t0
+        growth = fx.D.status("VmHWM") - idle
+        if r.status != 200 or res["lines"] - 1 != rows:
+            print("mssld_export_1m: FAILED: status %d, %s rows"
+                  % (r.status, res.get("lines")))
+            return
+        show("mssld_export_1m_rss_growth_kib", growth, "KiB")
+        print("  target: below 65536 KiB: %s (CSV %d KiB, RSS before %d "
+              "KiB)" % ("met" if growth < 65536 else "NOT MET",
+                        res["size"] // 1024, idle))
+        show("mssld_export_1m_s", "%.1f" % took, "s")
+    finally:
+        if fx.D:
+            fx.D.stop()
+        for q in fx.procs:
+            if q.poll() is None:
+                q.kill()
+                q.wait()
+        shutil.rmtree(fx.T, ignore_errors=True)
+
+
+export_bench()

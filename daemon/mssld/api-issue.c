@@ -199,6 +199,19 @@ void mssld_h_revocable(struct mssld_call *call)
 	size_t i;
 	int rc;
 
+	/*
+	 * The list is cert.list's (auditors may read it elsewhere), but the
+	 * screen is the revocation's: libmssl's role table says who.
+	 */
+	if (!mssl_role_allows((mssl_role)call->role, "cert.revoke")) {
+		json_decref(items);
+		json_decref(reasons);
+		mssl_error_set(call->err, MSSL_EPERM, "auth.role", NULL,
+			       N_("the %s role may not revoke certificates"),
+			       mssl_role_name((mssl_role)call->role));
+		mssld_fail_lib(call, MSSL_EPERM);
+		return;
+	}
 	rc = mssl_cert_list(call->ctx, call->actor, call->account_id, &q,
 			    candidate, items, call->err);
 	if (rc < 0) {

@@ -1006,6 +1006,13 @@ static int configure_db(struct conn *c)
  * Create the file readable by its owner only before SQLite opens it: it
  * holds session and challenge hashes.  SQLite gives the -wal and -shm
  * files the permissions of the main file.
+ *
+ * Only a file that does not exist yet is opened here (O_EXCL): closing a
+ * descriptor of a file drops every POSIX lock this process holds on it,
+ * the shared locks of this process's open SQLite connections included.
+ * Another process closing its last connection would then take the file
+ * as unused, checkpoint and delete the WAL under our connections, whose
+ * later commits would go to the deleted WAL and be lost.
  */
 static void precreate(const char *path)
 {
@@ -1013,7 +1020,7 @@ static void precreate(const char *path)
 
 	if (strcmp(path, ":memory:") == 0)
 		return;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
 }
