@@ -330,10 +330,17 @@ static int compare_crq(gnutls_x509_crq_t crq, gnutls_x509_privkey_t key,
 		       const char *what)
 {
 	gnutls_datum_t der = { NULL, 0 };
+	/* Ed25519 signs with SHA-512 only (GnuTLS leaks when asked for
+	 * another digest). */
+	gnutls_digest_algorithm_t dig =
+		gnutls_x509_privkey_get_pk_algorithm(key) ==
+				GNUTLS_PK_EDDSA_ED25519 ?
+			GNUTLS_DIG_SHA512 :
+			GNUTLS_DIG_SHA256;
 	int bad;
 
 	if (gnutls_x509_crq_set_key(crq, key) < 0 ||
-	    gnutls_x509_crq_sign2(crq, key, GNUTLS_DIG_SHA256, 0) < 0 ||
+	    gnutls_x509_crq_sign2(crq, key, dig, 0) < 0 ||
 	    gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der) < 0)
 		return 0; /* GnuTLS would not make it: nothing to compare */
 	bad = compare_paths(der.data, der.size, what);
@@ -415,7 +422,7 @@ static void test_fast_subject_same(void **state)
 }
 
 /*
- * Whole subjects: empty, repeated attributes, multi-valued RDNs, many
+ * Whole subjects: empty, repeated attributes, many
  * RDNs, and the EV attributes.
  */
 static void test_fast_subject_shapes(void **state)
@@ -424,8 +431,8 @@ static void test_fast_subject_shapes(void **state)
 		"",
 		"CN=www.example.com.tw",
 		"CN=a.example,CN=b.example,O=X,O=Y,OU=u1,OU=u2,C=TW",
-		"CN=a.example+O=Org\\, Ltd.,C=TW",
-		"CN=a.example,O=Bench+OU=x+L=Taipei,ST=Taipei City,C=TW",
+		/* No multi-valued RDNs ("CN=a+O=b"): gnutls_x509_crq_set_dn
+		 * cannot make them, and leaks when it refuses. */
 		"CN=x.example,serialNumber=70759028,businessCategory=Private "
 		"Organization,jurisdictionOfIncorporationCountryName=TW,"
 		"jurisdictionOfIncorporationStateOrProvinceName=Taiwan,"
