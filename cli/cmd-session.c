@@ -313,10 +313,17 @@ static void show_session(const json_t *j)
 	if (json_is_true(json_object_get(j, "pin_change_required")))
 		cli_kv(_("Allowed"), _("only the PIN change (mssl pin change)"));
 	else if (json_is_array(menu)) {
-		printf("%-22s", _("Allowed"));
+		char items[512];
+		size_t len = 0;
+
+		items[0] = '\0';
 		json_array_foreach(menu, i, v)
-			printf(" %s", json_string_value(v));
-		printf("\n");
+			if (json_is_string(v) && len < sizeof(items))
+				len += (size_t)snprintf(items + len,
+							sizeof(items) - len,
+							"%s%s", len ? " " : "",
+							json_string_value(v));
+		cli_kv(_("Allowed"), items);
 	}
 }
 
