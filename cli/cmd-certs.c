@@ -582,10 +582,12 @@ static int ask_text(struct cli *c, struct request *q, size_t slot,
 		return CLI_USAGE;
 	n = strcspn(line, "\r\n");
 	line[n] = '\0';
+	if (!n && required) {
+		cli_err(_("%s is required"), prompt);
+		return CLI_USAGE;
+	}
 	if (!n)
-		return required ? (cli_err(_("%s is required"), prompt),
-				   CLI_USAGE) :
-				  0;
+		return 0;
 	if (!(q->asked[slot] = strdup(line)))
 		return CLI_REFUSED;
 	*value = q->asked[slot];

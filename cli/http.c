@@ -61,7 +61,6 @@ void cli_resp_clear(struct cli_resp *r)
 {
 	json_decref(r->json);
 	free(r->body);
-	free(r->filename);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -100,7 +99,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 
 struct hdr {
 	struct cli *c;
-	struct cli_resp *r;
 	bool looked; /* the TLS exporter was looked for on this answer */
 };
 
@@ -133,29 +131,15 @@ static void take_exporter(struct hdr *h)
 	c->have_exporter = true;
 }
 
-/* Keep the file name of "Content-Disposition: attachment; filename=..." */
+/* Each answer's first header: its TLS connection's exporter. */
 static size_t on_header(char *data, size_t size, size_t n, void *ud)
 {
 	struct hdr *hd = ud;
-	struct cli_resp *r = hd->r;
-	size_t len = size * n;
-	static const char cd[] = "content-disposition:";
-	const char *p, *end = data + len;
 
+	(void)data;
 	if (!hd->looked)
 		take_exporter(hd);
-	if (len > sizeof(cd) && strncasecmp(data, cd, sizeof(cd) - 1) == 0 &&
-	    (p = memmem(data, len, "filename=\"", 10))) {
-		const char *q;
-
-		p += 10;
-		q = memchr(p, '"', (size_t)(end - p));
-		if (q && q > p) {
-			free(r->filename);
-			r->filename = strndup(p, (size_t)(q - p));
-		}
-	}
-	return len;
+	return size * n;
 }
 
 static bool loopback_http(const char *url)
@@ -191,7 +175,7 @@ int cli_request(struct cli *c, const char *method, const char *path,
 {
 	struct curl_slist *h = NULL;
 	struct sink s = { .out = out };
-	struct hdr hd = { c, r, false };
+	struct hdr hd = { c, false };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char *url = NULL, *payload = NULL, *auth = NULL, *idem = NULL;
 	CURL *curl = c->curl;

@@ -122,27 +122,23 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+", global, NULL)) != -1) {
 		switch (opt) {
 		case O_SERVER:
-			free(c.server.value);
-			c.server.value = strdup(optarg);
-			c.server.origin = "--server";
+			if (cli_setting_flag(&c.server, optarg) < 0)
+				goto nomem;
 			break;
 		case O_CA:
-			free(c.ca_file.value);
-			c.ca_file.value = strdup(optarg);
-			c.ca_file.origin = "--ca-file";
+			if (cli_setting_flag(&c.ca_file, optarg) < 0)
+				goto nomem;
 			break;
 		case O_CONFIG:
 			config = optarg;
 			break;
 		case O_MODULE:
-			free(c.module.value);
-			c.module.value = strdup(optarg);
-			c.module.origin = "--module";
+			if (cli_setting_flag(&c.module, optarg) < 0)
+				goto nomem;
 			break;
 		case O_TOKEN:
-			free(c.token.value);
-			c.token.value = strdup(optarg);
-			c.token.origin = "--token";
+			if (cli_setting_flag(&c.token, optarg) < 0)
+				goto nomem;
 			break;
 		case O_PIN_FD:
 			c.pin_fd = cli_fd_number(optarg, "--pin-fd");
@@ -201,6 +197,10 @@ int main(int argc, char **argv)
 		rc = CLI_USAGE;
 	}
 	cli_http_cleanup(&c);
+	goto out;
+nomem:
+	cli_err("%s", _("out of memory"));
+	rc = CLI_REFUSED;
 out:
 	cli_settings_free(&c);
 	return rc;

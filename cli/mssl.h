@@ -25,10 +25,9 @@ enum {
 	CLI_USAGE = 2
 };
 
-/* Where each setting came from, for "mssl config" and for messages. */
+/* A setting's value (malloc'd), NULL when none was given. */
 struct cli_setting {
 	char *value;
-	const char *origin; /* "--server", "MSSL_SERVER", the config file */
 };
 
 struct cli {
@@ -45,7 +44,6 @@ struct cli {
 	bool zh; /* messages in Traditional Chinese */
 	bool assume_yes; /* --yes: no confirmation prompt */
 	int pin_fd; /* --pin-fd: PINs from this descriptor, not a TTY */
-	int verbose;
 	void *curl; /* the one libcurl handle, its connection kept */
 	/* The TLS exporter of the connection the last answer came on. */
 	uint8_t exporter[32];
@@ -59,11 +57,12 @@ struct cli_resp {
 	json_t *json; /* the parsed body, when it was JSON */
 	char *body; /* the raw body (NUL-terminated) unless streamed */
 	size_t body_len;
-	char *filename; /* from Content-Disposition, for downloads */
 };
 
 /* settings.c */
 int cli_settings_load(struct cli *c, const char *config_flag);
+/* A flag's value for a setting (flags come first and win); 0 or -1. */
+int cli_setting_flag(struct cli_setting *s, const char *value);
 void cli_settings_free(struct cli *c);
 int cli_session_save(struct cli *c, const char *token);
 int cli_session_forget(struct cli *c);

@@ -41,8 +41,7 @@ static char *reader(char *buf, int size, void *ud)
 	return s;
 }
 
-static int set_from(struct cli_setting *s, const char *value,
-		    const char *origin)
+static int set_from(struct cli_setting *s, const char *value)
 {
 	char *v;
 
@@ -51,7 +50,17 @@ static int set_from(struct cli_setting *s, const char *value,
 	if (!(v = strdup(value)))
 		return -1;
 	s->value = v;
-	s->origin = origin;
+	return 0;
+}
+
+int cli_setting_flag(struct cli_setting *s, const char *value)
+{
+	char *v = strdup(value);
+
+	if (!v)
+		return -1;
+	free(s->value);
+	s->value = v;
 	return 0;
 }
 
@@ -84,7 +93,7 @@ static int handler(void *ud, const char *section, const char *key,
 				(void *)((char *)l->c + keys[i].off);
 
 			/* Flags and environment were read first and win. */
-			if (set_from(s, value, l->path) < 0)
+			if (set_from(s, value) < 0)
 				return 0;
 			return 1;
 		}
@@ -141,11 +150,11 @@ int cli_settings_load(struct cli *c, const char *config_flag)
 	char *dir = NULL;
 	int r;
 
-	set_from(&c->server, getenv("MSSL_SERVER"), "MSSL_SERVER");
-	set_from(&c->ca_file, getenv("MSSL_CA_FILE"), "MSSL_CA_FILE");
-	set_from(&c->module, getenv("MSSL_CARD_MODULE"), "MSSL_CARD_MODULE");
-	set_from(&c->token, getenv("MSSL_CARD_TOKEN"), "MSSL_CARD_TOKEN");
-	set_from(&c->account, getenv("MSSL_ACCOUNT"), "MSSL_ACCOUNT");
+	set_from(&c->server, getenv("MSSL_SERVER"));
+	set_from(&c->ca_file, getenv("MSSL_CA_FILE"));
+	set_from(&c->module, getenv("MSSL_CARD_MODULE"));
+	set_from(&c->token, getenv("MSSL_CARD_TOKEN"));
+	set_from(&c->account, getenv("MSSL_ACCOUNT"));
 	dir = config_dir();
 	if (config_flag)
 		c->config_path = strdup(config_flag);

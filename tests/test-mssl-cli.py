@@ -69,6 +69,9 @@ def test_usage():
     p = mssl("whoami", env={"MSSL_SERVER": "http://example.com"})
     ok(p.returncode == 2 and "https" in p.stderr,
        "plain http to a non-loopback server is refused (2)", p.stderr)
+    p = mssl("--server", "http://example.com", "whoami")
+    ok(p.returncode == 2 and "example.com" in p.stderr,
+       "--server wins over MSSL_SERVER (2)", p.stderr)
     p = mssl("whoami")
     ok(p.returncode == 1 and "not logged in" in p.stderr,
        "whoami before login: refused (1), says to log in", p.stderr)

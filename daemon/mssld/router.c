@@ -469,19 +469,33 @@ json_t *mssld_jstr(const char *s)
 	return j ? j : json_null();
 }
 
+/*
+ * The body member 'name': *v is NULL when it is absent or null, which is
+ * an answered error (-1) when it is required.
+ */
+static int body_member(struct mssld_call *call, const char *name,
+		       bool required, json_t **v)
+{
+	*v = json_object_get(call->json, name);
+	if (*v && json_is_null(*v))
+		*v = NULL;
+	if (*v || !required)
+		return 0;
+	mssld_resp_error(&call->resp, 400, "json.required", name,
+			 N_("%s is required"), name);
+	return -1;
+}
+
 int mssld_body_str(struct mssld_call *call, const char *name, bool required,
 		   const char **out)
 {
-	json_t *v = json_object_get(call->json, name);
+	json_t *v;
 
 	*out = NULL;
-	if (!v || json_is_null(v)) {
-		if (!required)
-			return 0;
-		mssld_resp_error(&call->resp, 400, "json.required", name,
-				 N_("%s is required"), name);
+	if (body_member(call, name, required, &v) < 0)
 		return -1;
-	}
+	if (!v)
+		return 0;
 	if (!json_is_string(v)) {
 		mssld_resp_error(&call->resp, 400, "json.type", name,
 				 N_("%s must be a string"), name);
@@ -494,16 +508,13 @@ int mssld_body_str(struct mssld_call *call, const char *name, bool required,
 int mssld_body_int(struct mssld_call *call, const char *name, bool required,
 		   int64_t min, int64_t max, int64_t dflt, int64_t *out)
 {
-	json_t *v = json_object_get(call->json, name);
+	json_t *v;
 
 	*out = dflt;
-	if (!v || json_is_null(v)) {
-		if (!required)
-			return 0;
-		mssld_resp_error(&call->resp, 400, "json.required", name,
-				 N_("%s is required"), name);
+	if (body_member(call, name, required, &v) < 0)
 		return -1;
-	}
+	if (!v)
+		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > max) {
 		mssld_resp_error(&call->resp, 400, "json.range", name,
