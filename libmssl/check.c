@@ -391,6 +391,9 @@ MSSL_API int mssl_check(mssl_ctx *ctx, const mssl_actor *actor,
 	rc = report ? mssl__check_run(&op, csr, params, report) :
 		      mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
 				      N_("out of memory"));
+	if (rc == 0)
+		rc = mssl__quote_load(&op, mssl_csr_info(csr)->subject.cn,
+				      params->renewal_of != NULL, report);
 	if (rc == 0 && mssl__report_n_errors(report) > 0)
 		rc = mssl__error_set(err, MSSL_EREJECTED, "request.rejected",
 				     NULL,

@@ -162,4 +162,13 @@ int mssl__ledger_post(struct mssl__op *op, int kind, int64_t delta,
 int mssl__check_run(struct mssl__op *op, const mssl_csr *csr,
 		    const mssl_check_params *params, mssl_report *report);
 
+/* ---- issuance (issue.c) ------------------------------------------------ */
+
+/*
+ * Keep in 'report' what mssl_report_quote needs: the term of the CN
+ * 'cn' (any case; nothing when NULL or empty) in op's account.
+ */
+int mssl__quote_load(struct mssl__op *op, const char *cn, bool renewal,
+		     mssl_report *report);
+
 #endif

@@ -580,6 +580,26 @@ MSSL_API const mssl_verdict *mssl_report_verdict(const mssl_report *report,
 						 size_t i);
 
 /*
+ * mssl_report_quote - what issuing the checked request for 'years' would
+ * charge and give, as the store stood when mssl_check ran (issuance
+ * computes it again in its own transaction):
+ *   *cert_years  the cert-years charged: 'years' when the CN's paid term
+ *                has ended (or, for a renewal, is shorter than one
+ *                certificate), 0 when a reissue falls inside it;
+ *   *not_before, *not_after  the certificate's validity (Unix time): the
+ *                policy maximum, cut at the end of the paid term;
+ *   *term_until  the end of the CN's paid term afterwards.
+ * Any out pointer may be NULL.  Returns 0; MSSL_EINPUT (field "years")
+ * when 'years' is not 1 to [issuance] max_years; MSSL_ESTATE when the
+ * report holds no quote (the request has no CN, or 'report' did not come
+ * from mssl_check).
+ */
+MSSL_API int mssl_report_quote(const mssl_report *report, int years,
+			       int *cert_years, int64_t *not_before,
+			       int64_t *not_after, int64_t *term_until,
+			       mssl_error *err);
+
+/*
  * mssl_key_block - put a key (SHA-256 of its SubjectPublicKeyInfo) on the
  * blocked list: no request with it will pass validation.  'source' says
  * where it came from ("operator", a weak-key list's name); 'reason' may be
