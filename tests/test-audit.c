@@ -431,12 +431,58 @@ static void test_tamper_head_altered(void **state)
 	struct fx *f = *state;
 	int64_t head = fx_audit_head(f);
 
-	fx_sql(f, "UPDATE meta SET value = %lld WHERE key = 'audit_head_seq'",
+	fx_sql(f, "UPDATE meta SET value = '%lld ' || substr(value, instr(value, ' ') + 1)"
+		  " WHERE key = 'audit_head'",
 	       (long long)(head - 1));
 	fx_sql(f, "DROP TRIGGER audit_no_delete;"
 		  "DELETE FROM audit WHERE seq = %lld",
 	       (long long)head);
 	/* The hash in the head is still that of the removed record. */
+	expect_tamper(f, "audit.head", head - 1);
+}
+
+/*
+ * A store written before the head became one meta row keeps it in two
+ * (audit_head_seq, audit_head_hash): the chain continues from them, the
+ * next append writes the one row and removes the two, and the log still
+ * verifies; a broken old head is still caught.
+ */
+static void test_head_legacy_rows(void **state)
+{
+	struct fx *f = *state;
+	int64_t head = fx_audit_head(f), n = 0;
+
+	fx_sql(f, "INSERT INTO meta(key, value) SELECT 'audit_head_seq',"
+		  " substr(value, 1, instr(value, ' ') - 1) FROM meta"
+		  " WHERE key = 'audit_head';"
+		  "INSERT INTO meta(key, value) SELECT 'audit_head_hash',"
+		  " substr(value, instr(value, ' ') + 1) FROM meta"
+		  " WHERE key = 'audit_head';"
+		  "DELETE FROM meta WHERE key = 'audit_head'");
+	assert_int_equal(fx_audit_head(f), head);
+	TH_RC(mssl_audit_verify(f->ctx, f->op, &n, f->err), 0, f->err);
+	TH_RC(mssl_topup(f->ctx, f->op, FX_A, 1, NULL, NULL, f->err), 0,
+	      f->err);
+	assert_int_equal(fx_sql_int(f, -1, "SELECT count(*) FROM meta WHERE"
+					   " key LIKE 'audit_head_%%'"),
+			 0);
+	assert_int_equal(fx_sql_int(f, -1, "SELECT count(*) FROM meta WHERE"
+					   " key = 'audit_head'"),
+			 1);
+	TH_RC(mssl_audit_verify(f->ctx, f->op, &n, f->err), 0, f->err);
+	assert_true(n > head);
+	/* The newest record removed and the old rows moved back: caught. */
+	head = fx_audit_head(f);
+	fx_sql(f, "INSERT INTO meta(key, value) SELECT 'audit_head_seq',"
+		  " substr(value, 1, instr(value, ' ') - 1) - 1 FROM meta"
+		  " WHERE key = 'audit_head';"
+		  "INSERT INTO meta(key, value) SELECT 'audit_head_hash',"
+		  " substr(value, instr(value, ' ') + 1) FROM meta"
+		  " WHERE key = 'audit_head';"
+		  "DELETE FROM meta WHERE key = 'audit_head';"
+		  "DROP TRIGGER audit_no_delete;"
+		  "DELETE FROM audit WHERE seq = %lld",
+	       (long long)head);
 	expect_tamper(f, "audit.head", head - 1);
 }
 
@@ -661,6 +707,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_delete_newest,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_head_altered,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_head_legacy_rows,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_reorder, fx_setup,
 						fx_teardown),

@@ -656,6 +656,7 @@ struct conn {
 	bool group; /* group commit: WAL, full, synchronous NORMAL here */
 	bool writing; /* in a write transaction, holding the write lock */
 	bool lazy; /* that transaction's commit need not wait for the disk */
+	bool legacy_head; /* the audit head read was in the old two rows */
 };
 
 /* Another connection holds the lock past the busy timeout. */
@@ -1818,16 +1819,32 @@ static int hex_decode(const char *in, uint8_t *out, size_t n)
 	return 0;
 }
 
+/*
+ * The log's head, one meta row "audit_head" = "<seq> <hash hex>": one
+ * write per record appended and one read per record to append.  Stores
+ * written before kept it in two rows (audit_head_seq, audit_head_hash):
+ * read when the new row is missing, removed with the first write after.
+ */
+#define HEAD_KEY "audit_head"
+#define LEGACY_SEQ_KEY "audit_head_seq"
+#define LEGACY_HASH_KEY "audit_head_hash"
+
 static int audit_put_head(struct conn *c, int64_t seq, const uint8_t hash[32])
 {
-	char hex[65];
-	int rc;
+	char v[100];
+	int n, rc;
 
-	rc = meta_put_int(c, "audit_head_seq", seq);
-	if (rc)
-		return rc;
-	hex_encode(hash, 32, hex);
-	return meta_put(c, "audit_head_hash", hex);
+	n = snprintf(v, sizeof(v), "%lld ", (long long)seq);
+	hex_encode(hash, 32, v + n);
+	rc = meta_put(c, HEAD_KEY, v);
+	if (rc == 0 && c->legacy_head) {
+		rc = exec_sql(c, "DELETE FROM meta WHERE key IN ('"
+				 LEGACY_SEQ_KEY "', '" LEGACY_HASH_KEY "')",
+			      "audit head migration");
+		if (rc == 0)
+			c->legacy_head = false;
+	}
+	return rc;
 }
 
 static int audit_insert(void *conn, const struct mssl_audit_rec *r)
@@ -1863,10 +1880,25 @@ static int audit_head(void *conn, int64_t *seq, uint8_t hash[32])
 	int rc;
 
 	memset(hash, 0, 32);
-	rc = meta_get(c, "audit_head_seq", seq, NULL, 0);
-	if (rc || *seq == 0)
+	rc = meta_get(c, HEAD_KEY, seq, hex, sizeof(hex));
+	if (rc)
 		return rc;
-	rc = meta_get(c, "audit_head_hash", &ignored, hex, sizeof(hex));
+	c->legacy_head = !hex[0];
+	if (c->legacy_head) {
+		rc = meta_get(c, LEGACY_SEQ_KEY, seq, NULL, 0);
+		if (rc || *seq == 0)
+			return rc;
+		rc = meta_get(c, LEGACY_HASH_KEY, &ignored, hex, sizeof(hex));
+	} else {
+		/* "<seq> <hex>" */
+		char *end = NULL;
+
+		errno = 0;
+		*seq = strtoll(hex, &end, 10);
+		if (errno || end == hex || *end != ' ' || *seq < 1)
+			end = hex + strlen(hex) - 1; /* malformed below */
+		memmove(hex, end + 1, strlen(end + 1) + 1);
+	}
 	if (rc)
 		return rc;
 	if (hex_decode(hex, hash, 32) != 0) {
