@@ -411,8 +411,10 @@ static void plugin_free(struct mssl__plugin *pl)
 		return;
 	if (pl->initialised && pl->p->fini)
 		pl->p->fini(pl->state);
-	if (pl->dl)
+	if (pl->dl) {
+		mssl__tr_forget();
 		dlclose(pl->dl);
+	}
 	free(pl->origin);
 	free(pl);
 }
