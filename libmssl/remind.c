@@ -153,10 +153,16 @@ static int remind_one(struct mssl__op *op, const struct due *d, int64_t now,
 
 /*
  * One transaction: at most BATCH reminders, most urgent first.  *more is
- * set when the batch is full (there may be more due).
+ * set when the batch is full (there may be more due).  resume[pos] is
+ * where the window of threshold pos is to be read from (0: its start):
+ * a full batch notes the last notAfter it took, less a second (ties are
+ * read again and skipped by the store, as reminded), so the next batch
+ * does not walk the part already done; a window read to its end is
+ * noted as done.
  */
 static int remind_batch(mssl_ctx *ctx, const mssl_actor *actor, int64_t now,
-			size_t *queued, bool *more, mssl_error *err)
+			int64_t *resume, size_t *queued, bool *more,
+			mssl_error *err)
 {
 	const struct mssl__mail_conf *m = &ctx->mail;
 	struct due_set set = { 0 };
@@ -185,13 +191,19 @@ static int remind_batch(mssl_ctx *ctx, const mssl_actor *actor, int64_t now,
 	/* remind_days is largest first: walk it from the end. */
 	for (pos = (int)m->n_remind_days - 1; pos >= 0 && set.n < BATCH;
 	     pos--) {
-		int64_t lower = pos + 1 < (int)m->n_remind_days ?
-					m->remind_days[pos + 1] :
-					0;
+		int64_t from = now + (pos + 1 < (int)m->n_remind_days ?
+					      m->remind_days[pos + 1] :
+					      0) * DAY,
+			until;
+		size_t before = set.n;
 
 		set.days = m->remind_days[pos];
-		rc = ctx->sops->remind_due(op.conn, now + lower * DAY,
-					   now + set.days * DAY, set.days,
+		until = now + set.days * DAY;
+		if (resume[pos] > from)
+			from = resume[pos];
+		if (from >= until)
+			continue;
+		rc = ctx->sops->remind_due(op.conn, from, until, set.days,
 					   (int64_t)(BATCH - set.n), collect,
 					   &set);
 		if (rc == MSSL_ENOMEM && set.oom) {
@@ -203,6 +215,9 @@ static int remind_batch(mssl_ctx *ctx, const mssl_actor *actor, int64_t now,
 			rc = mssl__op_store_error(&op, rc);
 			goto out;
 		}
+		resume[pos] = set.n < BATCH ? until :
+			      set.n > before ? set.v[set.n - 1].not_after - 1 :
+					       resume[pos];
 	}
 	*more = set.n >= BATCH;
 	for (i = 0; i < set.n; i++) {
@@ -237,6 +252,7 @@ MSSL_API int mssl_remind_expiring(mssl_ctx *ctx, const mssl_actor *actor,
 				  int64_t now, size_t *queued,
 				  mssl_error *err)
 {
+	int64_t resume[MSSL__REMIND_MAX] = { 0 };
 	size_t total = 0;
 	bool more = true;
 	int rc = 0, n;
@@ -249,7 +265,7 @@ MSSL_API int mssl_remind_expiring(mssl_ctx *ctx, const mssl_actor *actor,
 	if (ctx && now == 0)
 		now = mssl__now(ctx);
 	for (n = 0; more && n < MAX_BATCHES; n++) {
-		rc = remind_batch(ctx, actor, now, &total, &more, err);
+		rc = remind_batch(ctx, actor, now, resume, &total, &more, err);
 		if (rc < 0)
 			break;
 	}

@@ -710,6 +710,73 @@ static void test_no_contact(void **state)
 	assert_int_equal(remind_at(e, na - 2 * DAY), 0);
 }
 
+/*
+ * More than one transaction's worth (200): 450 certificates due, many
+ * expiring in the same second, all queued in one call, each once, in
+ * three audited batches.
+ */
+static void test_batches(void **state)
+{
+	struct t *t = *state;
+	struct env *e = t->e;
+	char *db = NULL, *sql;
+	int64_t now = e->now + 100 * DAY;
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int i, n = -1, batches = -1;
+
+	assert_true(asprintf(&db, "%s/mssl.db", e->dir) > 0);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "BEGIN", NULL, NULL, NULL),
+			 SQLITE_OK);
+	for (i = 0; i < 450; i++) {
+		/* 1 to 30 days left, seven certificates per second (so a
+		 * batch ends inside a second). */
+		sql = sqlite3_mprintf(
+			"INSERT INTO certificates (serial, account_id, cn,"
+			" product, state, years, not_before, not_after,"
+			" tech_email, created) VALUES ('%x', %Q,"
+			" 'h%d.twca.com.tw', 1, 'issued', 1, %lld, %lld,"
+			" 'it@twca.com.tw', %lld)",
+			0x10000 + i, ACC, i, (long long)e->now,
+			(long long)(now + DAY + (i / 7) * (29 * DAY / 65)),
+			(long long)e->now);
+		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_free(sql);
+	}
+	assert_int_equal(sqlite3_exec(h, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(remind_at(e, now), 450);
+	assert_int_equal(remind_at(e, now), 0);
+	assert_int_equal(sqlite3_prepare_v2(h,
+					    "SELECT count(*), count(DISTINCT"
+					    " serial) FROM cert_reminders r"
+					    " JOIN mail_outbox m ON m.id ="
+					    " r.mail_id AND m.related ="
+					    " r.serial",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	assert_int_equal(sqlite3_column_int(st, 1), 450);
+	sqlite3_finalize(st);
+	assert_int_equal(n, 450);
+	assert_int_equal(sqlite3_prepare_v2(h,
+					    "SELECT count(*) FROM audit WHERE"
+					    " action = 'mail.remind' AND"
+					    " outcome = 'ok' AND detail LIKE"
+					    " 'queued 200,%'",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	batches = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(batches, 2);
+	sqlite3_close(h);
+	free(db);
+}
+
 /* Load [mail] with remind_days = 'value'; expect rc and the key named. */
 static void conf_case(const char *dir, const char *value, int want,
 		      const char *rule)
@@ -787,6 +854,8 @@ int main(void)
 						setup_custom, teardown),
 		cmocka_unit_test_setup_teardown(test_off, setup_off, teardown),
 		cmocka_unit_test_setup_teardown(test_no_contact, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_batches, setup,
 						teardown),
 		cmocka_unit_test(test_config),
 	};

@@ -618,21 +618,26 @@ static const char *const stmt_sql[S_COUNT] = {
 	/*
 	 * Through certificates_not_after for the window, the primary key of
 	 * cert_reminders, certificates_renewal and certificates_cn for the
-	 * three exclusions.
+	 * three exclusions.  The unary + keeps the planner off
+	 * certificates_state and certificates_expiry, which it prefers
+	 * without statistics: with them the window (75,000 certificates in
+	 * a store of 1,000,000) took twice as long, walking every issued
+	 * certificate, and the same-CN check walked every later certificate
+	 * of the account.
 	 */
 	[S_REMIND_DUE] = "SELECT " CERT_COLS " FROM certificates c"
-			 " WHERE c.state = 'issued' AND c.not_after > ?1"
+			 " WHERE +c.state = 'issued' AND c.not_after > ?1"
 			 " AND c.not_after <= ?2"
 			 " AND NOT EXISTS (SELECT 1 FROM cert_reminders m"
 			 "  WHERE m.serial = c.serial AND m.days <= ?3)"
 			 " AND NOT EXISTS (SELECT 1 FROM certificates r"
 			 "  WHERE r.renewal_of = c.serial"
-			 "  AND r.state = 'issued')"
+			 "  AND +r.state = 'issued')"
 			 " AND NOT EXISTS (SELECT 1 FROM certificates n"
 			 "  WHERE n.cn = c.cn COLLATE NOCASE"
 			 "  AND n.account_id = c.account_id"
-			 "  AND n.state = 'issued'"
-			 "  AND n.not_after > c.not_after)"
+			 "  AND +n.state = 'issued'"
+			 "  AND +n.not_after > c.not_after)"
 			 " ORDER BY c.not_after, c.serial LIMIT ?4",
 	[S_REMIND_INSERT] = "INSERT INTO cert_reminders(serial, days,"
 			    " queued_at, mail_id) VALUES (?1, ?2, ?3, ?4)",
