@@ -60,6 +60,7 @@ enum mssl__op_id {
 	MSSL_OP_SESSION, /* resuming a session: failures audited */
 	MSSL_OP_CERT_LIST, /* certificates of an account (query.c) */
 	MSSL_OP_LOGIN_CHALLENGE, /* anonymous; a transaction, no op frame */
+	MSSL_OP_MAIL_REMIND, /* expiry reminders (remind.c) */
 	MSSL_OP__COUNT
 };
 
@@ -111,6 +112,9 @@ int mssl__op_txn_mode(const mssl_ctx *ctx, int id);
 
 /* Does the store have the persons, cards and login ops (ABI 1.2)? */
 bool mssl__store_has_cards(const mssl_ctx *ctx);
+
+/* Does the store have the expiry reminder ops (ABI 1.4)? */
+bool mssl__store_has_remind(const mssl_ctx *ctx);
 
 /* account_get callback filling op->account (ud: the op). */
 int mssl__op_copy_account(void *ud, const struct mssl_account_rec *r);

@@ -331,8 +331,14 @@ static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
 	return 0;
 }
 
-/* What step 4 did, undone: the schema as version 3 left it. */
+/* What step 5 did, undone: the schema as version 4 left it. */
+#define UNDO_STEP_5                                                          \
+	"DROP TABLE cert_reminders;"                                         \
+	"UPDATE meta SET value = '4' WHERE key = 'schema_version';"
+
+/* What steps 5 and 4 did, undone: the schema as version 3 left it. */
 #define UNDO_STEP_4                                                          \
+	UNDO_STEP_5                                                          \
 	"DROP TABLE login_failures;"                                         \
 	"DROP INDEX sessions_card;"                                          \
 	"DROP TRIGGER persons_status_insert;"                                \
@@ -1508,6 +1514,101 @@ static void test_processes(void **state)
 	mssl_ctx_free(ctx);
 }
 
+static int count_cert_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+static int remind_days_cb(void *ud, const struct mssl_remind_rec *r)
+{
+	*(int *)ud = r->days;
+	return 0;
+}
+
+/*
+ * Version 4 is brought to the current version: an issued certificate
+ * written before step 5 gets a reminder once (the primary key refuses a
+ * second), remind_due sees it, and the schema is that of a new store.
+ */
+static void test_migrate_from_v4(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	struct mssl_cert_rec r = {
+		.serial = "0b",
+		.account_id = "70759028-01",
+		.cn = "www.example.com.tw",
+		.product = MSSL_PRODUCT_SSL,
+		.state = "issued",
+		.years = 1,
+		.not_before = 1700000000,
+		.not_after = 1700000000 + 10 * 86400,
+		.revoke_reason = -1,
+		.created = 1700000000,
+	};
+	struct mssl_remind_rec rem = { "0b", 14, 1700000100, 7 };
+	char fresh[4096], migrated[4096], *fresh_db = NULL, *fresh_dir;
+	void *conn = NULL;
+	mssl_ctx *ctx = must_open(f, NULL);
+	int current = version_of(ctx), days = 0, n = 0;
+
+	assert_true(current >= 5);
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	sql(f, UNDO_STEP_5);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name = 'cert_reminders'"), 0);
+
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->remind_due(conn, 1700000000, 1700000000 +
+					 14 * 86400, 14, 0, count_cert_cb,
+					 &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops->remind_insert(conn, &rem), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->remind_insert(conn, &rem), MSSL_EEXIST);
+	assert_int_equal(ops->rollback(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->remind_each(conn, "0b", remind_days_cb, &days),
+			 0);
+	assert_int_equal(days, 14);
+	n = 0;
+	assert_int_equal(ops->remind_due(conn, 1700000000, 1700000000 +
+					 14 * 86400, 14, 0, count_cert_cb,
+					 &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	/* Stored as written: days, the time, the outbox id. */
+	assert_int_equal(sql_int(f, "SELECT queued_at * 100 + mail_id"
+				    " FROM cert_reminders WHERE serial = '0b'"
+				    " AND days = 14"),
+			 INT64_C(1700000100) * 100 + 7);
+
+	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
+	fresh_dir = th_mkdtemp();
+	assert_non_null(fresh_dir);
+	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
+	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
+	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
+	th_rmrf(fresh_dir);
+	free(fresh_dir);
+	free(fresh_db);
+	assert_string_equal(migrated, fresh);
+	assert_non_null(strstr(migrated, "table:cert_reminders"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1535,6 +1636,7 @@ int main(void)
 		T(test_audit_head_apart),
 		T(test_busy_timeout),
 		T(test_processes),
+		T(test_migrate_from_v4),
 	};
 
 	return cmocka_run_group_tests_name("store-sqlite", tests, NULL, NULL);

@@ -1153,6 +1153,42 @@ MSSL_API int mssl_cert_stats_get(mssl_ctx *ctx, const mssl_actor *actor,
 				 const char *account_id, int soon_days,
 				 mssl_cert_stats *out, mssl_error *err);
 
+/* ---------------------------------------------------------------------
+ * Expiry reminders
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_remind_expiring - queue expiry reminders in the mail outbox: for
+ * every issued certificate that expires within a threshold of [mail]
+ * remind_days (default 30, 14, 7) of 'now', one message to its technical
+ * contact (CN, serial, expiry, days left, how to renew; English then
+ * Traditional Chinese), recorded in the store with the threshold so that
+ * it is never queued twice, across restarts and processes.  A
+ * certificate that has crossed several thresholds since it was last
+ * looked at gets only the most urgent one.  No reminder for a revoked or
+ * expired certificate, nor for one already renewed: a renewal naming it
+ * is issued, or the account holds another issued certificate for the
+ * same CN that expires later.  A certificate without a technical contact
+ * is recorded as reminded without a message, and logged.
+ *
+ * 'now' is the time to count from (0: the context's clock); an operator
+ * passing a later time queues what would be due then, with the days left
+ * counted from it, and those reminders are then recorded as done.
+ * Queues in transactions of at most 200 reminders, each audited as
+ * mail.remind, most urgent first; *queued (may be NULL) counts the
+ * messages queued, also when a later transaction fails.  Sending is
+ * mssl_mail_flush's.  Operator only.  Thread-safe (one store connection
+ * per call).
+ *
+ * Returns 0; MSSL_ESTATE (remind.off) when [mail] remind_days is empty;
+ * MSSL_EINPUT for a negative 'now'; MSSL_ECONFIG (store.too_old) when
+ * the store plugin predates plugin ABI 1.4; MSSL_EPERM; the store's
+ * errors.
+ */
+MSSL_API int mssl_remind_expiring(mssl_ctx *ctx, const mssl_actor *actor,
+				  int64_t now, size_t *queued,
+				  mssl_error *err);
+
 #ifdef __cplusplus
 }
 #endif
