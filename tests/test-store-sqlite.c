@@ -331,8 +331,15 @@ static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
 	return 0;
 }
 
-/* What step 5 did, undone: the schema as version 4 left it. */
+/* What step 6 did, undone: the schema as version 5 left it. */
+#define UNDO_STEP_6                                                          \
+	"DROP INDEX domains_name_account;"                                   \
+	"CREATE INDEX domains_name ON domains(name);"                        \
+	"UPDATE meta SET value = '5' WHERE key = 'schema_version';"
+
+/* What steps 6 and 5 did, undone: the schema as version 4 left it. */
 #define UNDO_STEP_5                                                          \
+	UNDO_STEP_6                                                          \
 	"DROP TABLE cert_reminders;"                                         \
 	"UPDATE meta SET value = '4' WHERE key = 'schema_version';"
 
@@ -1609,6 +1616,100 @@ static void test_migrate_from_v4(void **state)
 	assert_non_null(strstr(migrated, "table:cert_reminders"));
 }
 
+static int domain_account_cb(void *ud, const struct mssl_domain_rec *r)
+{
+	char *out = ud;
+
+	strcat(out, r->account_id);
+	strcat(out, ";");
+	return 0;
+}
+
+/*
+ * Version 5 is brought to the current version: agreed domains are then
+ * found by name in account order from the index, without a sort, and the
+ * schema is that of a new store.
+ */
+static void test_migrate_from_v5(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	char found[128] = "", fresh[4096], migrated[4096], *fresh_db = NULL,
+				   *fresh_dir, plan[512] = "";
+	void *conn = NULL;
+	mssl_ctx *ctx = must_open(f, NULL);
+	int current = version_of(ctx);
+	const char *ids[] = { "70759028-02", "70759028-01" };
+	size_t i;
+
+	assert_true(current >= 6);
+	ops = store_conn(ctx, &conn);
+	for (i = 0; i < 2; i++) {
+		add_account(ops, conn, ids[i]);
+		assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+		assert_int_equal(ops->domain_insert(
+					 conn, &(struct mssl_domain_rec){
+						       .account_id = ids[i],
+						       .name = "example.com.tw",
+						       .added = 1700000000 }),
+				 0);
+		assert_int_equal(ops->commit(conn), 0);
+	}
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	sql(f, UNDO_STEP_6);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name = 'domains_name_account'"), 0);
+
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->domain_find(conn, "example.com.tw",
+					  domain_account_cb, found),
+			 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_string_equal(found, "70759028-01;70759028-02;");
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	/* The query's plan reads the index in order: no temporary b-tree. */
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+		assert_int_equal(
+			sqlite3_prepare_v2(
+				db,
+				"EXPLAIN QUERY PLAN SELECT account_id, name,"
+				" added FROM domains WHERE name = ?1"
+				" ORDER BY account_id",
+				-1, &st, NULL),
+			SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			strncat(plan, (const char *)sqlite3_column_text(st, 3),
+				sizeof(plan) - strlen(plan) - 2);
+			strcat(plan, ";");
+		}
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	assert_non_null(strstr(plan, "domains_name_account"));
+	assert_null(strstr(plan, "TEMP B-TREE"));
+
+	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
+	fresh_dir = th_mkdtemp();
+	assert_non_null(fresh_dir);
+	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
+	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
+	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
+	th_rmrf(fresh_dir);
+	free(fresh_dir);
+	free(fresh_db);
+	assert_string_equal(migrated, fresh);
+	assert_non_null(strstr(migrated, "index:domains_name_account"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1637,6 +1738,7 @@ int main(void)
 		T(test_busy_timeout),
 		T(test_processes),
 		T(test_migrate_from_v4),
+		T(test_migrate_from_v5),
 	};
 
 	return cmocka_run_group_tests_name("store-sqlite", tests, NULL, NULL);
