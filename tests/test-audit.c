@@ -590,6 +590,95 @@ static void test_tamper_rehash(void **state)
 	expect_tamper(f, "audit.link", 4);
 }
 
+/* Append F(s) (4-byte big-endian length, the bytes; NULL: ff ff ff ff). */
+static void canon_put(FILE *fp, const char *s)
+{
+	uint32_t n = s ? (uint32_t)strlen(s) : 0xffffffffu;
+
+	fputc((int)(n >> 24) & 0xff, fp);
+	fputc((int)(n >> 16) & 0xff, fp);
+	fputc((int)(n >> 8) & 0xff, fp);
+	fputc((int)n & 0xff, fp);
+	if (s)
+		fwrite(s, 1, n, fp);
+}
+
+/*
+ * The record hash is SHA-256 over prev_hash and the canonical form of
+ * doc/ARCHITECTURE.md, as openssl computes it from bytes this test writes
+ * itself: for a short record (hashed from one buffer) and for one whose
+ * detail is too long for that buffer (hashed piece by piece).
+ */
+static void test_hash_known_answer(void **state)
+{
+	static const size_t detail_len[] = { 20, 5000 };
+	char *dir = th_mkdtemp(), *path = NULL, *detail, line[256];
+	struct mssl_audit_rec r;
+	uint8_t h[32];
+	char hex[65];
+	size_t i, k;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(dir);
+	assert_true(asprintf(&path, "%s/canon", dir) > 0);
+	for (k = 0; k < 2; k++) {
+		detail = malloc(detail_len[k] + 1);
+		assert_non_null(detail);
+		for (i = 0; i < detail_len[k]; i++)
+			detail[i] = (char)('a' + i % 26);
+		detail[i] = '\0';
+		memset(&r, 0, sizeof(r));
+		for (i = 0; i < 32; i++)
+			r.prev_hash[i] = (uint8_t)(i * 7);
+		r.seq = 42;
+		r.time = 1764000000;
+		r.actor_role = "manager";
+		r.actor_name = "王小明";
+		r.account_id = "70759028-01";
+		r.remote = NULL;
+		r.action = "request.check";
+		r.object = "";
+		r.outcome = "ok";
+		r.detail = detail;
+		assert_int_equal(mssl__audit_hash(&r, h), 0);
+		for (i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", h[i]);
+
+		fp = fopen(path, "wb");
+		assert_non_null(fp);
+		fwrite(r.prev_hash, 1, 32, fp);
+		canon_put(fp, "mssl-audit-v1");
+		canon_put(fp, "42");
+		canon_put(fp, "1764000000");
+		canon_put(fp, r.actor_role);
+		canon_put(fp, r.actor_name);
+		canon_put(fp, r.account_id);
+		canon_put(fp, r.remote);
+		canon_put(fp, r.action);
+		canon_put(fp, r.object);
+		canon_put(fp, r.outcome);
+		canon_put(fp, r.detail);
+		fclose(fp);
+		assert_int_equal(th_system("openssl dgst -sha256 -r '%s'"
+					   " >'%s.sum'",
+					   path, path),
+				 0);
+		assert_true(snprintf(line, sizeof(line), "%s.sum", path) > 0);
+		fp = fopen(line, "r");
+		assert_non_null(fp);
+		assert_non_null(fgets(line, sizeof(line), fp));
+		fclose(fp);
+		if (strncmp(line, hex, 64) != 0)
+			fail_msg("record hash %s, openssl says %.64s", hex,
+				 line);
+		free(detail);
+	}
+	th_rmrf(dir);
+	free(dir);
+	free(path);
+}
+
 /* The store refuses to rewrite history itself (the triggers). */
 static void test_append_only(void **state)
 {
@@ -690,6 +779,7 @@ static void test_audit_write_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_known_answer),
 		cmocka_unit_test_setup_teardown(test_every_operation_recorded,
 						fx_setup_empty, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_verify_untouched,
