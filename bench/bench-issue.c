@@ -40,6 +40,8 @@
  *   BENCH_ONLY=mssl-full  (b) without its synchronous = normal rows
  *   BENCH_CPU=1           also each (b) row's CPU microseconds per
  *                         certificate (every thread's, in its best run)
+ *   BENCH_CFSSL_PORT=n    cfssl serve listens on n (n + the CA's index)
+ *                         rather than a port derived from the pid
  *
  * Why b/a stays below 0.6 on this machine (2 shared cores), measured
  * 2026-11-24: (b) hashes each certificate's pass phrase as SPEC 4.4
@@ -1012,7 +1014,11 @@ int main(int argc, char **argv)
 		if (have_cfssl && !cas[i].token && want("cfssl")) {
 			char url[128];
 			int port = 20000 + (int)(getpid() % 20000) + (int)i;
-			pid_t pid = cfssl_start(top, &cas[i], port);
+			pid_t pid;
+
+			if (getenv("BENCH_CFSSL_PORT"))
+				port = atoi(getenv("BENCH_CFSSL_PORT")) + (int)i;
+			pid = cfssl_start(top, &cas[i], port);
 
 			snprintf(url, sizeof(url),
 				 "http://127.0.0.1:%d/api/v1/cfssl/sign", port);
