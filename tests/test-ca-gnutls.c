@@ -46,6 +46,7 @@
 #include <gnutls/x509.h>
 #include <gnutls/x509-ext.h>
 
+#include "smtpsink.h"
 #include "testhelp.h"
 
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
@@ -641,25 +642,6 @@ static void check_fields(const struct ca *c, const struct leaf *l,
 	gnutls_x509_crt_deinit(crt);
 }
 
-/* A free TCP port on 127.0.0.1 (the kernel's choice). */
-static int free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static bool port_open(int port)
 {
 	struct sockaddr_in sa;
@@ -703,7 +685,7 @@ static void serve_and_connect(const char *dir, const char *certchain,
 	pid_t pid;
 	int port, i, rc, st;
 
-	port = free_port();
+	port = th_free_port();
 	snprintf(port_s, sizeof(port_s), "%d", port);
 	log = xasprintf("%s/gnutls-serv.log", dir);
 	cli_log = xasprintf("%s/gnutls-cli.log", dir);

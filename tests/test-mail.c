@@ -23,6 +23,7 @@
 #include "fixture.h"
 #include "ctx.h"
 #include "mail.h"
+#include "smtpsink.h"
 
 #define TO "tech@example.com.tw"
 #define FROM "mssl@ca.example.com.tw"
@@ -35,122 +36,10 @@
 	"\nSerial number: " SERIAL "\n\n----\n\n" ZH_LINE                     \
 	"\n\n一般名稱: " CN "\n序號: " SERIAL "\n"
 
-/* An SMTP server writing each message (with its envelope) to a file. */
-static const char server_py[] =
-	"import os, signal, sys\n"
-	"from aiosmtpd.controller import Controller\n"
-	"port, outdir = int(sys.argv[1]), sys.argv[2]\n"
-	"class H:\n"
-	"    async def handle_DATA(self, server, session, envelope):\n"
-	"        n = len([f for f in os.listdir(outdir) if f.endswith('.eml')])\n"
-	"        base = os.path.join(outdir, 'msg%d' % (n + 1))\n"
-	"        with open(base + '.tmp', 'wb') as f:\n"
-	"            f.write(('MAILFROM %s\\r\\nRCPT %s\\r\\n' % (envelope.mail_from,\n"
-	"                     ','.join(envelope.rcpt_tos))).encode())\n"
-	"            f.write(envelope.original_content)\n"
-	"        os.rename(base + '.tmp', base + '.eml')\n"
-	"        return '250 OK'\n"
-	"signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
-	"c = Controller(H(), hostname='127.0.0.1', port=port)\n"
-	"c.start()\n"
-	"open(os.path.join(outdir, 'ready'), 'w').close()\n"
-	"try:\n"
-	"    signal.pause()\n"
-	"finally:\n"
-	"    c.stop()\n";
-
-struct srv {
-	char *dir; /* messages */
-	char *script;
-	const char *python;
-	int port;
-	pid_t pid;
-};
-
 struct t {
 	struct fx *f;
-	struct srv s;
+	struct th_smtp s;
 };
-
-static const char *python_with_aiosmtpd(void)
-{
-	static const char *const cands[] = { "python3", "/usr/bin/python3" };
-	size_t i;
-
-	for (i = 0; i < 2; i++)
-		if (th_system("%s -c 'import aiosmtpd' >/dev/null 2>&1",
-			      cands[i]) == 0)
-			return cands[i];
-	return NULL;
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void srv_start(struct srv *s)
-{
-	char ready[512], port[16];
-	int i, status;
-
-	snprintf(ready, sizeof(ready), "%s/ready", s->dir);
-	unlink(ready);
-	snprintf(port, sizeof(port), "%d", s->port);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		execlp(s->python, s->python, s->script, port, s->dir,
-		       (char *)NULL);
-		_exit(127);
-	}
-	/* Bounded: 10 s for the server to listen. */
-	for (i = 0; i < 200; i++) {
-		if (access(ready, F_OK) == 0)
-			return;
-		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-			s->pid = 0;
-			fail_msg("the SMTP server exited (status %d)", status);
-		}
-		sleep_ms(50);
-	}
-	fail_msg("the SMTP server did not start within 10 s");
-}
-
-static void srv_stop(struct srv *s)
-{
-	int i, status;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGTERM);
-	for (i = 0; i < 100; i++) {
-		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-			s->pid = 0;
-			return;
-		}
-		sleep_ms(50);
-	}
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, &status, 0);
-	s->pid = 0;
-}
 
 static int setup_extra(void **state, const char *fmt_extra)
 {
@@ -158,19 +47,14 @@ static int setup_extra(void **state, const char *fmt_extra)
 	char extra[512];
 
 	assert_non_null(t);
-	t->s.python = python_with_aiosmtpd();
-	if (!t->s.python) {
+	if (th_smtp_init(&t->s) < 0) {
 		free(t);
 		print_message("python3-aiosmtpd is not installed\n");
 		return -1;
 	}
-	t->s.port = free_port();
 	snprintf(extra, sizeof(extra), fmt_extra, t->s.port);
 	t->f = fx_new(0, extra);
-	assert_true(asprintf(&t->s.dir, "%s/inbox", t->f->dir) > 0);
-	assert_int_equal(mkdir(t->s.dir, 0700), 0);
-	t->s.script = th_write_file(t->f->dir, "smtpd.py", server_py);
-	srv_start(&t->s);
+	th_smtp_start_in(&t->s, t->f->dir);
 	*state = t;
 	return 0;
 }
@@ -193,9 +77,7 @@ static int teardown(void **state)
 {
 	struct t *t = *state;
 
-	srv_stop(&t->s);
-	free(t->s.dir);
-	free(t->s.script);
+	th_smtp_free(&t->s);
 	fx_free(t->f);
 	free(t);
 	return 0;
@@ -317,7 +199,7 @@ static char *subject_of(const char *hdrs)
 }
 
 /* Check the one message in the inbox (msgN.eml). */
-static void check_message(struct srv *s, int n)
+static void check_message(struct th_smtp *s, int n)
 {
 	char path[512], *m, *hdrs, *body, *subj, *sep, *line;
 	size_t len = 0, i;
@@ -364,19 +246,6 @@ static void check_message(struct srv *s, int n)
 	free(m);
 }
 
-static int count_inbox(struct srv *s)
-{
-	char path[512];
-	int n = 0;
-
-	for (;;) {
-		snprintf(path, sizeof(path), "%s/msg%d.eml", s->dir, n + 1);
-		if (access(path, F_OK) != 0)
-			return n;
-		n++;
-	}
-}
-
 /* Is there an audit record action/object since seq 'from'? */
 static const struct fx_audit *find_audit(const struct fx_audit *v, size_t n,
 					 const char *action)
@@ -400,7 +269,7 @@ static void test_send(void **state)
 
 	id = queue(f, TO, SUBJECT);
 	flush(f, 1, 0);
-	assert_int_equal(count_inbox(&t->s), 1);
+	assert_int_equal(th_smtp_count(&t->s), 1);
 	check_message(&t->s, 1);
 	assert_int_equal(fx_sql_int(f, -1,
 				    "SELECT sent_at FROM mail_outbox"
@@ -416,7 +285,7 @@ static void test_send(void **state)
 	fx_audit_free(v, n);
 	/* Nothing is sent twice. */
 	flush(f, 0, 0);
-	assert_int_equal(count_inbox(&t->s), 1);
+	assert_int_equal(th_smtp_count(&t->s), 1);
 }
 
 static void test_retry(void **state)
@@ -430,7 +299,7 @@ static void test_retry(void **state)
 	size_t n;
 
 	id = queue(f, TO, SUBJECT);
-	srv_stop(&t->s);
+	th_smtp_stop(&t->s);
 	flush(f, 0, 1);
 	assert_int_equal(fx_sql_int(f, -1,
 				    "SELECT attempts FROM mail_outbox"
@@ -472,7 +341,7 @@ static void test_retry(void **state)
 				    (long long)id),
 			 t0 + 301 + 600);
 
-	srv_start(&t->s);
+	th_smtp_start(&t->s);
 	f->now = t0 + 301 + 601;
 	flush(f, 1, 0);
 	check_message(&t->s, 1);
@@ -482,7 +351,7 @@ static void test_retry(void **state)
 				    (long long)id),
 			 f->now);
 	flush(f, 0, 0);
-	assert_int_equal(count_inbox(&t->s), 1);
+	assert_int_equal(th_smtp_count(&t->s), 1);
 }
 
 /* After max_attempts a message stays in the outbox, unsent. */
@@ -493,14 +362,14 @@ static void test_give_up(void **state)
 	int64_t id;
 
 	id = queue(f, TO, SUBJECT);
-	srv_stop(&t->s);
+	th_smtp_stop(&t->s);
 	flush(f, 0, 1);
 	f->now += 61;
 	flush(f, 0, 1);
-	srv_start(&t->s);
+	th_smtp_start(&t->s);
 	f->now += 3600;
 	flush(f, 0, 0);
-	assert_int_equal(count_inbox(&t->s), 0);
+	assert_int_equal(th_smtp_count(&t->s), 0);
 	assert_int_equal(fx_sql_int(f, -1,
 				    "SELECT attempts FROM mail_outbox"
 				    " WHERE id = %lld AND sent_at IS NULL",
@@ -519,7 +388,7 @@ static void test_bad_message(void **state)
 	bad = queue(f, TO "\r\nBcc: victim@example.com", SUBJECT);
 	queue(f, TO, SUBJECT);
 	flush(f, 1, 1);
-	assert_int_equal(count_inbox(&t->s), 1);
+	assert_int_equal(th_smtp_count(&t->s), 1);
 	check_message(&t->s, 1);
 	why = fx_sql_text(f, "SELECT last_error FROM mail_outbox"
 			     " WHERE id = %lld",

@@ -23,122 +23,17 @@
 
 #include "cafix.h"
 #include "ctx.h"
+#include "smtpsink.h"
 
 #define TECH "it@twca.com.tw" /* cafix_params' technical contact */
 #define FROM "mssl@ca.example.com.tw"
 #define WHAT "certificate expires soon"
 #define WHAT_ZH "憑證即將到期"
 
-/* ---- an SMTP sink (as in test-mail.c) ---------------------------------- */
-
-static const char server_py[] =
-	"import os, signal, sys\n"
-	"from aiosmtpd.controller import Controller\n"
-	"port, outdir = int(sys.argv[1]), sys.argv[2]\n"
-	"class H:\n"
-	"    async def handle_DATA(self, server, session, envelope):\n"
-	"        n = len([f for f in os.listdir(outdir) if f.endswith('.eml')])\n"
-	"        base = os.path.join(outdir, 'msg%d' % (n + 1))\n"
-	"        with open(base + '.tmp', 'wb') as f:\n"
-	"            f.write(('RCPT %s\\r\\n' % ','.join(envelope.rcpt_tos)).encode())\n"
-	"            f.write(envelope.original_content)\n"
-	"        os.rename(base + '.tmp', base + '.eml')\n"
-	"        return '250 OK'\n"
-	"signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
-	"c = Controller(H(), hostname='127.0.0.1', port=port)\n"
-	"c.start()\n"
-	"open(os.path.join(outdir, 'ready'), 'w').close()\n"
-	"try:\n"
-	"    signal.pause()\n"
-	"finally:\n"
-	"    c.stop()\n";
-
 struct t {
 	struct env *e;
-	char *inbox, *script;
-	const char *python;
-	int port;
-	pid_t pid;
+	struct th_smtp s; /* an SMTP sink when the test asks for one */
 };
-
-static const char *python_with_aiosmtpd(void)
-{
-	static const char *const cands[] = { "python3", "/usr/bin/python3" };
-	size_t i;
-
-	for (i = 0; i < 2; i++)
-		if (th_system("%s -c 'import aiosmtpd' >/dev/null 2>&1",
-			      cands[i]) == 0)
-			return cands[i];
-	return NULL;
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void srv_start(struct t *t)
-{
-	char ready[512], port[16];
-	int i, status;
-
-	snprintf(ready, sizeof(ready), "%s/ready", t->inbox);
-	snprintf(port, sizeof(port), "%d", t->port);
-	t->pid = fork();
-	assert_true(t->pid >= 0);
-	if (t->pid == 0) {
-		execlp(t->python, t->python, t->script, port, t->inbox,
-		       (char *)NULL);
-		_exit(127);
-	}
-	/* Bounded: 10 s for the server to listen. */
-	for (i = 0; i < 200; i++) {
-		if (access(ready, F_OK) == 0)
-			return;
-		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
-			t->pid = 0;
-			fail_msg("the SMTP server exited (status %d)", status);
-		}
-		sleep_ms(50);
-	}
-	fail_msg("the SMTP server did not start within 10 s");
-}
-
-static void srv_stop(struct t *t)
-{
-	int i, status;
-
-	if (t->pid <= 0)
-		return;
-	kill(t->pid, SIGTERM);
-	for (i = 0; i < 100; i++) {
-		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
-			t->pid = 0;
-			return;
-		}
-		sleep_ms(50);
-	}
-	kill(t->pid, SIGKILL);
-	waitpid(t->pid, &status, 0);
-	t->pid = 0;
-}
 
 /* ---- fixture ------------------------------------------------------------------ */
 
@@ -149,20 +44,18 @@ static int setup_with(void **state, const char *remind, bool smtp)
 	char *issuance = NULL;
 
 	assert_non_null(t);
-	if (smtp) {
-		t->python = python_with_aiosmtpd();
-		if (!t->python) {
-			free(t);
-			print_message("python3-aiosmtpd is not installed\n");
-			return -1;
-		}
+	if (smtp && th_smtp_init(&t->s) < 0) {
+		free(t);
+		print_message("python3-aiosmtpd is not installed\n");
+		return -1;
 	}
-	t->port = free_port();
+	if (!smtp)
+		t->s.port = th_free_port();
 	/* cafix puts this after [issuance]'s lines: a section of its own. */
 	assert_true(asprintf(&issuance,
 			     "\n[mail]\nserver = 127.0.0.1\nport = %d\n"
 			     "security = none\nfrom = " FROM "\n%s\n",
-			     t->port, remind) > 0);
+			     t->s.port, remind) > 0);
 	assert_int_equal(cafix_setup((void **)&t->e, issuance), 0);
 	free(issuance);
 	/* Enough cert-years for every CN the tests issue. */
@@ -170,10 +63,7 @@ static int setup_with(void **state, const char *remind, bool smtp)
 			 t->e->err),
 	      0, t->e->err);
 	if (smtp) {
-		assert_true(asprintf(&t->inbox, "%s/inbox", t->e->dir) > 0);
-		assert_int_equal(mkdir(t->inbox, 0700), 0);
-		t->script = th_write_file(t->e->dir, "smtpd.py", server_py);
-		srv_start(t);
+		th_smtp_start_in(&t->s, t->e->dir);
 	}
 	*state = t;
 	return 0;
@@ -204,10 +94,8 @@ static int teardown(void **state)
 	struct t *t = *state;
 	void *e = t->e;
 
-	srv_stop(t);
+	th_smtp_free(&t->s);
 	cafix_teardown(&e);
-	free(t->inbox);
-	free(t->script);
 	free(t);
 	return 0;
 }
@@ -600,11 +488,9 @@ static void test_delivered(void **state)
 {
 	struct t *t = *state;
 	struct env *e = t->e;
-	char serial[41], path[600], *m, *sep, *body, *p;
+	char serial[41], *m, *sep, *body, *p;
 	int64_t na = issue(e, "m", NULL, serial), sent = 0, failed = 0;
 	gnutls_datum_t in, out = { NULL, 0 };
-	FILE *fp;
-	long size;
 	size_t i, k;
 
 	assert_int_equal(remind_at(e, na - 10 * DAY), 1);
@@ -613,16 +499,8 @@ static void test_delivered(void **state)
 	/* The issuance notice and the reminder. */
 	assert_int_equal(sent, 2);
 	assert_int_equal(failed, 0);
-	snprintf(path, sizeof(path), "%s/msg2.eml", t->inbox);
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	size = ftell(fp);
-	rewind(fp);
-	m = calloc(1, (size_t)size + 1);
+	m = th_smtp_message(&t->s, 2);
 	assert_non_null(m);
-	assert_int_equal(fread(m, 1, (size_t)size, fp), (size_t)size);
-	fclose(fp);
 	assert_non_null(strstr(m, "RCPT " TECH "\r\n"));
 	/* "[mssl] m.twca" encoded as RFC 2047 base64 words. */
 	assert_non_null(strstr(m, "Subject: =?UTF-8?B?W21zc2xdIG0udHdjYS"));
