@@ -373,6 +373,26 @@ static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
 	"SELECT group_concat(x, ' ') FROM (SELECT type || ':' || name AS x"  \
 	" FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY x)"
 
+/*
+ * The tables, indexes and triggers of f's file, into migrated[n], must be
+ * those of a store made new.
+ */
+static void schema_as_new(struct fx *f, char *migrated, size_t n)
+{
+	char fresh[4096], *fresh_db = NULL, *fresh_dir = th_mkdtemp();
+
+	sql_text(f->db, SCHEMA_NAMES, migrated, n);
+	assert_non_null(fresh_dir);
+	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
+	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
+	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
+	th_rmrf(fresh_dir);
+	free(fresh_dir);
+	free(fresh_db);
+	assert_true(strlen(fresh) < sizeof(fresh) - 1);
+	assert_string_equal(migrated, fresh);
+}
+
 /* The login rows make_v3_store leaves: what the tests look for. */
 #define V3_PERSON 1
 #define V3_CARD 1
@@ -659,7 +679,7 @@ static void test_migrate_from_v2(void **state)
 	const struct mssl_store_ops *ops;
 	struct cert_seen c = { 0 };
 	uint8_t got[32] = { 0 }, k[32];
-	char fresh[2048], migrated[2048], *fresh_db = NULL, *fresh_dir;
+	char migrated[4096];
 	int64_t balance = -1, v = 0, paid = 0;
 	int current, n = 0, mails = 0;
 	void *conn = NULL;
@@ -732,16 +752,7 @@ static void test_migrate_from_v2(void **state)
 	mssl_ctx_free(ctx);
 
 	/* The same tables, indexes and triggers as a store made new. */
-	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
-	fresh_dir = th_mkdtemp();
-	assert_non_null(fresh_dir);
-	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
-	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
-	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
-	th_rmrf(fresh_dir);
-	free(fresh_dir);
-	free(fresh_db);
-	assert_string_equal(migrated, fresh);
+	schema_as_new(f, migrated, sizeof(migrated));
 	assert_non_null(strstr(migrated, "index:certificates_idempotency"));
 	assert_null(strstr(migrated, "index:certificates_account "));
 }
@@ -823,7 +834,7 @@ static void test_migrate_from_v3(void **state)
 	const struct mssl_store_ops *ops;
 	uint8_t sha[32], token[32], nonce[32], code[32];
 	char status[16] = "", account[16] = "";
-	char fresh[4096], migrated[4096], *fresh_db = NULL, *fresh_dir;
+	char migrated[4096];
 	int64_t card = 0, on_card = 0, count = -1, balance = -1;
 	int current, used = -1;
 	void *conn = NULL;
@@ -886,17 +897,7 @@ static void test_migrate_from_v3(void **state)
 				    " WHERE status = 'suspended'"), 1);
 
 	/* The same tables, indexes and triggers as a store made new. */
-	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
-	fresh_dir = th_mkdtemp();
-	assert_non_null(fresh_dir);
-	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
-	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
-	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
-	th_rmrf(fresh_dir);
-	free(fresh_dir);
-	free(fresh_db);
-	assert_true(strlen(fresh) < sizeof(fresh) - 1);
-	assert_string_equal(migrated, fresh);
+	schema_as_new(f, migrated, sizeof(migrated));
 	assert_non_null(strstr(migrated, "table:login_failures"));
 	assert_non_null(strstr(migrated, "index:login_failures_key"));
 	assert_non_null(strstr(migrated, "index:sessions_card"));
@@ -1555,7 +1556,7 @@ static void test_migrate_from_v4(void **state)
 		.created = 1700000000,
 	};
 	struct mssl_remind_rec rem = { "0b", 14, 1700000100, 7 };
-	char fresh[4096], migrated[4096], *fresh_db = NULL, *fresh_dir;
+	char migrated[4096];
 	void *conn = NULL;
 	mssl_ctx *ctx = must_open(f, NULL);
 	int current = version_of(ctx), days = 0, n = 0;
@@ -1603,16 +1604,7 @@ static void test_migrate_from_v4(void **state)
 				    " AND days = 14"),
 			 INT64_C(1700000100) * 100 + 7);
 
-	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
-	fresh_dir = th_mkdtemp();
-	assert_non_null(fresh_dir);
-	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
-	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
-	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
-	th_rmrf(fresh_dir);
-	free(fresh_dir);
-	free(fresh_db);
-	assert_string_equal(migrated, fresh);
+	schema_as_new(f, migrated, sizeof(migrated));
 	assert_non_null(strstr(migrated, "table:cert_reminders"));
 }
 
@@ -1634,8 +1626,7 @@ static void test_migrate_from_v5(void **state)
 {
 	struct fx *f = *state;
 	const struct mssl_store_ops *ops;
-	char found[128] = "", fresh[4096], migrated[4096], *fresh_db = NULL,
-				   *fresh_dir, plan[512] = "";
+	char found[128] = "", migrated[4096], plan[512] = "";
 	void *conn = NULL;
 	mssl_ctx *ctx = must_open(f, NULL);
 	int current = version_of(ctx);
@@ -1697,16 +1688,7 @@ static void test_migrate_from_v5(void **state)
 	assert_non_null(strstr(plan, "domains_name_account"));
 	assert_null(strstr(plan, "TEMP B-TREE"));
 
-	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
-	fresh_dir = th_mkdtemp();
-	assert_non_null(fresh_dir);
-	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
-	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
-	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
-	th_rmrf(fresh_dir);
-	free(fresh_dir);
-	free(fresh_db);
-	assert_string_equal(migrated, fresh);
+	schema_as_new(f, migrated, sizeof(migrated));
 	assert_non_null(strstr(migrated, "index:domains_name_account"));
 }
 
