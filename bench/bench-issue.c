@@ -26,6 +26,23 @@
  * b/c, the time per certificate each way, the pass phrase's PBKDF2 time
  * and the bound it sets, and each figure's ratio to bench/baseline.txt.
  *
+ * For bench-mssld.py, which sends the same requests to mssld over HTTP:
+ *   BENCH_WRITE_CSRS=DIR  only write the requests, DIR/000000.pem, ...
+ *                         (BENCH_CSRS=n of them), then exit
+ *   BENCH_CSR_DIR=DIR     take the requests from DIR instead of making
+ *                         them (in order; past the last, reissues)
+ *   BENCH_ORG, BENCH_DOMAIN  the requests' O and the account's agreed
+ *                         domain (the CNs are hNNNNNN.DOMAIN)
+ *   BENCH_CA_DIR=DIR      the P-256 file CA: a directory made by
+ *                         ca-init.sh (mssl-admin ca init) already; the
+ *                         other CAs are skipped
+ *   BENCH_THREADS=1,2,4   these thread counts only
+ *   BENCH_ONLY=mssl-full  (b) without its synchronous = normal rows
+ *   BENCH_CPU=1           also each (b) row's CPU microseconds per
+ *                         certificate (every thread's, in its best run)
+ *   BENCH_CFSSL_PORT=n    cfssl serve listens on n (n + the CA's index)
+ *                         rather than a port derived from the pid
+ *
  * Why b/a stays below 0.6 on this machine (2 shared cores), measured
  * 2026-11-24: (b) hashes each certificate's pass phrase as SPEC 4.4
  * asks, PBKDF2-HMAC-SHA256 with 10,000 iterations and a fresh salt:
@@ -60,6 +77,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,8 +93,9 @@
 #include "mssl/mssl.h"
 
 #define ACCOUNT_ID "70759028-01"
-#define ORG_NAME "Bench Co., Ltd."
-#define DOMAIN "example.com.tw"
+/* The subject's O and the agreed domain: BENCH_ORG, BENCH_DOMAIN. */
+static const char *org_name = "Bench Co., Ltd.";
+static const char *domain = "example.com.tw";
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 #define CFSSL_CLIENTS 8
 #define MAX_THREADS 8
@@ -182,7 +201,7 @@ static void make_csrs(size_t n)
 		gnutls_x509_crq_t crq;
 		struct csr *c = &csrs[i];
 
-		snprintf(c->cn, sizeof(c->cn), "h%06zu.%s", i, DOMAIN);
+		snprintf(c->cn, sizeof(c->cn), "h%06zu.%s", i, domain);
 		if ((r = gnutls_x509_crq_init(&crq)) < 0 ||
 		    (r = gnutls_x509_crq_set_dn_by_oid(
 			     crq, GNUTLS_OID_X520_COUNTRY_NAME, 0, "TW", 2)) <
@@ -192,7 +211,7 @@ static void make_csrs(size_t n)
 			     6)) < 0 ||
 		    (r = gnutls_x509_crq_set_dn_by_oid(
 			     crq, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
-			     ORG_NAME, (unsigned)strlen(ORG_NAME))) < 0 ||
+			     org_name, (unsigned)strlen(org_name))) < 0 ||
 		    (r = gnutls_x509_crq_set_dn_by_oid(
 			     crq, GNUTLS_OID_X520_COMMON_NAME, 0, c->cn,
 			     (unsigned)strlen(c->cn))) < 0 ||
@@ -201,8 +220,8 @@ static void make_csrs(size_t n)
 			     (unsigned)strlen(c->cn), GNUTLS_FSAN_APPEND)) <
 			    0 ||
 		    (r = gnutls_x509_crq_set_subject_alt_name(
-			     crq, GNUTLS_SAN_DNSNAME, DOMAIN,
-			     (unsigned)strlen(DOMAIN), GNUTLS_FSAN_APPEND)) <
+			     crq, GNUTLS_SAN_DNSNAME, domain,
+			     (unsigned)strlen(domain), GNUTLS_FSAN_APPEND)) <
 			    0 ||
 		    (r = gnutls_x509_crq_set_key(crq, key)) < 0 ||
 		    (r = gnutls_x509_crq_sign2(crq, key, GNUTLS_DIG_SHA256,
@@ -213,6 +232,69 @@ static void make_csrs(size_t n)
 		gnutls_x509_crq_deinit(crq);
 	}
 	gnutls_x509_privkey_deinit(key);
+	n_csrs = n;
+}
+
+/* BENCH_WRITE_CSRS: the requests as DIR/000000.pem, 000001.pem, ...,
+ * for bench-mssld.py to send the very same ones over HTTP. */
+static void write_csrs(const char *dir)
+{
+	char path[700];
+	size_t i;
+
+	for (i = 0; i < n_csrs; i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%06zu.pem", dir, i);
+		fp = fopen(path, "w");
+		if (!fp ||
+		    fwrite(csrs[i].pem.data, 1, csrs[i].pem.size, fp) !=
+			    csrs[i].pem.size ||
+		    fclose(fp) != 0)
+			die("cannot write", path);
+	}
+}
+
+/* BENCH_CSR_DIR: the requests DIR/000000.pem, 000001.pem, ... (as
+ * write_csrs wrote them) instead of new ones; each one's CN from its
+ * subject. */
+static void read_csrs(const char *dir)
+{
+	char path[700];
+	size_t n = 0, cap = 0;
+	int r;
+
+	for (;;) {
+		gnutls_x509_crq_t crq;
+		struct csr *c;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%06zu.pem", dir, n);
+		if (access(path, R_OK) != 0)
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			csrs = realloc(csrs, cap * sizeof(*csrs));
+			if (!csrs)
+				die("out of memory", NULL);
+		}
+		c = &csrs[n];
+		memset(c, 0, sizeof(*c));
+		len = sizeof(c->cn);
+		if ((r = gnutls_load_file(path, &c->pem)) < 0 ||
+		    (r = gnutls_x509_crq_init(&crq)) < 0)
+			die_gnutls(path, r);
+		if ((r = gnutls_x509_crq_import(crq, &c->pem,
+						GNUTLS_X509_FMT_PEM)) < 0 ||
+		    (r = gnutls_x509_crq_get_dn_by_oid(
+			     crq, GNUTLS_OID_X520_COMMON_NAME, 0, 0, c->cn,
+			     &len)) < 0)
+			die_gnutls(path, r);
+		gnutls_x509_crq_deinit(crq);
+		n++;
+	}
+	if (n == 0)
+		die("no requests (000000.pem, ...) in", dir);
 	n_csrs = n;
 }
 
@@ -265,11 +347,17 @@ static void section_value(const char *section, const char *key, char *out,
 
 static bool make_ca(struct ca *c, const char *top, const char *ca_init)
 {
+	const char *ca_dir = getenv("BENCH_CA_DIR");
 	char cmd[2048], path[600], pin_file[600];
 	size_t len;
 	int rc;
 
 	snprintf(c->dir, sizeof(c->dir), "%s/ca-%s", top, c->tag);
+	if (ca_dir) {
+		/* A CA made elsewhere (mssl-admin ca init): its section. */
+		snprintf(c->dir, sizeof(c->dir), "%s", ca_dir);
+		goto section;
+	}
 	if (c->token)
 		snprintf(cmd, sizeof(cmd),
 			 "sh '%s' --dir '%s' --name 'Bench %s' --key-type %s "
@@ -287,6 +375,7 @@ static bool make_ca(struct ca *c, const char *top, const char *ca_init)
 			c->label, c->dir);
 		return false;
 	}
+section:
 	snprintf(path, sizeof(path), "%s/ca-gnutls.conf", c->dir);
 	c->section = slurp(path, NULL);
 	section_value(c->section, "key", c->key_url, sizeof(c->key_url));
@@ -516,9 +605,9 @@ static char *cfssl_request(size_t i)
 	snprintf(pem, sizeof(pem), "%.*s", (int)csrs[i].pem.size,
 		 (const char *)csrs[i].pem.data);
 	j = json_pack("{s:s, s:[s,s], s:s, s:{s:s, s:[{s:s, s:s, s:s}]}}",
-		      "certificate_request", pem, "hosts", csrs[i].cn, DOMAIN,
+		      "certificate_request", pem, "hosts", csrs[i].cn, domain,
 		      "profile", "mssl", "subject", "CN", csrs[i].cn, "names",
-		      "C", "TW", "L", "Taipei", "O", ORG_NAME);
+		      "C", "TW", "L", "Taipei", "O", org_name);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!s)
@@ -574,16 +663,41 @@ static bool want(const char *what)
 	return !only || strstr(only, what) != NULL;
 }
 
+/* The synchronous = normal rows of (b), unless BENCH_ONLY says
+ * mssl-full. */
+static bool want_normal(void)
+{
+	const char *only = getenv("BENCH_ONLY");
+
+	return want("mssl") && !(only && strstr(only, "mssl-full"));
+}
+
+/* CPU seconds of this process so far, every thread's. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
+		       1e6;
+}
+
+/* CPU microseconds per certificate in the best run of the last
+ * run_threads (BENCH_CPU=1 prints them for the (b) rows). */
+static double last_cpu_us;
+
 /* Certificates per second of fn on n threads: the best of RUNS runs of
  * run_s seconds each. */
 static double run_threads(void *(*fn)(void *), struct run *r, int n)
 {
 	pthread_t t[MAX_THREADS];
-	double t0, v, best = 0;
+	double t0, c0, v, best = 0;
 	int i, k;
 
 	for (k = 0; k < RUNS; k++) {
 		atomic_store(&r->done, 0);
+		c0 = cpu_s();
 		t0 = now_s();
 		r->deadline = t0 + run_s;
 		for (i = 0; i < n; i++)
@@ -592,8 +706,11 @@ static double run_threads(void *(*fn)(void *), struct run *r, int n)
 		for (i = 0; i < n; i++)
 			pthread_join(t[i], NULL);
 		v = (double)atomic_load(&r->done) / (now_s() - t0);
-		if (v > best)
+		if (v > best) {
 			best = v;
+			last_cpu_us = (cpu_s() - c0) * 1e6 /
+				      (double)atomic_load(&r->done);
+		}
 	}
 	return best;
 }
@@ -609,7 +726,7 @@ static mssl_ctx *open_mssl(const char *top, struct ca *c, const char *sync)
 	mssl_error *err = mssl_error_new();
 	mssl_account_spec s = {
 		.id = ACCOUNT_ID,
-		.org_name_en = ORG_NAME,
+		.org_name_en = org_name,
 		.products = MSSL_PRODUCT_SSL,
 		.supervisor_name = "Bench",
 		.supervisor_email = "bench@example.com.tw",
@@ -631,7 +748,7 @@ static mssl_ctx *open_mssl(const char *top, struct ca *c, const char *sync)
 	if (rc < 0)
 		die_mssl("open", rc, err);
 	if ((rc = mssl_account_create(ctx, op, &s, err)) < 0 ||
-	    (rc = mssl_domain_add(ctx, op, ACCOUNT_ID, DOMAIN, 0, err)) < 0 ||
+	    (rc = mssl_domain_add(ctx, op, ACCOUNT_ID, domain, 0, err)) < 0 ||
 	    (rc = mssl_topup(ctx, op, ACCOUNT_ID, 1000000, "bench", NULL,
 			     err)) < 0)
 		die_mssl("account", rc, err);
@@ -743,9 +860,28 @@ static void keep(const char *name, double v)
 	}
 }
 
-/* Thread counts of the (a) and (b) rows. */
-static const int thread_counts[] = { 1, 2, 4, 8 };
-#define N_THR (sizeof(thread_counts) / sizeof(thread_counts[0]))
+/* Thread counts of the (a) and (b) rows (BENCH_THREADS=1,2: these). */
+#define N_THR 4
+static int thread_counts[N_THR] = { 1, 2, 4, 8 };
+static size_t n_thr = N_THR;
+
+static void parse_threads(const char *list)
+{
+	char *end;
+	long v;
+
+	n_thr = 0;
+	while (list && *list && n_thr < N_THR) {
+		v = strtol(list, &end, 10);
+		if (end == list || v < 1 || v > MAX_THREADS)
+			die("BENCH_THREADS: counts 1 to 8, comma-separated",
+			    list);
+		thread_counts[n_thr++] = (int)v;
+		list = *end == ',' ? end + 1 : end;
+	}
+	if (n_thr == 0)
+		die("BENCH_THREADS", "empty");
+}
 
 /*
  * Microseconds of one pass phrase hash as mssl_issue makes it
@@ -781,6 +917,7 @@ int main(int argc, char **argv)
 	const char *plugins = getenv("MSSL_PLUGIN_BUILDDIR");
 	char top[] = "/tmp/mssl-bench-XXXXXX", name[128], cmd[600];
 	double raw[N_CAS][N_THR], full[N_CAS][N_THR], normal[N_THR],
+		full_cpu[N_CAS][N_THR],
 		cfssl[N_CAS], pbkdf2 = 0, best_ratio = 0;
 	bool ok[N_CAS], hsm = have_program("softhsm2-util"),
 			have_cfssl = have_program("cfssl"), met = false;
@@ -796,6 +933,12 @@ int main(int argc, char **argv)
 		run_s = 0.1;
 	if (getenv("BENCH_RUN_S"))
 		run_s = atof(getenv("BENCH_RUN_S"));
+	if (getenv("BENCH_ORG"))
+		org_name = getenv("BENCH_ORG");
+	if (getenv("BENCH_DOMAIN"))
+		domain = getenv("BENCH_DOMAIN");
+	if (getenv("BENCH_THREADS"))
+		parse_threads(getenv("BENCH_THREADS"));
 	snprintf(name, sizeof(name), "%s/softhsm2.conf", top);
 	setenv("SOFTHSM2_CONF", name, 1);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -805,14 +948,29 @@ int main(int argc, char **argv)
 	/* Enough fresh CNs for every (b) run of one store: each is charged
 	 * (beyond them, reissues of a CN in its term are free). */
 	n_req = (size_t)(run_s * RUNS * N_THR * 1500) + 500;
-	make_csrs(n_req);
+	if (getenv("BENCH_CSRS"))
+		n_req = (size_t)atol(getenv("BENCH_CSRS"));
+	if (getenv("BENCH_CSR_DIR"))
+		read_csrs(getenv("BENCH_CSR_DIR"));
+	else
+		make_csrs(n_req);
+	n_req = n_csrs;
+	if (getenv("BENCH_WRITE_CSRS")) {
+		write_csrs(getenv("BENCH_WRITE_CSRS"));
+		printf("bench-issue: %zu requests written to %s in %.1f s\n",
+		       n_csrs, getenv("BENCH_WRITE_CSRS"), now_s() - t0);
+		n_thr = 0; /* nothing to run */
+		goto done;
+	}
 	memset(normal, 0, sizeof(normal));
 	for (i = 0; i < N_CAS; i++) {
 		ok[i] = (!cas[i].token || hsm) &&
 			(!getenv("BENCH_CA") ||
 			 strcmp(getenv("BENCH_CA"), cas[i].tag) == 0) &&
+			(!getenv("BENCH_CA_DIR") ||
+			 strcmp(cas[i].tag, "p256_file") == 0) &&
 			make_ca(&cas[i], top, ca_init);
-		for (j = 0; j < N_THR; j++)
+		for (j = 0; j < n_thr; j++)
 			raw[i][j] = full[i][j] = 0;
 		cfssl[i] = 0;
 	}
@@ -831,22 +989,24 @@ int main(int argc, char **argv)
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.ca = &cas[i];
-		for (j = 0; j < N_THR && want("raw"); j++)
+		for (j = 0; j < n_thr && want("raw"); j++)
 			raw[i][j] = run_threads(raw_thread, &r,
 						thread_counts[j]);
 		if (want("mssl")) {
 			r.ctx = open_mssl(top, &cas[i], "full");
 			atomic_store(&r.next, 0);
-			for (j = 0; j < N_THR; j++)
+			for (j = 0; j < n_thr; j++) {
 				full[i][j] = run_threads(mssl_thread, &r,
 							 thread_counts[j]);
+				full_cpu[i][j] = last_cpu_us;
+			}
 			mssl_ctx_free(r.ctx);
 		}
-		if (i == 0 && want("mssl")) {
+		if (i == 0 && want_normal()) {
 			/* The same without waiting for the disk. */
 			r.ctx = open_mssl(top, &cas[i], "normal");
 			atomic_store(&r.next, 0);
-			for (j = 0; j < N_THR; j++)
+			for (j = 0; j < n_thr; j++)
 				normal[j] = run_threads(mssl_thread, &r,
 							thread_counts[j]);
 			mssl_ctx_free(r.ctx);
@@ -854,7 +1014,11 @@ int main(int argc, char **argv)
 		if (have_cfssl && !cas[i].token && want("cfssl")) {
 			char url[128];
 			int port = 20000 + (int)(getpid() % 20000) + (int)i;
-			pid_t pid = cfssl_start(top, &cas[i], port);
+			pid_t pid;
+
+			if (getenv("BENCH_CFSSL_PORT"))
+				port = atoi(getenv("BENCH_CFSSL_PORT")) + (int)i;
+			pid = cfssl_start(top, &cas[i], port);
 
 			snprintf(url, sizeof(url),
 				 "http://127.0.0.1:%d/api/v1/cfssl/sign", port);
@@ -872,7 +1036,7 @@ int main(int argc, char **argv)
 			printf("%-18s  (skipped)\n", cas[i].label);
 			continue;
 		}
-		for (j = 0; j < N_THR; j++) {
+		for (j = 0; j < n_thr; j++) {
 			char c[32] = "", bc[16] = "";
 			double ratio = raw[i][j] > 0 ? full[i][j] / raw[i][j] :
 						       0;
@@ -896,6 +1060,10 @@ int main(int argc, char **argv)
 			snprintf(name, sizeof(name), "issue_mssl_%s_%dt_per_s",
 				 cas[i].tag, thread_counts[j]);
 			keep(name, full[i][j]);
+			snprintf(name, sizeof(name), "issue_mssl_%s_%dt_cpu_us",
+				 cas[i].tag, thread_counts[j]);
+			if (getenv("BENCH_CPU") && full[i][j] > 0)
+				keep(name, full_cpu[i][j]);
 		}
 		if (cfssl[i] > 0) {
 			snprintf(name, sizeof(name), "issue_cfssl_%s_%dc_per_s",
@@ -906,7 +1074,7 @@ int main(int argc, char **argv)
 	if (!have_cfssl)
 		printf("(c) skipped: cfssl is not installed\n");
 	if (ok[0] && normal[0] > 0) {
-		for (j = 0; j < N_THR; j++) {
+		for (j = 0; j < n_thr; j++) {
 			printf("%-18s %4d %12s %12.0f %6.2f   "
 			       "(synchronous = normal)\n",
 			       "P-256 file", thread_counts[j], "", normal[j],
@@ -957,6 +1125,7 @@ int main(int argc, char **argv)
 			       figures[i].v);
 	}
 
+done:
 	for (i = 0; i < n_csrs; i++)
 		gnutls_free(csrs[i].pem.data);
 	free(csrs);

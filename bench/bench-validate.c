@@ -34,27 +34,29 @@
  *
  *                         parse   frame   check   total   full/raw
  *   before (0ab07ba)       ~85     ~30     ~39    ~155      0.51
- *   now                    ~2.5    ~24     ~16     ~42      0.76-0.79
+ *   session 3              ~2.5    ~24     ~16     ~42      0.76-0.79
+ *   now                    ~2.5    ~22     ~11     ~36      0.80-0.83
  *
  *   parse   GnuTLS's per-field accessors (get_dn_by_oid, get_dn3, the SAN
  *           extension, pubkey export) walked its ASN.1 tree by name for
  *           ~80 us; csr.c now reads the verified DER directly, falling
  *           back to GnuTLS for anything unusual.
- *   check   one store lookup per distinct suffix of the names (~9, was
- *           ~22, ~1 us each); validate-key's trial division by 133
- *           primes and ROCA's 38 more became ~22 word divisions, and
- *           Fermat's 100 rounds are sieved in machine words (RSA-2048:
- *           ~11 -> ~2 us).  What is left: ~9 lookups (~9 us), the blocked
- *           key lookup, the validators and the report (~5 us).
+ *   check   one store lookup per distinct suffix of the names that could
+ *           be agreed (no single labels, no public suffixes), each read
+ *           in account order from the (name, account_id) index with no
+ *           sort; no error text formatted for rows not found; gettext's
+ *           lookups remembered per thread; validate-key's trial division
+ *           in machine words, the modulus imported in 8-byte limbs.
+ *   frame   BEGIN IMMEDIATE, account_get, the audit record (its head in
+ *           one meta row, its hash in one call) and COMMIT with a WAL
+ *           write: what is left is mostly SQLite's own statement and
+ *           page work (callgrind: ~60k instructions).
  *
- * The target, 0.8, allows ~40 us beyond GnuTLS for the mix.  Parse and
- * check together now cost ~19 us (0.89-0.90 of GnuTLS without the
- * frame, the row printed under "mix"); the operation frame alone,
- * owned by op.c/audit.c/store-sqlite (BEGIN IMMEDIATE, account_get, the
- * hash-chained audit record, COMMIT with a WAL write), costs ~24 us, so
- * the whole stays at 0.76-0.79 until the frame is under ~20 us.  For
- * the cheapest key (RSA-2048, GnuTLS ~46 us) no validation can reach
- * 0.8: that would leave 11 us for parse, frame and check together.
+ * The target, 0.8, allows ~40 us beyond GnuTLS for the mix.  The mix row
+ * (the mean over the four key types) reads 0.81-0.83, the full/raw line
+ * (all requests in one run) 0.78-0.81 on a loaded machine.  For the
+ * cheapest key (RSA-2048, GnuTLS ~46 us) no validation can reach 0.8:
+ * that would leave 11 us for parse, frame and check together.
  */
 #include "config.h"
 

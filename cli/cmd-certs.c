@@ -417,10 +417,10 @@ static int request_opts(int argc, char **argv, struct request *q,
 			return -1;
 		}
 	}
-	if (!issue && (q->years || q->vendor || q->tech_name ||
-		       q->tech_email || q->tech_phone || q->note ||
-		       q->seal_name || q->idem || q->pass_fd >= 0)) {
-		cli_err("%s", _("check takes only --csr and --product; the issuance options belong to issue and renew"));
+	if (!issue && (q->vendor || q->tech_name || q->tech_email ||
+		       q->tech_phone || q->note || q->seal_name || q->idem ||
+		       q->pass_fd >= 0)) {
+		cli_err("%s", _("check takes only --csr, --product and --years; the other issuance options belong to issue and renew"));
 		return -1;
 	}
 	return 0;
@@ -477,9 +477,21 @@ static void show_report(struct cli *c, const json_t *j)
 				 json_object_get(key, "bits")));
 		cli_kv(_("Key"), kb);
 	}
-	if (json_object_get(j, "price"))
+	if (json_object_get(j, "price")) {
+		json_t *val = json_object_get(j, "validity");
+		char from[32], to[32], buf[128];
+
 		cli_kv_int(_("Price (cert-years)"),
 			   json_integer_value(json_object_get(j, "price")));
+		day_of(json_object_get(val, "not_before"), from, sizeof(from));
+		day_of(json_object_get(val, "not_after"), to, sizeof(to));
+		snprintf(buf, sizeof(buf), _("%s to %s (%lld days)"), from, to,
+			 (long long)json_integer_value(
+				 json_object_get(val, "days")));
+		cli_kv(_("Validity"), buf);
+		day_of(json_object_get(val, "term_until"), to, sizeof(to));
+		cli_kv(_("Paid term until"), to);
+	}
 	printf("%s\n", _("Names:"));
 	json_array_foreach(json_object_get(j, "names"), i, v) {
 		const char *rule = cli_str(v, c->zh ? "rule_zh" : "rule");
@@ -518,6 +530,15 @@ static int dry_run(struct cli *c, struct request *q, const char *renewal_of,
 
 	*out = NULL;
 	body = json_pack("{s:s,s:s}", "product", q->product, "csr", q->csr);
+	if (body && q->years) {
+		long years = cli_positive(q->years, _("validity in years"));
+
+		if (years < 0) {
+			json_decref(body);
+			return CLI_USAGE;
+		}
+		json_object_set_new(body, "years", json_integer(years));
+	}
 	if (renewal_of)
 		json_object_set_new(body, "renewal_of",
 				    json_string(renewal_of));
@@ -548,7 +569,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	int rc;
 
 	if (request_opts(argc, argv, &q, false) < 0 || optind < argc) {
-		cli_err("%s", _("usage: mssl check --csr FILE [--product ssl|wildcard|ev]"));
+		cli_err("%s", _("usage: mssl check --csr FILE [--product ssl|wildcard|ev] [--years N]"));
 		request_clear(&q);
 		return CLI_USAGE;
 	}

@@ -1755,6 +1755,64 @@ static int cmd_mail_flush(struct env *e, int argc, char **argv)
 	return failed > 0 ? EXIT_REFUSED : 0;
 }
 
+/*
+ * A time for --now: seconds since the epoch, or a UTC date
+ * "YYYY-MM-DD" or date and time "YYYY-MM-DDTHH:MM:SSZ".
+ */
+static int64_t parse_time(const char *s, const char *what)
+{
+	struct tm tm;
+	int n = 0, y, mo, d, h = 0, mi = 0, sec = 0;
+	bool ok = false;
+
+	if (s[0] >= '0' && s[0] <= '9' && !strchr(s, '-'))
+		return number(s, what, 1, INT64_C(253402300799));
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && !s[n])
+		ok = true;
+	else if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi,
+			&sec, &n) == 6 &&
+		 !s[n])
+		ok = true;
+	if (ok && (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+		   h > 23 || mi > 59 || sec > 60))
+		ok = false;
+	if (!ok)
+		usage_error(_("%s must be seconds since 1970, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), not \"%s\""),
+			    what, s);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return (int64_t)timegm(&tm);
+}
+
+static int cmd_mail_remind(struct env *e, int argc, char **argv)
+{
+	struct opt o[] = { { "now", 1 } };
+	struct args a = { o, MSSL_ARRAY_SIZE(o) };
+	int64_t now = 0;
+	size_t queued = 0;
+	int rc;
+
+	parse(argc, argv, &a);
+	need_pos(&a, 0, "");
+	if (opt(&a, "now"))
+		now = parse_time(need_opt(&a, "now"), "--now");
+	OPEN(e);
+	rc = mssl_remind_expiring(e->ctx, e->op, now, &queued, e->err);
+	if (rc < 0)
+		return fail(rc, e->err);
+	if (json_out)
+		print_json(json_pack("{s:I}", "queued", (json_int_t)queued));
+	else
+		printf(_("%zu expiry reminders queued in the mail outbox.\n"),
+		       queued);
+	return 0;
+}
+
 /* ---- revocation, CRL, downloads ---------------------------------------- */
 
 static int cmd_revoke(struct env *e, int argc, char **argv)
@@ -1968,6 +2026,7 @@ static void usage(FILE *fp)
 		"           [--out FILE]\n"
 		"Mail:\n"
 		"  mail flush\n"
+		"  mail remind [--now TIME]\n"
 		"Persons and cards:\n"
 		"  person add ID --name NAME --email ADDR --role manager|auditor\n"
 		"  person list ID\n"
@@ -2048,6 +2107,7 @@ static const struct cmd cmds[] = {
 	{ "crl", NULL, cmd_crl },
 	{ "download", NULL, cmd_download },
 	{ "mail", "flush", cmd_mail_flush },
+	{ "mail", "remind", cmd_mail_remind },
 	{ "person", "add", cmd_person_add },
 	{ "person", "list", cmd_person_list },
 	{ "person", "suspend", c_person_suspend },

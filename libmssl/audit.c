@@ -38,7 +38,8 @@ int mssl__audit_hash(const struct mssl_audit_rec *r, uint8_t out[32])
 	gnutls_hash_hd_t h;
 	char seq[24], when[24];
 	const char *fields[12];
-	size_t i;
+	uint8_t buf[1024];
+	size_t i, n, need;
 	int bad = 0;
 
 	snprintf(seq, sizeof(seq), "%" PRId64, r->seq);
@@ -54,6 +55,28 @@ int mssl__audit_hash(const struct mssl_audit_rec *r, uint8_t out[32])
 	fields[8] = r->object;
 	fields[9] = r->outcome;
 	fields[10] = r->detail;
+	/* Usually the whole input fits a buffer: one call, no allocation. */
+	for (i = 0, need = 32; i < 11; i++)
+		need += 4 + (fields[i] ? strlen(fields[i]) : 0);
+	if (need <= sizeof(buf)) {
+		memcpy(buf, r->prev_hash, 32);
+		for (i = 0, n = 32; i < 11; i++) {
+			uint32_t len = fields[i] ? (uint32_t)strlen(fields[i]) :
+						   0xffffffffu;
+
+			buf[n++] = (uint8_t)(len >> 24);
+			buf[n++] = (uint8_t)(len >> 16);
+			buf[n++] = (uint8_t)(len >> 8);
+			buf[n++] = (uint8_t)len;
+			if (fields[i]) {
+				memcpy(buf + n, fields[i], len);
+				n += len;
+			}
+		}
+		return gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, n, out) < 0 ?
+			       MSSL_ECRYPTO :
+			       0;
+	}
 	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
 		return MSSL_ECRYPTO;
 	bad |= gnutls_hash(h, r->prev_hash, 32) < 0;

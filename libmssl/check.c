@@ -7,6 +7,7 @@
  */
 #include "op.h"
 #include "report.h"
+#include "checks.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -92,12 +93,14 @@ static bool suffix_add(struct suffix_set *set, const char *s)
  * The agreed domains that can matter for the request's names: every
  * suffix of one of them on a label boundary that the account agreed (a
  * wildcard's '*' label left out), in the order first met.  One indexed
- * lookup per distinct suffix, so the cost does not depend on how many
- * domains the account has.
+ * lookup per distinct suffix that could be agreed (not a single label,
+ * not a public suffix), so the cost does not depend on how many domains
+ * the account has.
  */
 static int relevant_domains(struct mssl__op *op, const struct mssl_csr_info *ci,
 			    struct strset *out)
 {
+	const psl_ctx_t *psl = mssl__ctx_psl(op->ctx);
 	struct suffix_set set = { NULL, 0 };
 	size_t i, j, total = 0, labels = 0, cap;
 	char *lower = NULL, *w;
@@ -139,6 +142,17 @@ static int relevant_domains(struct mssl__op *op, const struct mssl_csr_info *ci,
 
 			if (!suffix_add(&set, p))
 				break;
+			/*
+			 * mssl_domain_add never agrees a single label or an
+			 * ICANN public suffix (com.tw), so no lookup for them.
+			 */
+			if (!strchr(p, '.'))
+				break;
+			if (p != start && psl &&
+			    psl_is_public_suffix2(psl, p,
+						  PSL_TYPE_ICANN |
+							  PSL_TYPE_NO_STAR_RULE))
+				continue;
 			rc = op->ctx->sops->domain_find(op->conn, p, is_account,
 							&f);
 			if (rc < 0)
@@ -391,6 +405,9 @@ MSSL_API int mssl_check(mssl_ctx *ctx, const mssl_actor *actor,
 	rc = report ? mssl__check_run(&op, csr, params, report) :
 		      mssl__error_set(err, MSSL_ENOMEM, "nomem", NULL,
 				      N_("out of memory"));
+	if (rc == 0)
+		rc = mssl__quote_load(&op, mssl_csr_info(csr)->subject.cn,
+				      params->renewal_of != NULL, report);
 	if (rc == 0 && mssl__report_n_errors(report) > 0)
 		rc = mssl__error_set(err, MSSL_EREJECTED, "request.rejected",
 				     NULL,

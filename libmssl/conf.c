@@ -428,3 +428,66 @@ const char *mssl__config_path(const struct mssl__config *cfg)
 {
 	return cfg ? cfg->path : NULL;
 }
+
+int mssl__config_days_list(const struct mssl__config *cfg,
+			   const char *section, const char *key, int min,
+			   int max, const int *dflt, size_t n_dflt, int *out,
+			   size_t cap, size_t *n_out, mssl_error *err)
+{
+	const char *v = mssl__config_get(cfg, section, key);
+	char **items = NULL, *end;
+	size_t n = 0, i, j;
+	long d;
+	int rc = 0, t;
+
+	*n_out = 0;
+	if (!v) {
+		for (i = 0; i < n_dflt && i < cap; i++)
+			out[i] = dflt[i];
+		n = i;
+		goto sort;
+	}
+	if ((rc = mssl__split_list(v, &items, &n)) < 0)
+		return mssl__error_set(err, rc, "nomem", NULL,
+				       N_("out of memory"));
+	if (n > cap) {
+		rc = mssl__config_error(cfg, err, section, key,
+					"config.list_length",
+					N_("at most %zu values, not %zu"), cap,
+					n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		errno = 0;
+		d = strtol(items[i], &end, 10);
+		if (!*items[i] || *end || errno || d < min || d > max) {
+			rc = mssl__config_error(cfg, err, section, key,
+						"config.days",
+						N_("\"%s\" is not a number of days from %d to %d (write them as a list such as \"30, 14, 7\", or leave it empty for none)"),
+						items[i], min, max);
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			if (out[j] == (int)d) {
+				rc = mssl__config_error(cfg, err, section,
+							key,
+							"config.days_repeated",
+							N_("%ld days is listed twice"),
+							d);
+				goto out;
+			}
+		out[i] = (int)d;
+	}
+sort:
+	/* Largest first: the order a certificate crosses them in. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && out[j - 1] < out[j]; j--) {
+			t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	*n_out = n;
+out:
+	mssl__strv_free(items);
+	return rc;
+}

@@ -67,4 +67,15 @@ int mssl__config_errorv(const struct mssl__config *cfg, mssl_error *err,
 /* The file's path, or NULL without a file; borrowed from cfg. */
 const char *mssl__config_path(const struct mssl__config *cfg);
 
+/*
+ * A list of whole numbers of days ("30, 14, 7"), each in [min, max] and
+ * none twice, at most 'cap' of them, from section.key into out[],
+ * largest first; dflt[n_dflt] when the key is absent; none when it is
+ * empty.  MSSL_ECONFIG naming file, line and key otherwise.
+ */
+int mssl__config_days_list(const struct mssl__config *cfg,
+			   const char *section, const char *key, int min,
+			   int max, const int *dflt, size_t n_dflt, int *out,
+			   size_t cap, size_t *n_out, mssl_error *err);
+
 #endif

@@ -22,6 +22,7 @@ struct mssl__plugin {
 
 /* [mail]: the SMTP server the outbox is sent through (mail.c). */
 enum { MSSL__MAIL_STARTTLS, MSSL__MAIL_TLS, MSSL__MAIL_NONE };
+#define MSSL__REMIND_MAX 10 /* [mail] remind_days values at most */
 struct mssl__mail_conf {
 	char *server; /* NULL: mail is queued, not sent */
 	int port;
@@ -32,6 +33,9 @@ struct mssl__mail_conf {
 	int retry_s; /* first retry delay; doubles up to a day */
 	int max_attempts;
 	char *ca_file; /* NULL: the system's CAs */
+	/* Expiry reminders: thresholds in days, largest first; none: off. */
+	int remind_days[MSSL__REMIND_MAX];
+	size_t n_remind_days;
 };
 
 /* [login]: challenges, sessions, throttling (login.c). */

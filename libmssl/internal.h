@@ -67,6 +67,8 @@ void mssl__i18n_init(void);
  * locale.  Returns msgid when no translation exists.  Thread-safe.
  */
 const char *mssl__tr_zh(const char *msgid);
+/* Forget cached translations: a plugin's msgids are going away. */
+void mssl__tr_forget(void);
 
 /* Does the program's LC_MESSAGES ask for Chinese? */
 bool mssl__locale_is_zh(void);

@@ -305,6 +305,84 @@ static void plan_term(const struct term *t, bool renewal, int years,
 		p->not_after = p->after.paid_until;
 }
 
+/* The CN as stored: ASCII lower case, at most 255 bytes. */
+static void cn_lower(const char *in, char out[256])
+{
+	size_t i;
+
+	for (i = 0; in[i] && i < 255; i++)
+		out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] - 'A' + 'a' :
+							      in[i]);
+	out[i] = '\0';
+}
+
+static int64_t policy_max(mssl_ctx *ctx, int64_t now)
+{
+	return ctx->policy.max_validity ? ctx->policy.max_validity :
+					  mssl__cabf_max_validity(now);
+}
+
+/*
+ * Inside the dry run's operation: keep what mssl_report_quote needs (the
+ * CN's term, the time, the policy) in the report.
+ */
+int mssl__quote_load(struct mssl__op *op, const char *cn_in, bool renewal,
+		     mssl_report *report)
+{
+	struct mssl__quote q = { 0 };
+	struct term t = { 0 };
+	char cn[256];
+	int rc;
+
+	if (!cn_in || !*cn_in)
+		return 0;
+	cn_lower(cn_in, cn);
+	rc = op->ctx->sops->term_get(op->conn, op->account_id, cn, got_term,
+				     &t);
+	if (rc < 0 && rc != MSSL_ENOENT)
+		return mssl__op_store_error(op, rc);
+	q.renewal = renewal;
+	q.have_term = t.have;
+	q.started = t.started;
+	q.paid_until = t.paid_until;
+	q.now = mssl__now(op->ctx);
+	q.max = policy_max(op->ctx, q.now);
+	q.max_years = op->ctx->policy.max_years;
+	mssl__report_set_quote(report, &q);
+	return 0;
+}
+
+MSSL_API int mssl_report_quote(const mssl_report *report, int years,
+			       int *cert_years, int64_t *not_before,
+			       int64_t *not_after, int64_t *term_until,
+			       mssl_error *err)
+{
+	const struct mssl__quote *q = mssl__report_get_quote(report);
+	struct term t;
+	struct plan pl;
+
+	if (!q)
+		return mssl__error_set(err, MSSL_ESTATE, "quote.none", NULL,
+				       N_("no price can be quoted for this request: it has no common name (CN)"));
+	if (years < 1 || years > q->max_years)
+		return mssl__error_set(err, MSSL_EINPUT, "issue.years", "years",
+				       N_("the validity must be 1 to %d years, not %d"),
+				       q->max_years, years);
+	t.have = q->have_term;
+	t.started = q->started;
+	t.paid_until = q->paid_until;
+	plan_term(&t, q->renewal, years, q->now, q->max, &pl);
+	if (cert_years)
+		*cert_years = pl.charge;
+	if (not_before)
+		*not_before = pl.not_before;
+	if (not_after)
+		*not_after = pl.not_after;
+	if (term_until)
+		*term_until = pl.after.paid_until;
+	return 0;
+}
+
 /* ---- compensation ------------------------------------------------------------ */
 
 /*
@@ -550,7 +628,7 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 	struct mssl__signed got = { "" };
 	char *pwhash = NULL, cn[256], serial_hex[41];
 	uint8_t serial[16], *der = NULL;
-	size_t der_len = 0, i;
+	size_t der_len = 0;
 	int64_t now, max;
 	int rc, hash_rc = 0;
 
@@ -577,8 +655,7 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 		goto done;
 	account_id = op.account_id;
 	now = mssl__now(ctx);
-	max = ctx->policy.max_validity ? ctx->policy.max_validity :
-					 mssl__cabf_max_validity(now);
+	max = policy_max(ctx, now);
 	if ((rc = check_params(ctx, p, &vendor, err)) < 0)
 		goto refuse;
 	if (hash_rc < 0 || !pwhash) {
@@ -633,12 +710,7 @@ MSSL_API int mssl_issue(mssl_ctx *ctx, const mssl_actor *actor,
 				     N_("the request has no common name (CN); make a request whose CN is the site's name"));
 		goto refuse;
 	}
-	for (i = 0; ci->subject.cn[i] && i < sizeof(cn) - 1; i++)
-		cn[i] = (char)(ci->subject.cn[i] >= 'A' &&
-					       ci->subject.cn[i] <= 'Z' ?
-				       ci->subject.cn[i] - 'A' + 'a' :
-				       ci->subject.cn[i]);
-	cn[i] = '\0';
+	cn_lower(ci->subject.cn, cn);
 	/* The site seal name: given, or the last one of this CN. */
 	rc = ctx->sops->cert_each(
 		op.conn,

@@ -31,8 +31,12 @@
 /* Keys of the [mail] section; see doc/mssl.conf.5. */
 static const char *const mail_keys[] = {
 	"server", "port", "security", "username", "password_file", "from",
-	"retry_s", "max_attempts", "ca_file", NULL,
+	"retry_s", "max_attempts", "ca_file", "remind_days", NULL,
 };
+
+/* Expiry reminders when [mail] remind_days is absent (SPEC: 30, 14, 7). */
+static const int default_remind_days[] = { 30, 14, 7 };
+#define REMIND_DAYS_MAX 365
 
 static const char *const security_names[] = {
 	[MSSL__MAIL_STARTTLS] = "starttls",
@@ -134,7 +138,12 @@ int mssl__mail_config(mssl_ctx *ctx, mssl_error *err)
 	    (rc = mssl__config_int(cfg, "mail", "retry_s", 1, MAX_BACKOFF, 300, &m->retry_s,
 			   err)) < 0 ||
 	    (rc = mssl__config_int(cfg, "mail", "max_attempts", 1, 1000, 10,
-			   &m->max_attempts, err)) < 0)
+			   &m->max_attempts, err)) < 0 ||
+	    (rc = mssl__config_days_list(
+		     cfg, "mail", "remind_days", 1, REMIND_DAYS_MAX,
+		     default_remind_days,
+		     MSSL_ARRAY_SIZE(default_remind_days), m->remind_days,
+		     MSSL__REMIND_MAX, &m->n_remind_days, err)) < 0)
 		return rc;
 	v = mssl__config_get(cfg, "mail", "server");
 	if (v && *v) {
@@ -823,6 +832,16 @@ int mssl__notice_queue(mssl_ctx *ctx, void *conn, const char *to,
 		       const struct mssl__notice_line *lines, size_t n,
 		       const char *footer)
 {
+	return mssl__notice_queue_id(ctx, conn, to, related, cn, what,
+				     headline, lines, n, footer, NULL);
+}
+
+int mssl__notice_queue_id(mssl_ctx *ctx, void *conn, const char *to,
+			  const char *related, const char *cn,
+			  const char *what, const char *headline,
+			  const struct mssl__notice_line *lines, size_t n,
+			  const char *footer, int64_t *id_out)
+{
 	char *subject = NULL, *body = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&body, &len);
@@ -847,7 +866,7 @@ int mssl__notice_queue(mssl_ctx *ctx, void *conn, const char *to,
 						 .body = body,
 						 .related = related,
 						 .next_attempt = now },
-			NULL);
+			id_out);
 	else
 		rc = MSSL_ENOMEM;
 	free(subject);

@@ -38,6 +38,13 @@ int mssl__notice_queue(mssl_ctx *ctx, void *conn, const char *to,
 		       const struct mssl__notice_line *lines, size_t n,
 		       const char *footer);
 
+/* mssl__notice_queue, with the outbox id of the message in *id_out. */
+int mssl__notice_queue_id(mssl_ctx *ctx, void *conn, const char *to,
+			  const char *related, const char *cn,
+			  const char *what, const char *headline,
+			  const struct mssl__notice_line *lines, size_t n,
+			  const char *footer, int64_t *id_out);
+
 int mssl__mail_message(const char *from, const struct mssl_mail_rec *r,
 		       int64_t now, char **out, size_t *len, mssl_error *err);
 

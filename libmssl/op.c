@@ -141,6 +141,8 @@ static const struct opdef {
 	[MSSL_OP_LOGIN_CHALLENGE] = { "auth.challenge", ANON, ACC_NONE,
 				      N_("the %s role may not ask for login challenges"),
 				      LAZY },
+	[MSSL_OP_MAIL_REMIND] = { "mail.remind", OPERATOR, ACC_NONE,
+				  N_("the %s role may not queue expiry reminders") },
 };
 
 const char *mssl__op_name(int id)
@@ -486,4 +488,14 @@ bool mssl__store_has_cards(const mssl_ctx *ctx)
 	       o->size >= offsetof(struct mssl_store_ops, unlock_set_used) +
 				  sizeof(o->unlock_set_used) &&
 	       o->unlock_set_used;
+}
+
+bool mssl__store_has_remind(const mssl_ctx *ctx)
+{
+	const struct mssl_store_ops *o = ctx->sops;
+
+	return o && o->abi_minor >= 4 &&
+	       o->size >= offsetof(struct mssl_store_ops, remind_each) +
+				  sizeof(o->remind_each) &&
+	       o->remind_due && o->remind_insert && o->remind_each;
 }

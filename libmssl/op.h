@@ -60,6 +60,7 @@ enum mssl__op_id {
 	MSSL_OP_SESSION, /* resuming a session: failures audited */
 	MSSL_OP_CERT_LIST, /* certificates of an account (query.c) */
 	MSSL_OP_LOGIN_CHALLENGE, /* anonymous; a transaction, no op frame */
+	MSSL_OP_MAIL_REMIND, /* expiry reminders (remind.c) */
 	MSSL_OP__COUNT
 };
 
@@ -112,6 +113,9 @@ int mssl__op_txn_mode(const mssl_ctx *ctx, int id);
 /* Does the store have the persons, cards and login ops (ABI 1.2)? */
 bool mssl__store_has_cards(const mssl_ctx *ctx);
 
+/* Does the store have the expiry reminder ops (ABI 1.4)? */
+bool mssl__store_has_remind(const mssl_ctx *ctx);
+
 /* account_get callback filling op->account (ud: the op). */
 int mssl__op_copy_account(void *ud, const struct mssl_account_rec *r);
 
@@ -161,5 +165,14 @@ int mssl__ledger_post(struct mssl__op *op, int kind, int64_t delta,
 
 int mssl__check_run(struct mssl__op *op, const mssl_csr *csr,
 		    const mssl_check_params *params, mssl_report *report);
+
+/* ---- issuance (issue.c) ------------------------------------------------ */
+
+/*
+ * Keep in 'report' what mssl_report_quote needs: the term of the CN
+ * 'cn' (any case; nothing when NULL or empty) in op's account.
+ */
+int mssl__quote_load(struct mssl__op *op, const char *cn, bool renewal,
+		     mssl_report *report);
 
 #endif

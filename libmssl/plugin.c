@@ -31,6 +31,7 @@ static const size_t plugin_size_by_minor[] = {
 	sizeof(struct mssl_plugin), /* 1.1 */
 	sizeof(struct mssl_plugin), /* 1.2 */
 	sizeof(struct mssl_plugin), /* 1.3 */
+	sizeof(struct mssl_plugin), /* 1.4 */
 };
 
 /* Size of struct mssl_store_ops as of each minor of the current major. */
@@ -39,6 +40,7 @@ static const size_t store_ops_size_by_minor[] = {
 	SIZE_UPTO(struct mssl_store_ops, ledger_reserial), /* 1.1 */
 	SIZE_UPTO(struct mssl_store_ops, unlock_set_used), /* 1.2 */
 	SIZE_UPTO(struct mssl_store_ops, unlock_set_used), /* 1.3: LAZY */
+	SIZE_UPTO(struct mssl_store_ops, remind_each), /* 1.4: reminders */
 };
 
 /* Size of struct mssl_validator_ops as of each minor. */
@@ -47,6 +49,7 @@ static const size_t validator_ops_size_by_minor[] = {
 	sizeof(struct mssl_validator_ops), /* 1.1 */
 	sizeof(struct mssl_validator_ops), /* 1.2 */
 	sizeof(struct mssl_validator_ops), /* 1.3 */
+	sizeof(struct mssl_validator_ops), /* 1.4 */
 };
 
 /* Size of struct mssl_ca_ops as of each minor. */
@@ -55,6 +58,7 @@ static const size_t ca_ops_size_by_minor[] = {
 	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.1 */
 	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.2 */
 	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.3 */
+	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.4 */
 };
 
 /* ---- host services ---------------------------------------------------- */
@@ -411,8 +415,10 @@ static void plugin_free(struct mssl__plugin *pl)
 		return;
 	if (pl->initialised && pl->p->fini)
 		pl->p->fini(pl->state);
-	if (pl->dl)
+	if (pl->dl) {
+		mssl__tr_forget();
 		dlclose(pl->dl);
+	}
 	free(pl->origin);
 	free(pl);
 }

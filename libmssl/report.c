@@ -25,6 +25,7 @@ struct mssl_report {
 	size_t n_v;
 	size_t n_errors;
 	struct mssl_findings collector;
+	struct mssl__quote quote;
 };
 
 mssl_report *mssl__report_new(void)
@@ -231,6 +232,17 @@ MSSL_API void mssl_report_free(mssl_report *r)
 	free(r->rules);
 	free(r->v);
 	free(r);
+}
+
+void mssl__report_set_quote(mssl_report *r, const struct mssl__quote *q)
+{
+	r->quote = *q;
+	r->quote.set = true;
+}
+
+const struct mssl__quote *mssl__report_get_quote(const mssl_report *r)
+{
+	return r && r->quote.set ? &r->quote : NULL;
 }
 
 MSSL_API int mssl_report_issuable(const mssl_report *r)

@@ -39,4 +39,21 @@ int mssl__report_finish(mssl_report *r, const char *const *names,
 /* Number of findings of severity error. */
 size_t mssl__report_n_errors(const mssl_report *r);
 
+/*
+ * What a dry run needs to quote the price and validity for any number of
+ * years: the CN's paid term as the check saw it, the time and the policy
+ * maximum (issue.c's mssl__quote_load fills it; mssl_report_quote reads it).
+ */
+struct mssl__quote {
+	bool set; /* filled by a check of a request with a CN */
+	bool renewal;
+	bool have_term;
+	int64_t started, paid_until; /* the term, when have_term */
+	int64_t now, max; /* the check's time; the policy's longest validity */
+	int max_years;
+};
+
+void mssl__report_set_quote(mssl_report *r, const struct mssl__quote *q);
+const struct mssl__quote *mssl__report_get_quote(const mssl_report *r);
+
 #endif

@@ -1849,7 +1849,7 @@ static void test_cert_revoke(void **state)
  * ("0 1 4", the set's indexes, in the order seen).  Rows outside the set
  * (other tests', other runs') are skipped.
  */
-#define CERT_SET 8
+#define CERT_SET 12
 
 struct cert_set {
 	char serial[CERT_SET][32];
@@ -4327,6 +4327,217 @@ static void test_concurrent_writers_mixed(void **state)
 }
 
 /* ---------------------------------------------------------------------
+ * Expiry reminders (ABI 1.4)
+ * ------------------------------------------------------------------ */
+
+struct remind_copy {
+	int n;
+	char serial[4][32];
+	int days[4];
+	int64_t queued_at[4], mail_id[4];
+};
+
+static int remind_copy_cb(void *ud, const struct mssl_remind_rec *r)
+{
+	struct remind_copy *c = ud;
+
+	assert_true(c->n < 4);
+	snprintf(c->serial[c->n], sizeof(c->serial[0]), "%s", r->serial);
+	c->days[c->n] = r->days;
+	c->queued_at[c->n] = r->queued_at;
+	c->mail_id[c->n] = r->mail_id;
+	c->n++;
+	return 0;
+}
+
+/* What remind_due lists of the set, as expect_each does for cert_each. */
+static void expect_remind_due(struct fx *f, const struct cert_set *set,
+		       int64_t after, int64_t until, int days, int64_t limit,
+		       const char *want)
+{
+	struct cert_list l = { .set = set };
+
+	assert_int_equal(f->ops->remind_due(f->conn, after, until, days, limit,
+					    cert_list_cb, &l), 0);
+	if (strcmp(l.got, want) != 0)
+		fail_msg("remind_due (%lld, %lld] days %d limit %lld: got"
+			 " \"%s\", want \"%s\"", (long long)after,
+			 (long long)until, days, (long long)limit, l.got,
+			 want);
+}
+
+static int remind_insert_txn(struct fx *f, const char *serial, int days,
+			     int64_t at, int64_t mail_id)
+{
+	struct mssl_remind_rec r = { serial, days, at, mail_id };
+	int rc;
+
+	begin(f, MSSL_TXN_WRITE);
+	rc = f->ops->remind_insert(f->conn, &r);
+	if (rc)
+		rollback(f);
+	else
+		commit(f);
+	return rc;
+}
+
+/*
+ * remind_due lists issued certificates expiring in (after, until] that
+ * have no reminder of 'days' or fewer days and are not renewed (by a
+ * certificate naming them in renewal_of, or by a later one of the same
+ * account and CN); remind_insert records each (serial, days) once;
+ * remind_each lists them.
+ */
+static void test_remind(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_rec r;
+	struct cert_set set = { .n = 12 };
+	struct remind_copy rc;
+	struct cert_list stop = { .set = &set, .stop_at = 1 };
+	char a[16], b[16], cn[8][64], upper[64], missing[32];
+	/* A window of this run's own, apart from other runs' rows. */
+	const int64_t t = NOW + (int64_t)run_nonce * 4000000, day = 86400;
+	/*
+	 * 0  due, 5 days left
+	 * 1  renewed: 2 names it in renewal_of (another CN, to tell the
+	 *    rules apart), issued, far out
+	 * 3  revoked
+	 * 4  CN in upper case, replaced by 5 (same CN in lower case,
+	 *    later not_after)
+	 * 6  account b, 0's CN, later: another account replaces nothing
+	 * 7  due, at the window's end exactly; its renewal 8 was revoked
+	 *    and its renewal 9 is pending: neither counts
+	 * 10 expires at the window's start exactly: not in it
+	 * 11 failed (a failed request may have a not_after)
+	 */
+	static const struct {
+		int account_b, cn, renews;
+		const char *state;
+		int64_t days;
+	} spec[12] = {
+		{ 0, 0, -1, "issued", 5 },    { 0, 1, -1, "issued", 10 },
+		{ 0, 2, 1, "issued", 400 },   { 0, 3, -1, "revoked", 12 },
+		{ 0, 4, -1, "issued", 8 },    { 0, 4, -1, "issued", 200 },
+		{ 1, 0, -1, "issued", 300 },  { 0, 5, -1, "issued", 20 },
+		{ 0, 5, 7, "revoked", 400 },  { 0, 5, 7, "pending", 400 },
+		{ 0, 6, -1, "issued", 0 },    { 0, 7, -1, "failed", 3 },
+	};
+	size_t k;
+	int i;
+
+	assert_non_null(f->ops->remind_due);
+	assert_non_null(f->ops->remind_insert);
+	assert_non_null(f->ops->remind_each);
+	new_id(a);
+	new_id(b);
+	add_account(f, a);
+	add_account(f, b);
+	for (i = 0; i < 8; i++) {
+		char label[8];
+
+		snprintf(label, sizeof(label), "c%d", i);
+		run_domain(cn[i], sizeof(cn[i]), label);
+	}
+	for (k = 0; k < sizeof(upper) - 1 && cn[4][k]; k++)
+		upper[k] = (char)(cn[4][k] >= 'a' && cn[4][k] <= 'z' ?
+				  cn[4][k] - 'a' + 'A' : cn[4][k]);
+	upper[k] = '\0';
+	for (i = 0; i < 12; i++)
+		new_serial(set.serial[i]);
+	new_serial(missing);
+
+	begin(f, MSSL_TXN_WRITE);
+	for (i = 0; i < 12; i++) {
+		cert_pending(&r, set.serial[i], spec[i].account_b ? b : a);
+		r.cn = i == 4 ? upper : cn[spec[i].cn];
+		r.state = spec[i].state;
+		r.not_before = t - 300 * day;
+		r.not_after = t + spec[i].days * day;
+		if (strcmp(r.state, "pending") != 0) {
+			r.der = test_der;
+			r.der_len = sizeof(test_der);
+		}
+		if (spec[i].renews >= 0)
+			r.renewal_of = set.serial[spec[i].renews];
+		if (strcmp(r.state, "revoked") == 0) {
+			r.revoked_at = t - day;
+			r.revoke_reason = 4;
+		}
+		assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	}
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	expect_remind_due(f, &set, t, t + 20 * day, 7, 0, "0 7");
+	expect_remind_due(f, &set, t, t + 20 * day, 7, 1, "0");
+	expect_remind_due(f, &set, t, t + 19 * day, 7, 0, "0");
+	expect_remind_due(f, &set, t + 5 * day, t + 30 * day, 30, 0, "7");
+	expect_remind_due(f, &set, t - day, t + 30 * day, 30, 0, "10 0 7");
+	/* A callback stops the listing. */
+	assert_int_equal(f->ops->remind_due(f->conn, t, t + 30 * day, 30, 0,
+					    cert_list_cb, &stop), STOP);
+	assert_int_equal(stop.calls, 1);
+	commit(f);
+
+	/* Recorded at 14 days: gone for 14 and 30, back for 7 (sooner). */
+	assert_int_equal(remind_insert_txn(f, set.serial[0], 14, t - 9 * day,
+					   41), 0);
+	begin(f, MSSL_TXN_READ);
+	expect_remind_due(f, &set, t, t + 30 * day, 30, 0, "7");
+	expect_remind_due(f, &set, t, t + 30 * day, 14, 0, "7");
+	expect_remind_due(f, &set, t, t + 30 * day, 7, 0, "0 7");
+	commit(f);
+	assert_int_equal(remind_insert_txn(f, set.serial[0], 7, t - 2 * day,
+					   0), 0);
+	begin(f, MSSL_TXN_READ);
+	expect_remind_due(f, &set, t, t + 30 * day, 7, 0, "7");
+	expect_remind_due(f, &set, t, t + 30 * day, 3, 0, "0 7");
+	commit(f);
+
+	/* Once per (serial, days); the certificate must exist. */
+	assert_int_equal(remind_insert_txn(f, set.serial[0], 7, t, 99),
+			 MSSL_EEXIST);
+	assert_int_equal(remind_insert_txn(f, missing, 7, t, 0), MSSL_ENOENT);
+	/* The same threshold for another certificate is another row. */
+	assert_int_equal(remind_insert_txn(f, set.serial[7], 7, t, 0), 0);
+
+	begin(f, MSSL_TXN_READ);
+	memset(&rc, 0, sizeof(rc));
+	assert_int_equal(f->ops->remind_each(f->conn, set.serial[0],
+					     remind_copy_cb, &rc), 0);
+	assert_int_equal(rc.n, 2);
+	assert_string_equal(rc.serial[0], set.serial[0]);
+	assert_int_equal(rc.days[0], 14);
+	assert_int_equal(rc.queued_at[0], t - 9 * day);
+	assert_int_equal(rc.mail_id[0], 41);
+	assert_int_equal(rc.days[1], 7);
+	assert_int_equal(rc.queued_at[1], t - 2 * day);
+	assert_int_equal(rc.mail_id[1], 0);
+	memset(&rc, 0, sizeof(rc));
+	assert_int_equal(f->ops->remind_each(f->conn, missing, remind_copy_cb,
+					     &rc), 0);
+	assert_int_equal(rc.n, 0);
+	expect_remind_due(f, &set, t, t + 30 * day, 7, 0, "");
+	commit(f);
+
+	/* A rolled-back reminder was never recorded. */
+	begin(f, MSSL_TXN_WRITE);
+	assert_int_equal(f->ops->remind_insert(
+				 f->conn, &(struct mssl_remind_rec){
+						  set.serial[7], 30, t, 0 }),
+			 0);
+	rollback(f);
+	begin(f, MSSL_TXN_READ);
+	memset(&rc, 0, sizeof(rc));
+	assert_int_equal(f->ops->remind_each(f->conn, set.serial[7],
+					     remind_copy_cb, &rc), 0);
+	assert_int_equal(rc.n, 1);
+	assert_int_equal(rc.days[0], 7);
+	commit(f);
+}
+
+/* ---------------------------------------------------------------------
  * main
  * ------------------------------------------------------------------ */
 
@@ -4376,6 +4587,7 @@ int main(void)
 		T(test_txn_lazy_audit_order),
 		T(test_txn_lazy_kill),
 		T(test_concurrent_writers_mixed),
+		T(test_remind),
 	};
 
 	run_nonce = (unsigned)(((uint64_t)time(NULL) * 1000003u +

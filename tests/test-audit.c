@@ -431,12 +431,58 @@ static void test_tamper_head_altered(void **state)
 	struct fx *f = *state;
 	int64_t head = fx_audit_head(f);
 
-	fx_sql(f, "UPDATE meta SET value = %lld WHERE key = 'audit_head_seq'",
+	fx_sql(f, "UPDATE meta SET value = '%lld ' || substr(value, instr(value, ' ') + 1)"
+		  " WHERE key = 'audit_head'",
 	       (long long)(head - 1));
 	fx_sql(f, "DROP TRIGGER audit_no_delete;"
 		  "DELETE FROM audit WHERE seq = %lld",
 	       (long long)head);
 	/* The hash in the head is still that of the removed record. */
+	expect_tamper(f, "audit.head", head - 1);
+}
+
+/*
+ * A store written before the head became one meta row keeps it in two
+ * (audit_head_seq, audit_head_hash): the chain continues from them, the
+ * next append writes the one row and removes the two, and the log still
+ * verifies; a broken old head is still caught.
+ */
+static void test_head_legacy_rows(void **state)
+{
+	struct fx *f = *state;
+	int64_t head = fx_audit_head(f), n = 0;
+
+	fx_sql(f, "INSERT INTO meta(key, value) SELECT 'audit_head_seq',"
+		  " substr(value, 1, instr(value, ' ') - 1) FROM meta"
+		  " WHERE key = 'audit_head';"
+		  "INSERT INTO meta(key, value) SELECT 'audit_head_hash',"
+		  " substr(value, instr(value, ' ') + 1) FROM meta"
+		  " WHERE key = 'audit_head';"
+		  "DELETE FROM meta WHERE key = 'audit_head'");
+	assert_int_equal(fx_audit_head(f), head);
+	TH_RC(mssl_audit_verify(f->ctx, f->op, &n, f->err), 0, f->err);
+	TH_RC(mssl_topup(f->ctx, f->op, FX_A, 1, NULL, NULL, f->err), 0,
+	      f->err);
+	assert_int_equal(fx_sql_int(f, -1, "SELECT count(*) FROM meta WHERE"
+					   " key LIKE 'audit_head_%%'"),
+			 0);
+	assert_int_equal(fx_sql_int(f, -1, "SELECT count(*) FROM meta WHERE"
+					   " key = 'audit_head'"),
+			 1);
+	TH_RC(mssl_audit_verify(f->ctx, f->op, &n, f->err), 0, f->err);
+	assert_true(n > head);
+	/* The newest record removed and the old rows moved back: caught. */
+	head = fx_audit_head(f);
+	fx_sql(f, "INSERT INTO meta(key, value) SELECT 'audit_head_seq',"
+		  " substr(value, 1, instr(value, ' ') - 1) - 1 FROM meta"
+		  " WHERE key = 'audit_head';"
+		  "INSERT INTO meta(key, value) SELECT 'audit_head_hash',"
+		  " substr(value, instr(value, ' ') + 1) FROM meta"
+		  " WHERE key = 'audit_head';"
+		  "DELETE FROM meta WHERE key = 'audit_head';"
+		  "DROP TRIGGER audit_no_delete;"
+		  "DELETE FROM audit WHERE seq = %lld",
+	       (long long)head);
 	expect_tamper(f, "audit.head", head - 1);
 }
 
@@ -544,6 +590,95 @@ static void test_tamper_rehash(void **state)
 	expect_tamper(f, "audit.link", 4);
 }
 
+/* Append F(s) (4-byte big-endian length, the bytes; NULL: ff ff ff ff). */
+static void canon_put(FILE *fp, const char *s)
+{
+	uint32_t n = s ? (uint32_t)strlen(s) : 0xffffffffu;
+
+	fputc((int)(n >> 24) & 0xff, fp);
+	fputc((int)(n >> 16) & 0xff, fp);
+	fputc((int)(n >> 8) & 0xff, fp);
+	fputc((int)n & 0xff, fp);
+	if (s)
+		fwrite(s, 1, n, fp);
+}
+
+/*
+ * The record hash is SHA-256 over prev_hash and the canonical form of
+ * doc/ARCHITECTURE.md, as openssl computes it from bytes this test writes
+ * itself: for a short record (hashed from one buffer) and for one whose
+ * detail is too long for that buffer (hashed piece by piece).
+ */
+static void test_hash_known_answer(void **state)
+{
+	static const size_t detail_len[] = { 20, 5000 };
+	char *dir = th_mkdtemp(), *path = NULL, *detail, line[256];
+	struct mssl_audit_rec r;
+	uint8_t h[32];
+	char hex[65];
+	size_t i, k;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(dir);
+	assert_true(asprintf(&path, "%s/canon", dir) > 0);
+	for (k = 0; k < 2; k++) {
+		detail = malloc(detail_len[k] + 1);
+		assert_non_null(detail);
+		for (i = 0; i < detail_len[k]; i++)
+			detail[i] = (char)('a' + i % 26);
+		detail[i] = '\0';
+		memset(&r, 0, sizeof(r));
+		for (i = 0; i < 32; i++)
+			r.prev_hash[i] = (uint8_t)(i * 7);
+		r.seq = 42;
+		r.time = 1764000000;
+		r.actor_role = "manager";
+		r.actor_name = "王小明";
+		r.account_id = "70759028-01";
+		r.remote = NULL;
+		r.action = "request.check";
+		r.object = "";
+		r.outcome = "ok";
+		r.detail = detail;
+		assert_int_equal(mssl__audit_hash(&r, h), 0);
+		for (i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", h[i]);
+
+		fp = fopen(path, "wb");
+		assert_non_null(fp);
+		fwrite(r.prev_hash, 1, 32, fp);
+		canon_put(fp, "mssl-audit-v1");
+		canon_put(fp, "42");
+		canon_put(fp, "1764000000");
+		canon_put(fp, r.actor_role);
+		canon_put(fp, r.actor_name);
+		canon_put(fp, r.account_id);
+		canon_put(fp, r.remote);
+		canon_put(fp, r.action);
+		canon_put(fp, r.object);
+		canon_put(fp, r.outcome);
+		canon_put(fp, r.detail);
+		fclose(fp);
+		assert_int_equal(th_system("openssl dgst -sha256 -r '%s'"
+					   " >'%s.sum'",
+					   path, path),
+				 0);
+		assert_true(snprintf(line, sizeof(line), "%s.sum", path) > 0);
+		fp = fopen(line, "r");
+		assert_non_null(fp);
+		assert_non_null(fgets(line, sizeof(line), fp));
+		fclose(fp);
+		if (strncmp(line, hex, 64) != 0)
+			fail_msg("record hash %s, openssl says %.64s", hex,
+				 line);
+		free(detail);
+	}
+	th_rmrf(dir);
+	free(dir);
+	free(path);
+}
+
 /* The store refuses to rewrite history itself (the triggers). */
 static void test_append_only(void **state)
 {
@@ -644,6 +779,7 @@ static void test_audit_write_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_known_answer),
 		cmocka_unit_test_setup_teardown(test_every_operation_recorded,
 						fx_setup_empty, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_verify_untouched,
@@ -661,6 +797,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_delete_newest,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_head_altered,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_head_legacy_rows,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_reorder, fx_setup,
 						fx_teardown),

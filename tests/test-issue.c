@@ -142,6 +142,111 @@ static void test_terms(void **state)
 	mssl_csr_free(csr);
 }
 
+/* The dry run's quote for 'years' of csr (renewing 'renewal_of'). */
+static void quote(struct env *e, mssl_csr *csr, const char *renewal_of,
+		  int years, int *price, int64_t *nb, int64_t *na,
+		  int64_t *until)
+{
+	mssl_check_params cp = { MSSL_PRODUCT_SSL, renewal_of };
+	mssl_report *rep = NULL;
+
+	TH_RC(mssl_check(e->ctx, e->op, ACC, csr, &cp, &rep, e->err), 0,
+	      e->err);
+	TH_RC(mssl_report_quote(rep, years, price, nb, na, until, e->err), 0,
+	      e->err);
+	mssl_report_free(rep);
+}
+
+/* Issue and compare with the quote the dry run gave just before. */
+static mssl_cert *issue_as_quoted(struct env *e, mssl_csr *csr,
+				  mssl_issue_params *p, int want_price)
+{
+	const struct mssl_cert_rec *r;
+	mssl_cert *cert = NULL;
+	int64_t nb, na, until, before = cafix_balance(e);
+	int price = -1;
+
+	quote(e, csr, p->renewal_of, p->years, &price, &nb, &na, &until);
+	assert_int_equal(price, want_price);
+	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, p, &cert, NULL, e->err), 0,
+	      e->err);
+	r = mssl_cert_record(cert);
+	assert_int_equal(r->years, price);
+	assert_int_equal(cafix_balance(e), before - price);
+	assert_int_equal(r->not_before, nb);
+	assert_int_equal(r->not_after, na);
+	assert_true(na <= until);
+	return cert;
+}
+
+/*
+ * The dry run quotes exactly what issuance then charges and gives: a new
+ * CN, a reissue inside the term, a renewal, and a private policy whose
+ * longest validity exceeds the term; wrong years and a report with no
+ * quote are refused.
+ */
+static void test_quote(void **state)
+{
+	struct env *e = *state;
+	mssl_issue_params p = cafix_params(2);
+	mssl_csr *csr = cafix_csr(&cafix_www);
+	mssl_check_params cp = { MSSL_PRODUCT_SSL, NULL };
+	mssl_report *rep = NULL;
+	mssl_cert *a, *b, *c, *d;
+	int64_t nb, na, until, max = mssl__cabf_max_validity(e->now);
+	int price;
+
+	/* A new CN for 2 years: 2 cert-years, one certificate's maximum. */
+	quote(e, csr, NULL, 2, &price, &nb, &na, &until);
+	assert_int_equal(price, 2);
+	assert_int_equal(nb, e->now - 60);
+	assert_int_equal(na, nb + max);
+	assert_true(until > e->now + 2 * 365 * DAY - DAY &&
+		    until < e->now + 2 * 366 * DAY + DAY);
+	/* Quoting changes nothing. */
+	assert_int_equal(cafix_balance(e), 5);
+	a = issue_as_quoted(e, csr, &p, 2);
+	/* A month on, a reissue inside the term is free. */
+	e->now += 30 * DAY;
+	b = issue_as_quoted(e, csr, &p, 0);
+	/* Past the term, a renewal charges its years again. */
+	e->now += 2 * 366 * DAY;
+	p.renewal_of = mssl_cert_record(b)->serial;
+	p.years = 1;
+	c = issue_as_quoted(e, csr, &p, 1);
+	/* A private CA allowing 3 years: the certificate covers the term. */
+	e->now += 2 * 366 * DAY;
+	e->ctx->policy.max_validity = 3 * 366 * DAY;
+	p.renewal_of = NULL;
+	quote(e, csr, NULL, 1, &price, &nb, &na, &until);
+	assert_int_equal(price, 1);
+	assert_int_equal(na, until);
+	assert_true(na - nb < 367 * DAY);
+	d = issue_as_quoted(e, csr, &p, 1);
+	/* Years outside 1..max_years name the field. */
+	TH_RC(mssl_check(e->ctx, e->op, ACC, csr, &cp, &rep, e->err), 0,
+	      e->err);
+	assert_int_equal(mssl_report_quote(rep, 0, &price, NULL, NULL, NULL,
+					   e->err),
+			 MSSL_EINPUT);
+	assert_string_equal(mssl_error_field(e->err), "years");
+	assert_int_equal(mssl_report_quote(rep, e->ctx->policy.max_years + 1,
+					   &price, NULL, NULL, NULL, e->err),
+			 MSSL_EINPUT);
+	assert_int_equal(mssl_report_quote(rep, 1, NULL, NULL, NULL, NULL,
+					   e->err),
+			 0);
+	mssl_report_free(rep);
+	assert_int_equal(mssl_report_quote(NULL, 1, &price, NULL, NULL, NULL,
+					   e->err),
+			 MSSL_ESTATE);
+	mssl_cert_free(a);
+	mssl_cert_free(b);
+	mssl_cert_free(c);
+	mssl_cert_free(d);
+	mssl_csr_free(csr);
+}
+
 static void test_refusals_write_nothing(void **state)
 {
 	struct env *e = *state;
@@ -455,6 +560,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_issue_verified, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_terms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quote, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_write_nothing,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency, setup,

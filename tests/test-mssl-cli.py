@@ -147,6 +147,17 @@ def test_check_issue():
     ok(p.returncode == 0 and "can be issued" in p.stdout and
        "www.twca.com.tw" in p.stdout, "check: issuable, names shown (0)",
        p.stdout + p.stderr)
+    p = mssl("check", "--csr", good, "--years", "2")
+    price = [l for l in p.stdout.splitlines() if l.startswith("Price")]
+    valid = [l for l in p.stdout.splitlines() if l.startswith("Validity")]
+    ok(p.returncode == 0 and price and price[0].split()[-1] == "2" and
+       valid and "(200 days)" in valid[0],
+       "check --years 2: price 2 cert-years, 200 days of validity",
+       p.stdout + p.stderr)
+    p = mssl("--json", "check", "--csr", good, "--years", "9")
+    ok(p.returncode != 0 and "years" in p.stdout + p.stderr,
+       "check --years beyond the policy: refused naming years",
+       p.stdout + p.stderr)
     fx.make_csr("www.level2.twca.com.tw")
     bad = os.path.join(fx.T, "r-www.level2.twca.com.tw.pem")
     p = mssl("check", "--csr", bad)

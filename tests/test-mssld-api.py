@@ -263,6 +263,33 @@ def test_issue():
        "issue: 201 with Location; the same Idempotency-Key gives the same "
        "certificate and charges once", (r1, r2, balance(tok)))
     SERIALS["www"] = j1.get("serial")
+    r = call("POST", "/api/v1/requests/check",
+             {"product": "ssl", "csr": good, "years": 2}, token=tok)
+    j = r.json() or {}
+    v = j.get("validity") or {}
+    ok(r.status == 200 and j.get("years") == 2 and j.get("price") == 0 and
+       v.get("days") == 200 and v.get("term_until", "") > v["not_after"],
+       "check after issuing: a reissue inside the paid term costs 0, "
+       "200 days, inside the term", r)
+    new = make_csr("shop.twca.com.tw")
+    r = call("POST", "/api/v1/requests/check",
+             {"product": "ssl", "csr": new, "years": 2}, token=tok)
+    j = r.json() or {}
+    ok(r.status == 200 and j.get("price") == 2 and
+       j.get("validity", {}).get("days") == 200 and balance(tok) == before - 1,
+       "check of a new CN for 2 years: price 2 cert-years, 200 days "
+       "(CA/B Forum), nothing charged", r)
+    r = call("POST", "/api/v1/requests/check",
+             {"product": "ssl", "csr": new}, token=tok)
+    ok(r.status == 200 and (r.json() or {}).get("years") == 1 and
+       r.json().get("price") == 1, "check without years quotes 1 year", r)
+    for years, code in ((0, "json.range"), (4, "issue.years"),
+                        ("2", "json.range")):
+        r = call("POST", "/api/v1/requests/check",
+                 {"product": "ssl", "csr": new, "years": years}, token=tok)
+        ok(r.status in (400, 422) and r.err() == code and
+           (r.json() or {}).get("error", {}).get("field") == "years",
+           "check with years %r: %s naming years" % (years, code), r)
     for cn in ("api.twca.com.tw", "mail.twca.com.tw"):
         r = call("POST", "/api/v1/certificates",
                  issue_body(make_csr(cn), note="備註, \"quoted\"\nline 2"),

@@ -806,6 +806,77 @@ def test_openapi():
        % (sorted(table - doc), sorted(doc - table)))
 
 
+def test_remind(name):
+    """The remind job queues an expiry reminder once; mssl-admin agrees."""
+    import sqlite3
+    d, conf = write_conf(name, "")
+    subprocess.run([ADMIN, "--config", conf, "account", "create",
+                    "--id", ACC, "--org-en", "Taiwan-CA Inc.", "--products",
+                    "ssl", "--supervisor-name", "Wang",
+                    "--supervisor-email", "wang@twca.com.tw"],
+                   capture_output=True, check=True)
+    now = int(time.time())
+    na = now + 10 * 86400
+    db = sqlite3.connect(os.path.join(d, "mssl.db"))
+    # An issued certificate 10 days from expiry, as issuance leaves it.
+    db.execute("INSERT INTO certificates (serial, account_id, cn, product,"
+               " state, years, not_before, not_after, tech_email, created)"
+               " VALUES ('0a0b0c', ?, 'www.twca.com.tw', 1, 'issued', 1,"
+               " ?, ?, 'it@twca.com.tw', ?)", (ACC, now - 190 * 86400, na,
+                                               now - 190 * 86400))
+    db.commit()
+    db.close()
+    dm = Daemon(name, "remind_s = 1\n")
+    deadline = time.time() + 15
+    while (time.time() < deadline and
+           "expiry reminders queued: 0" not in dm.logtext()):
+        time.sleep(0.2)
+    log = dm.logtext()
+    ok("job remind: expiry reminders queued: 1" in log and
+       "job remind: expiry reminders queued: 0" in log,
+       "the remind job queues the reminder once, then nothing",
+       log[-1500:])
+    ok(dm.alive() and dm.stop() == 0, "the daemon with the remind job stops")
+    db = sqlite3.connect(os.path.join(d, "mssl.db"))
+    rows = db.execute("SELECT serial, days, mail_id FROM cert_reminders"
+                      ).fetchall()
+    mails = db.execute("SELECT id, to_addr, subject, body FROM mail_outbox"
+                       " WHERE related = '0a0b0c'").fetchall()
+    db.close()
+    ok(len(mails) == 1 and rows == [("0a0b0c", 14, mails[0][0])] and
+       mails[0][1] == "it@twca.com.tw" and
+       "certificate expires soon" in mails[0][2] and
+       ("Days left: 9\n" in mails[0][3] or
+        "Days left: 10\n" in mails[0][3]),
+       "one reminder recorded, at 14 days, with its outbox message",
+       (rows, mails))
+    r = subprocess.run([ADMIN, "--config", conf, "--json", "mail", "remind"],
+                       capture_output=True, text=True)
+    ok(r.returncode == 0 and json.loads(r.stdout) == {"queued": 0},
+       "mssl-admin mail remind: nothing more now", r.stdout + r.stderr)
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(na - 5 * 86400))
+    r = subprocess.run([ADMIN, "--config", conf, "--json", "mail", "remind",
+                        "--now", when], capture_output=True, text=True)
+    ok(r.returncode == 0 and json.loads(r.stdout) == {"queued": 1},
+       "mssl-admin mail remind --now 5 days before: the 7-day one",
+       r.stdout + r.stderr)
+    r = subprocess.run([ADMIN, "--config", conf, "mail", "remind", "--now",
+                        "yesterday"], capture_output=True, text=True)
+    ok(r.returncode == 2 and "--now" in r.stderr,
+       "mssl-admin mail remind --now with a bad time: usage error",
+       r.stdout + r.stderr)
+    dm = Daemon(name + "-off", "remind_s = 1\n",
+                extra="[mail]\nremind_days =\n")
+    deadline = time.time() + 15
+    while (time.time() < deadline and
+           "no expiry reminders" not in dm.logtext()):
+        time.sleep(0.2)
+    ok("job remind: [mail] remind_days is empty: no expiry reminders"
+       in dm.logtext(), "remind_days empty: the job says so and stops",
+       dm.logtext()[-1500:])
+    ok(dm.alive() and dm.stop() == 0, "and the daemon stops cleanly")
+
+
 def main():
     try:
         test_config()
@@ -831,6 +902,7 @@ def main():
             skip("10000 idle connections", "MSSLD_TEST_SKIP_IDLE is set")
         else:
             test_idle_connections("idle")
+        test_remind("remind")
     except Exception as e:  # a crash is a failure, not a lost plan
         import traceback
         ok(False, "the test script ran to its end", traceback.format_exc())

@@ -331,8 +331,21 @@ static int blocked_cb(void *ud, const struct mssl_blocked_key_rec *r)
 	return 0;
 }
 
-/* What step 4 did, undone: the schema as version 3 left it. */
+/* What step 6 did, undone: the schema as version 5 left it. */
+#define UNDO_STEP_6                                                          \
+	"DROP INDEX domains_name_account;"                                   \
+	"CREATE INDEX domains_name ON domains(name);"                        \
+	"UPDATE meta SET value = '5' WHERE key = 'schema_version';"
+
+/* What steps 6 and 5 did, undone: the schema as version 4 left it. */
+#define UNDO_STEP_5                                                          \
+	UNDO_STEP_6                                                          \
+	"DROP TABLE cert_reminders;"                                         \
+	"UPDATE meta SET value = '4' WHERE key = 'schema_version';"
+
+/* What steps 5 and 4 did, undone: the schema as version 3 left it. */
 #define UNDO_STEP_4                                                          \
+	UNDO_STEP_5                                                          \
 	"DROP TABLE login_failures;"                                         \
 	"DROP INDEX sessions_card;"                                          \
 	"DROP TRIGGER persons_status_insert;"                                \
@@ -1508,6 +1521,195 @@ static void test_processes(void **state)
 	mssl_ctx_free(ctx);
 }
 
+static int count_cert_cb(void *ud, const struct mssl_cert_rec *r)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+static int remind_days_cb(void *ud, const struct mssl_remind_rec *r)
+{
+	*(int *)ud = r->days;
+	return 0;
+}
+
+/*
+ * Version 4 is brought to the current version: an issued certificate
+ * written before step 5 gets a reminder once (the primary key refuses a
+ * second), remind_due sees it, and the schema is that of a new store.
+ */
+static void test_migrate_from_v4(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	struct mssl_cert_rec r = {
+		.serial = "0b",
+		.account_id = "70759028-01",
+		.cn = "www.example.com.tw",
+		.product = MSSL_PRODUCT_SSL,
+		.state = "issued",
+		.years = 1,
+		.not_before = 1700000000,
+		.not_after = 1700000000 + 10 * 86400,
+		.revoke_reason = -1,
+		.created = 1700000000,
+	};
+	struct mssl_remind_rec rem = { "0b", 14, 1700000100, 7 };
+	char fresh[4096], migrated[4096], *fresh_db = NULL, *fresh_dir;
+	void *conn = NULL;
+	mssl_ctx *ctx = must_open(f, NULL);
+	int current = version_of(ctx), days = 0, n = 0;
+
+	assert_true(current >= 5);
+	ops = store_conn(ctx, &conn);
+	add_account(ops, conn, "70759028-01");
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->cert_insert(conn, &r), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	sql(f, UNDO_STEP_5);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name = 'cert_reminders'"), 0);
+
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->remind_due(conn, 1700000000, 1700000000 +
+					 14 * 86400, 14, 0, count_cert_cb,
+					 &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops->remind_insert(conn, &rem), 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+	assert_int_equal(ops->remind_insert(conn, &rem), MSSL_EEXIST);
+	assert_int_equal(ops->rollback(conn), 0);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->remind_each(conn, "0b", remind_days_cb, &days),
+			 0);
+	assert_int_equal(days, 14);
+	n = 0;
+	assert_int_equal(ops->remind_due(conn, 1700000000, 1700000000 +
+					 14 * 86400, 14, 0, count_cert_cb,
+					 &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ops->commit(conn), 0);
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	/* Stored as written: days, the time, the outbox id. */
+	assert_int_equal(sql_int(f, "SELECT queued_at * 100 + mail_id"
+				    " FROM cert_reminders WHERE serial = '0b'"
+				    " AND days = 14"),
+			 INT64_C(1700000100) * 100 + 7);
+
+	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
+	fresh_dir = th_mkdtemp();
+	assert_non_null(fresh_dir);
+	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
+	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
+	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
+	th_rmrf(fresh_dir);
+	free(fresh_dir);
+	free(fresh_db);
+	assert_string_equal(migrated, fresh);
+	assert_non_null(strstr(migrated, "table:cert_reminders"));
+}
+
+static int domain_account_cb(void *ud, const struct mssl_domain_rec *r)
+{
+	char *out = ud;
+
+	strcat(out, r->account_id);
+	strcat(out, ";");
+	return 0;
+}
+
+/*
+ * Version 5 is brought to the current version: agreed domains are then
+ * found by name in account order from the index, without a sort, and the
+ * schema is that of a new store.
+ */
+static void test_migrate_from_v5(void **state)
+{
+	struct fx *f = *state;
+	const struct mssl_store_ops *ops;
+	char found[128] = "", fresh[4096], migrated[4096], *fresh_db = NULL,
+				   *fresh_dir, plan[512] = "";
+	void *conn = NULL;
+	mssl_ctx *ctx = must_open(f, NULL);
+	int current = version_of(ctx);
+	const char *ids[] = { "70759028-02", "70759028-01" };
+	size_t i;
+
+	assert_true(current >= 6);
+	ops = store_conn(ctx, &conn);
+	for (i = 0; i < 2; i++) {
+		add_account(ops, conn, ids[i]);
+		assert_int_equal(ops->begin(conn, MSSL_TXN_WRITE), 0);
+		assert_int_equal(ops->domain_insert(
+					 conn, &(struct mssl_domain_rec){
+						       .account_id = ids[i],
+						       .name = "example.com.tw",
+						       .added = 1700000000 }),
+				 0);
+		assert_int_equal(ops->commit(conn), 0);
+	}
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	sql(f, UNDO_STEP_6);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master"
+				    " WHERE name = 'domains_name_account'"), 0);
+
+	ctx = must_open(f, NULL);
+	assert_int_equal(version_of(ctx), current);
+	ops = store_conn(ctx, &conn);
+	assert_int_equal(ops->begin(conn, MSSL_TXN_READ), 0);
+	assert_int_equal(ops->domain_find(conn, "example.com.tw",
+					  domain_account_cb, found),
+			 0);
+	assert_int_equal(ops->commit(conn), 0);
+	assert_string_equal(found, "70759028-01;70759028-02;");
+	ops->close(conn);
+	mssl_ctx_free(ctx);
+	/* The query's plan reads the index in order: no temporary b-tree. */
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+		assert_int_equal(
+			sqlite3_prepare_v2(
+				db,
+				"EXPLAIN QUERY PLAN SELECT account_id, name,"
+				" added FROM domains WHERE name = ?1"
+				" ORDER BY account_id",
+				-1, &st, NULL),
+			SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			strncat(plan, (const char *)sqlite3_column_text(st, 3),
+				sizeof(plan) - strlen(plan) - 2);
+			strcat(plan, ";");
+		}
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	assert_non_null(strstr(plan, "domains_name_account"));
+	assert_null(strstr(plan, "TEMP B-TREE"));
+
+	sql_text(f->db, SCHEMA_NAMES, migrated, sizeof(migrated));
+	fresh_dir = th_mkdtemp();
+	assert_non_null(fresh_dir);
+	mssl_ctx_free(th_ctx_open(fresh_dir, NULL));
+	assert_true(asprintf(&fresh_db, "%s/mssl.db", fresh_dir) > 0);
+	sql_text(fresh_db, SCHEMA_NAMES, fresh, sizeof(fresh));
+	th_rmrf(fresh_dir);
+	free(fresh_dir);
+	free(fresh_db);
+	assert_string_equal(migrated, fresh);
+	assert_non_null(strstr(migrated, "index:domains_name_account"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1535,6 +1737,8 @@ int main(void)
 		T(test_audit_head_apart),
 		T(test_busy_timeout),
 		T(test_processes),
+		T(test_migrate_from_v4),
+		T(test_migrate_from_v5),
 	};
 
 	return cmocka_run_group_tests_name("store-sqlite", tests, NULL, NULL);

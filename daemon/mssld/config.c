@@ -16,7 +16,8 @@ const char *const mssld_conf_keys[] = {
 	"max_connections", "max_connections_per_ip", "rate_per_ip",
 	"rate_burst", "request_timeout_s", "idle_timeout_s",
 	"write_timeout_s", "shutdown_timeout_s", "workers", "crl_check_s",
-	"mail_flush_s", "expire_s", "log_file", "log_level", NULL,
+	"mail_flush_s", "expire_s", "log_file", "log_level", "remind_s",
+	NULL,
 };
 
 #define S "mssld"
@@ -51,6 +52,7 @@ static const struct ikey ikeys[] = {
 	IK(crl_check_s, 0, 86400, 3600),
 	IK(mail_flush_s, 0, 86400, 60),
 	IK(expire_s, 0, 86400, 300),
+	IK(remind_s, 0, 86400, 3600),
 };
 
 static int dup_opt(mssl_ctx *ctx, const char *key, char **out)

@@ -6,7 +6,10 @@
  *  - mail: send the outbox ([mssld] mail_flush_s); stops by itself when
  *    no [mail] server is configured;
  *  - expire: forget expired login challenges and sessions
- *    ([mssld] expire_s), through mssld_auth_expire (auth-session.c).
+ *    ([mssld] expire_s), through mssld_auth_expire (auth-session.c);
+ *  - remind: queue expiry reminders in the outbox ([mssld] remind_s),
+ *    through mssl_remind_expiring; the mail job sends them.  Stops by
+ *    itself when [mail] remind_days is empty.
  * Each runs as the operator actor "mssld", so libmssl audits it.
  */
 #include "auth.h"
@@ -33,11 +36,13 @@ struct job {
 static int run_crl(struct job *j, mssl_error *err);
 static int run_mail(struct job *j, mssl_error *err);
 static int run_expire(struct job *j, mssl_error *err);
+static int run_remind(struct job *j, mssl_error *err);
 
 static struct job jobs[] = {
 	{ .name = "crl", .run = run_crl },
 	{ .name = "mail", .run = run_mail },
 	{ .name = "expire", .run = run_expire },
+	{ .name = "remind", .run = run_remind },
 };
 
 /* Is the CRL in 'file' past half of its validity (or unreadable)? */
@@ -117,6 +122,24 @@ static int run_expire(struct job *j, mssl_error *err)
 	return rc;
 }
 
+static int run_remind(struct job *j, mssl_error *err)
+{
+	size_t n = 0;
+	int rc = mssl_remind_expiring(j->srv->ctx, j->actor, 0, &n, err);
+
+	if (rc == MSSL_ESTATE &&
+	    strcmp(mssl_error_id(err), "remind.off") == 0) {
+		j->stop = true;
+		snprintf(j->result, sizeof(j->result),
+			 "[mail] remind_days is empty: no expiry reminders");
+		return 0;
+	}
+	if (rc == 0)
+		snprintf(j->result, sizeof(j->result),
+			 "expiry reminders queued: %zu", n);
+	return rc;
+}
+
 static void work_cb(uv_work_t *w)
 {
 	struct job *j = w->data;
@@ -161,7 +184,8 @@ static void timer_cb(uv_timer_t *t)
 void mssld_jobs_start(struct mssld_server *srv)
 {
 	const struct mssld_conf *cf = &srv->conf;
-	int64_t every[] = { cf->crl_check_s, cf->mail_flush_s, cf->expire_s };
+	int64_t every[] = { cf->crl_check_s, cf->mail_flush_s, cf->expire_s,
+			    cf->remind_s };
 	size_t i;
 
 	for (i = 0; i < MSSLD_ARRAY_SIZE(jobs); i++) {

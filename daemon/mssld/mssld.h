@@ -60,6 +60,7 @@ struct mssld_conf {
 	int64_t expire_s; /* 0: no expiry job */
 	char *log_file; /* NULL: stderr */
 	int log_level; /* MSSL_LOG_* */
+	int64_t remind_s; /* 0: no expiry reminder job */
 };
 
 /* Read [mssld] (claimed before the file is loaded). */

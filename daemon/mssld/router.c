@@ -688,8 +688,12 @@ static void h_check(struct mssld_call *call)
 	mssl_check_params params = { 0 };
 	mssl_report *rep = NULL;
 	mssl_csr *csr = NULL;
-	int rc;
+	json_t *quote = NULL;
+	int64_t years, nb, na, term;
+	int rc, price;
 
+	if (mssld_body_int(call, "years", false, 1, 1000, 1, &years) < 0)
+		return;
 	v = json_object_get(b, "product");
 	product = json_string_value(v);
 	v = json_object_get(b, "csr");
@@ -724,8 +728,27 @@ static void h_check(struct mssld_call *call)
 		mssld_fail_lib(call, rc);
 		return;
 	}
+	/* The price and validity for the years asked (default 1). */
+	rc = mssl_report_quote(rep, (int)years, &price, &nb, &na, &term,
+			       call->err);
+	if (rc == MSSL_EINPUT) {
+		mssl_report_free(rep);
+		mssl_csr_free(csr);
+		mssld_fail_lib(call, rc);
+		return;
+	}
+	if (rc == 0)
+		quote = json_pack("{s:I,s:I,s:{s:I,s:I,s:I,s:I}}", "years",
+				  (json_int_t)years, "price", (json_int_t)price,
+				  "validity", "not_before", (json_int_t)nb,
+				  "not_after", (json_int_t)na, "days",
+				  (json_int_t)((na - nb) / 86400), "term_until",
+				  (json_int_t)term);
 	j = mssld_report_json(rep);
 	json_object_set_new(j, "subject", mssld_subject_json(csr));
+	if (quote)
+		json_object_update(j, quote);
+	json_decref(quote);
 	mssld_resp_json(&call->resp, 200, j);
 	mssl_report_free(rep);
 	mssl_csr_free(csr);

@@ -146,9 +146,16 @@ static void hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/*
+ * A big-endian unsigned integer.  In 8-byte words when the length allows
+ * (every usual modulus): GMP then byte-swaps whole limbs, where byte by
+ * byte it costs ~40 instructions a byte (~10k for RSA-2048).
+ */
 static void import_be(mpz_t z, const uint8_t *p, size_t n)
 {
-	if (n)
+	if (n && n % 8 == 0)
+		mpz_import(z, n / 8, 1, 8, 1, 0, p);
+	else if (n)
 		mpz_import(z, n, 1, 1, 1, 0, p);
 	else
 		mpz_set_ui(z, 0);

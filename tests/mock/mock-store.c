@@ -423,6 +423,23 @@ static int s_unlock_set_used(void *conn, int64_t id, int used)
 	return MSSL_ENOENT;
 }
 
+static int s_remind_due(void *conn, int64_t after, int64_t until, int days,
+			int64_t limit, mssl_cert_cb cb, void *ud)
+{
+	return 0;
+}
+
+static int s_remind_insert(void *conn, const struct mssl_remind_rec *r)
+{
+	return 0;
+}
+
+static int s_remind_each(void *conn, const char *serial, mssl_remind_cb cb,
+			 void *ud)
+{
+	return 0;
+}
+
 static const struct mssl_store_ops store_ops = {
 	.abi_major = MSSL_PLUGIN_ABI_MAJOR,
 	.abi_minor = MSSL_PLUGIN_ABI_MINOR,
@@ -491,6 +508,9 @@ static const struct mssl_store_ops store_ops = {
 	.unlock_find = s_unlock_find,
 	.unlock_set_used = s_unlock_set_used,
 	.ledger_reserial = s_ledger_reserial,
+	.remind_due = s_remind_due,
+	.remind_insert = s_remind_insert,
+	.remind_each = s_remind_each,
 };
 
 static const char *const store_keys[] = { "marker", NULL };

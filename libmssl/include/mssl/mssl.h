@@ -580,6 +580,26 @@ MSSL_API const mssl_verdict *mssl_report_verdict(const mssl_report *report,
 						 size_t i);
 
 /*
+ * mssl_report_quote - what issuing the checked request for 'years' would
+ * charge and give, as the store stood when mssl_check ran (issuance
+ * computes it again in its own transaction):
+ *   *cert_years  the cert-years charged: 'years' when the CN's paid term
+ *                has ended (or, for a renewal, is shorter than one
+ *                certificate), 0 when a reissue falls inside it;
+ *   *not_before, *not_after  the certificate's validity (Unix time): the
+ *                policy maximum, cut at the end of the paid term;
+ *   *term_until  the end of the CN's paid term afterwards.
+ * Any out pointer may be NULL.  Returns 0; MSSL_EINPUT (field "years")
+ * when 'years' is not 1 to [issuance] max_years; MSSL_ESTATE when the
+ * report holds no quote (the request has no CN, or 'report' did not come
+ * from mssl_check).
+ */
+MSSL_API int mssl_report_quote(const mssl_report *report, int years,
+			       int *cert_years, int64_t *not_before,
+			       int64_t *not_after, int64_t *term_until,
+			       mssl_error *err);
+
+/*
  * mssl_key_block - put a key (SHA-256 of its SubjectPublicKeyInfo) on the
  * blocked list: no request with it will pass validation.  'source' says
  * where it came from ("operator", a weak-key list's name); 'reason' may be
@@ -1132,6 +1152,42 @@ typedef struct mssl_cert_stats {
 MSSL_API int mssl_cert_stats_get(mssl_ctx *ctx, const mssl_actor *actor,
 				 const char *account_id, int soon_days,
 				 mssl_cert_stats *out, mssl_error *err);
+
+/* ---------------------------------------------------------------------
+ * Expiry reminders
+ * ------------------------------------------------------------------ */
+
+/*
+ * mssl_remind_expiring - queue expiry reminders in the mail outbox: for
+ * every issued certificate that expires within a threshold of [mail]
+ * remind_days (default 30, 14, 7) of 'now', one message to its technical
+ * contact (CN, serial, expiry, days left, how to renew; English then
+ * Traditional Chinese), recorded in the store with the threshold so that
+ * it is never queued twice, across restarts and processes.  A
+ * certificate that has crossed several thresholds since it was last
+ * looked at gets only the most urgent one.  No reminder for a revoked or
+ * expired certificate, nor for one already renewed: a renewal naming it
+ * is issued, or the account holds another issued certificate for the
+ * same CN that expires later.  A certificate without a technical contact
+ * is recorded as reminded without a message, and logged.
+ *
+ * 'now' is the time to count from (0: the context's clock); an operator
+ * passing a later time queues what would be due then, with the days left
+ * counted from it, and those reminders are then recorded as done.
+ * Queues in transactions of at most 200 reminders, each audited as
+ * mail.remind, most urgent first; *queued (may be NULL) counts the
+ * messages queued, also when a later transaction fails.  Sending is
+ * mssl_mail_flush's.  Operator only.  Thread-safe (one store connection
+ * per call).
+ *
+ * Returns 0; MSSL_ESTATE (remind.off) when [mail] remind_days is empty;
+ * MSSL_EINPUT for a negative 'now'; MSSL_ECONFIG (store.too_old) when
+ * the store plugin predates plugin ABI 1.4; MSSL_EPERM; the store's
+ * errors.
+ */
+MSSL_API int mssl_remind_expiring(mssl_ctx *ctx, const mssl_actor *actor,
+				  int64_t now, size_t *queued,
+				  mssl_error *err);
 
 #ifdef __cplusplus
 }

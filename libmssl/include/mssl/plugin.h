@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define MSSL_PLUGIN_ABI_MAJOR 1
-#define MSSL_PLUGIN_ABI_MINOR 3
+#define MSSL_PLUGIN_ABI_MINOR 4
 
 #define MSSL_PLUGIN_ENTRY_SYMBOL "mssl_plugin_entry"
 
@@ -380,6 +380,17 @@ struct mssl_unlock_rec {
 };
 
 /*
+ * An expiry reminder queued for a certificate (since ABI 1.4): one per
+ * (serial, days), so a reminder is never queued twice.
+ */
+struct mssl_remind_rec {
+	const char *serial; /* the certificate */
+	int days; /* the threshold crossed: "expires within 'days' days" */
+	int64_t queued_at;
+	int64_t mail_id; /* the outbox message, 0 when none */
+};
+
+/*
  * A callback may call other operations on the same connection, but not the
  * operation that is iterating.
  */
@@ -400,6 +411,7 @@ typedef int (*mssl_challenge_cb)(void *ud,
 				 const struct mssl_challenge_rec *r);
 typedef int (*mssl_session_cb)(void *ud, const struct mssl_session_rec *r);
 typedef int (*mssl_unlock_cb)(void *ud, const struct mssl_unlock_rec *r);
+typedef int (*mssl_remind_cb)(void *ud, const struct mssl_remind_rec *r);
 
 /* Transaction modes for mssl_store_ops.begin. */
 enum mssl_txn_mode {
@@ -650,6 +662,31 @@ struct mssl_store_ops {
 			   const uint8_t code_hash[32], mssl_unlock_cb cb,
 			   void *ud);
 	int (*unlock_set_used)(void *conn, int64_t id, int used);
+
+	/*
+	 * Since ABI 1.4: expiry reminders.  The host refuses
+	 * mssl_remind_expiring with a store of an older minor.
+	 *
+	 * remind_due: the certificates in state "issued" with
+	 * after < not_after <= until that have no reminder recorded for
+	 * 'days' or fewer days, and that are not renewed: no certificate in
+	 * state "issued" names them in renewal_of, and none of the same
+	 * account and CN (compared without regard to ASCII case) has a
+	 * later not_after.  By not_after, then serial; at most 'limit'
+	 * (0: all).
+	 */
+	int (*remind_due)(void *conn, int64_t after, int64_t until, int days,
+			  int64_t limit, mssl_cert_cb cb, void *ud);
+	/*
+	 * Record a reminder: MSSL_EEXIST when one is recorded for
+	 * (serial, days) already, MSSL_ENOENT when there is no certificate
+	 * with that serial.
+	 */
+	int (*remind_insert)(void *conn, const struct mssl_remind_rec *r);
+	/* The reminders recorded for a certificate, by days descending (the
+	 * order they are sent in); none is not an error. */
+	int (*remind_each)(void *conn, const char *serial, mssl_remind_cb cb,
+			   void *ud);
 };
 
 /* ---------------------------------------------------------------------
