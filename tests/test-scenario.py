@@ -283,12 +283,14 @@ def step3_issue():
     for name, prod, cn, sans, subj, years, vendor, email, note, seal in \
             ISSUES:
         f = csr(name, cn, subj=subj, sans=sans)
-        p = mssl("check", "--csr", f, "--product", prod)
+        p = mssl("check", "--csr", f, "--product", prod, "--years",
+                 str(years))
         ok(p.returncode == 0 and "The request can be issued." in p.stdout
            and all(re.search(re.escape(n) + r"\s+accepted", p.stdout)
-                   for n in sans) and "O=" + ORG in p.stdout,
-           "3: %s: the dry run shows the subject, every name accepted"
-           % prod, out(p))
+                   for n in sans) and "O=" + ORG in p.stdout and
+           re.search(r"Price \(cert-years\)\s+%d\n" % years, p.stdout),
+           "3: %s: the dry run shows the subject, every name accepted, "
+           "the price (%d cert-years for a new CN)" % (prod, years), out(p))
         before = balance()
         p = mssl("--json", "--yes", "issue",
                  *issue_args(f, prod, years, vendor, email, note, seal),
@@ -302,6 +304,15 @@ def step3_issue():
            % (prod, years), out(p))
         S[name] = c.get("serial")
         S[name + "_cert"] = c
+        q = d[0] if d else {}
+        v = q.get("validity") or {}
+        ok(q.get("years") == years and q.get("price") == years and
+           v.get("days") == (c.get("not_after", 0) -
+                             c.get("not_before", 0)) // 86400 and
+           v.get("term_until", 0) >= c.get("not_after", 1),
+           "3: %s: the quote's price and validity are what was charged "
+           "and given" % prod, json.dumps([q, c]))
+        S[name + "_quote_term"] = v.get("term_until")
         ok(balance() == before - years,
            "3: %s: the balance is charged %d cert-years" % (prod, years),
            "%d -> %d" % (before, balance()))
@@ -314,6 +325,15 @@ def step3_issue():
            j["requested_by"] and "Lee Manager" in j["requested_by"] and
            j["renewal_of"] is None,
            "3: %s: every SPEC 4.4 option is recorded" % prod, json.dumps(j))
+    # The same CN again inside its paid term (a new key): no charge.
+    f = csr("ssl-reissue", "www." + DOMAIN, sans=["www." + DOMAIN, DOMAIN])
+    p = mssl("--json", "check", "--csr", f, "--years", "1")
+    j = js(p) or {}
+    ok(p.returncode == 0 and j.get("price") == 0 and
+       (j.get("validity") or {}).get("term_until") ==
+       S["ssl_quote_term"],
+       "3: a reissue of www inside its term is quoted at 0 cert-years, "
+       "the term unchanged", out(p))
     # The pass phrase is kept only as a salted hash.
     db = sqlite3.connect(os.path.join(fx.T, "mssl.db"))
     try:
@@ -569,8 +589,10 @@ def step7_renew():
     # has most of its year left, so this renewal charges nothing and the
     # certificate ends no earlier than the old one.
     ok(j.get("years") == 0 and balance() == before and
+       d and d[0].get("price") == 0 and
        j.get("not_after", 0) >= o.get("not_after", 1),
-       "7: inside the CN's paid term: no charge, validity not shortened",
+       "7: inside the CN's paid term: quoted and charged 0, validity not "
+       "shortened",
        "balance %d -> %d; %s" % (before, balance(), json.dumps(j)))
     o2 = js(mssl("--json", "cert", old)) or {}
     ok(o2.get("state") == "issued",
@@ -633,6 +655,12 @@ def step8_revoke():
                os.path.join(fx.T, "ca", "issuing.pem"), leaf, check=False)
     ok(v.returncode != 0 and "certificate revoked" in v.stdout + v.stderr,
        "8: openssl verify -crl_check: the Wildcard is revoked", out(v))
+    f = csr("wild-again", "*." + DOMAIN)
+    j = js(mssl("--json", "check", "--csr", f, "--product", "wildcard",
+                "--years", "2")) or {}
+    ok(j.get("issuable") is True and j.get("price") == 2,
+       "8: the refund ended the CN's term: a new key is quoted 2 "
+       "cert-years again", json.dumps(j))
     p = mssl("check", "--csr", os.path.join(fx.T, "wild.csr"), "--product",
              "wildcard")
     ok(p.returncode == 1 and codes(p.stdout) == ["key.blocked"],
