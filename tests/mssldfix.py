@@ -584,3 +584,153 @@ def restart(mssld_extra="", extra="", tls_ca=None):
     rc = D.stop()
     D = Daemon(conf_text(mssld_extra, extra), _conf["port"], tls_ca)
     return rc
+
+
+# ---- a world the test's operator fills (tests/test-scenario.py) -------------
+
+def setup_bare(labels, issuance="", mssld_extra="", extra="",
+               validators="validate-names, validate-domains, validate-org, "
+               "validate-key"):
+    """What setup() makes but no account and no card: the card CA,
+    blank SoftHSM2 tokens 'labels' (the cards the operator enrols
+    later, with enrol()), the issuing CA with its key on SoftHSM2, and
+    mssld with [mssl] validators = 'validators'.  Exits with a TAP skip
+    when SoftHSM2 is missing."""
+    global D
+    cadir = os.path.join(T, "cardca")
+    os.makedirs(cadir)
+    with open(os.path.join(cadir, "ca.tmpl"), "w") as f:
+        f.write('cn = "mssld test card CA"\nca\ncert_signing_key\n'
+                'expiration_days = 3650\n')
+    run("certtool", "--generate-privkey", "--key-type=ecdsa",
+        "--curve=secp256r1", "--outfile", os.path.join(cadir, "ca-key.pem"),
+        "--no-text")
+    run("certtool", "--generate-self-signed", "--load-privkey",
+        os.path.join(cadir, "ca-key.pem"), "--template",
+        os.path.join(cadir, "ca.tmpl"), "--outfile",
+        os.path.join(cadir, "ca.pem"), "--no-text")
+    with open(os.path.join(cadir, "master.key"), "wb") as f:
+        f.write(os.urandom(64))
+    os.chmod(os.path.join(cadir, "master.key"), 0o600)
+    p = run("sh", os.path.join(SRC, "cards", "softhsm.sh"),
+            os.path.join(T, "hsm"), *["%s:blank" % x for x in labels],
+            check=False)
+    if p.returncode == 77:
+        print("1..0 # SKIP SoftHSM2 cards: " + p.stderr.strip())
+        shutil.rmtree(T, ignore_errors=True)
+        sys.exit(0)
+    if p.returncode != 0:
+        raise RuntimeError("softhsm.sh: " + p.stderr)
+    os.environ["SOFTHSM2_CONF"] = p.stdout.strip().splitlines()[-1]
+    run(ADMIN, "ca", "init", "--dir", os.path.join(T, "ca"), "--name",
+        "API Test CA", "--key-type", "ecdsa-p256")
+    with open(os.path.join(T, "ca", "ca-gnutls.conf")) as f:
+        _conf["ca"] = f.read()
+    _conf.update(cadir=cadir, port=free_port(), issuance=issuance)
+    text = conf_text(mssld_extra, extra)
+    line = ("validators = validate-names, validate-domains, validate-org, "
+            "validate-key\n")
+    if line not in text:
+        raise RuntimeError("conf_text() changed: no validators line")
+    D = Daemon(text.replace(line, "validators = %s\n" % validators),
+               _conf["port"])
+
+
+def enrol(label, account, name, role, email):
+    """The operator adds a person of 'account' and enrols the blank
+    SoftHSM2 token 'label' as the person's card (issued PIN 12345678);
+    CARDS[label] as setup() fills it.  Returns the person's id."""
+    pid = json.loads(adm("--json", "person", "add", account, "--name", name,
+                         "--email", email, "--role", role).stdout)["id"]
+    adm("card", "enroll", "--person", str(pid), "--module", "softhsm2",
+        "--token", "pkcs11:token=" + label, "--so-pin-fd", "3",
+        fds={3: TRANSPORT_SO + "\n"})
+    CARDS[label] = {"pin": ISSUED_PIN, "account": account, "role": role,
+                    "name": name}
+    for c in json.loads(adm("--json", "card", "list", account).stdout):
+        if c["holder"] == name:
+            CARDS[label]["card_id"] = c["id"]
+            CARDS[label]["serial"] = c["serial"]
+    return pid
+
+
+_SMTPD = r"""
+import os, signal, sys
+from aiosmtpd.controller import Controller
+port, outdir = int(sys.argv[1]), sys.argv[2]
+class H:
+    async def handle_DATA(self, server, session, envelope):
+        n = len([f for f in os.listdir(outdir) if f.endswith('.eml')])
+        base = os.path.join(outdir, 'msg%d' % (n + 1))
+        with open(base + '.tmp', 'wb') as f:
+            f.write(('MAILFROM %s\r\nRCPT %s\r\n' % (envelope.mail_from,
+                     ','.join(envelope.rcpt_tos))).encode())
+            f.write(envelope.original_content)
+        os.rename(base + '.tmp', base + '.eml')
+        return '250 OK'
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+c = Controller(H(), hostname='127.0.0.1', port=port)
+c.start()
+open(os.path.join(outdir, 'ready'), 'w').close()
+try:
+    signal.pause()
+finally:
+    c.stop()
+"""
+
+
+def smtp_sink():
+    """An SMTP server on a free loopback port (aiosmtpd's Controller, in
+    whichever python3 has python3-aiosmtpd), writing each message with
+    its envelope ("MAILFROM a\\r\\nRCPT b,c\\r\\n" then the message) to
+    T/inbox/msgN.eml.  Returns (port, inbox), or None without aiosmtpd.
+    Stopped with the other processes by main()."""
+    py = None
+    for cand in (sys.executable, "python3", "/usr/bin/python3"):
+        if run(cand, "-c", "import aiosmtpd", check=False).returncode == 0:
+            py = cand
+            break
+    if not py:
+        return None
+    inbox = os.path.join(T, "inbox")
+    os.makedirs(inbox)
+    script = os.path.join(T, "smtpd.py")
+    with open(script, "w") as f:
+        f.write(_SMTPD)
+    port = free_port()
+    p = subprocess.Popen([py, script, str(port), inbox],
+                         stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(T, "smtpd.err"), "w"))
+    procs.append(p)
+    deadline = time.time() + 30
+    while not os.path.exists(os.path.join(inbox, "ready")):
+        if p.poll() is not None or time.time() > deadline:
+            raise RuntimeError("the SMTP sink did not start: " +
+                               open(os.path.join(T, "smtpd.err")).read())
+        time.sleep(0.05)
+    return port, inbox
+
+
+def mail_wait(inbox, want, deadline_s=60):
+    """The messages of 'inbox' (email.message objects, oldest first,
+    each with its envelope as msg["X-Envelope-To"]) once 'want'(list)
+    is true; the last list seen when it never is within deadline_s (a
+    bound on a hang, not a timing assertion)."""
+    import email
+    import email.policy
+    end = time.time() + deadline_s
+    while True:
+        msgs = []
+        names = sorted((f for f in os.listdir(inbox) if f.endswith(".eml")),
+                       key=lambda f: int(f[3:-4]))
+        for name in names:
+            with open(os.path.join(inbox, name), "rb") as f:
+                raw = f.read()
+            env, _, body = raw.partition(b"\r\nRCPT ")
+            rcpt, _, body = body.partition(b"\r\n")
+            m = email.message_from_bytes(body, policy=email.policy.default)
+            m["X-Envelope-To"] = rcpt.decode()
+            msgs.append(m)
+        if want(msgs) or time.time() > end:
+            return msgs
+        time.sleep(0.1)
