@@ -438,6 +438,25 @@ static bool reason_allowed(int reason)
 	return false;
 }
 
+/* Another live certificate of the CN that the revoked one paid for. */
+struct rider {
+	const char *serial;
+	int64_t since;
+	char found[41];
+};
+
+static int find_rider(void *ud, const struct mssl_cert_rec *r)
+{
+	struct rider *d = ud;
+
+	if (strcmp(r->serial, d->serial) != 0 && r->years == 0 &&
+	    r->created >= d->since) {
+		snprintf(d->found, sizeof(d->found), "%s", r->serial);
+		return 1;
+	}
+	return 0;
+}
+
 MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 			      const char *account_id, const char *serial,
 			      int reason, mssl_error *err)
@@ -450,6 +469,7 @@ MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 	int64_t now, started = 0;
 	int refund = 0, rc;
 	bool blocked = false;
+	struct rider rider = { serial, 0, "" };
 
 	return_val_if_fail(serial, MSSL_EINVAL);
 	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_CERT_REVOKE, account_id,
@@ -488,13 +508,33 @@ MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 			serial, v.state);
 		goto out;
 	}
+	rider.since = v.created;
 	rc = so->cert_revoke(op.conn, serial, now, reason);
 	if (rc < 0) {
 		rc = mssl__op_store_error(&op, rc);
 		goto out;
 	}
-	/* Newly issued: the cert-years come back and the term ends. */
+	/*
+	 * Newly issued: the cert-years come back and the term ends - unless
+	 * a certificate of the CN issued since without charge (a reissue or
+	 * a renewal inside the term) still stands on what this one paid:
+	 * refunding then would leave that one valid and unpaid.
+	 */
 	if (v.years > 0 &&
+	    now - v.created < (int64_t)ctx->policy.refund_window_days * DAY) {
+		rc = so->cert_each(op.conn,
+				   &(struct mssl_cert_filter){
+					   .account_id = account_id,
+					   .cn = v.cn,
+					   .state = "issued" },
+				   find_rider, &rider);
+		if (rc < 0) {
+			rc = mssl__op_store_error(&op, rc);
+			goto out;
+		}
+		rc = 0;
+	}
+	if (v.years > 0 && !rider.found[0] &&
 	    now - v.created < (int64_t)ctx->policy.refund_window_days * DAY) {
 		refund = v.years;
 		snprintf(memo, sizeof(memo), "revoked %.40s (%s)", serial,
@@ -564,8 +604,9 @@ MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 	}
 	mssl__hex(spki, sizeof(spki), hex);
 	snprintf(op.detail, sizeof(op.detail),
-		 "cn=%.120s reason=%s refund=%d%s%s", v.cn,
+		 "cn=%.120s reason=%s refund=%d%s%s%s%s", v.cn,
 		 mssl_revoke_reason_name(reason), refund,
+		 rider.found[0] ? " no_refund_paid_for=" : "", rider.found,
 		 blocked ? " blocked_key=" : "", blocked ? hex : "");
 out:
 	free(v.der);

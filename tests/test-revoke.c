@@ -218,6 +218,76 @@ static void test_no_refund(void **state)
 	mssl_csr_free(csr);
 }
 
+/*
+ * A certificate renewed (or reissued) inside its term without charge
+ * stands on what the first one paid: revoking the first then refunds
+ * nothing, or the renewal would be valid and unpaid.  Once the renewal
+ * is revoked too, nothing stands on it and the refund is given.
+ */
+static void test_no_refund_while_paid_for(void **state)
+{
+	struct env *e = *state;
+	mssl_csr *csr = cafix_csr(&cafix_www);
+	mssl_issue_params p = cafix_params(1);
+	mssl_cert *a = issue(e, csr, NULL, MSSL_PRODUCT_SSL), *b = NULL,
+		  *c = NULL;
+	char sa[41], sb[41], sc[41];
+
+	snprintf(sa, sizeof(sa), "%s", mssl_cert_record(a)->serial);
+	assert_int_equal(cafix_balance(e), 4);
+	e->now += DAY;
+	p.renewal_of = sa;
+	TH_RC(mssl_issue(e->ctx, e->op, ACC, csr, &p, &b, NULL, e->err), 0,
+	      e->err);
+	assert_int_equal(mssl_cert_record(b)->years, 0);
+	snprintf(sb, sizeof(sb), "%s", mssl_cert_record(b)->serial);
+	e->now += DAY;
+	TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC, sa, 4, e->err), 0, e->err);
+	assert_string_equal(state_of(e, sa), "revoked");
+	assert_string_equal(state_of(e, sb), "issued");
+	assert_int_equal(cafix_balance(e), 4);
+	assert_int_equal(ledger(e).refunds, 0);
+	/* The term still runs: a reissue is free. */
+	c = issue(e, csr, NULL, MSSL_PRODUCT_SSL);
+	assert_int_equal(mssl_cert_record(c)->years, 0);
+	snprintf(sc, sizeof(sc), "%s", mssl_cert_record(c)->serial);
+	assert_int_equal(cafix_balance(e), 4);
+	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	mssl_cert_free(a);
+	mssl_cert_free(b);
+	mssl_cert_free(c);
+
+	/* Another CN: the free reissue revoked first, then the paid one. */
+	{
+		struct csrgen g = cafix_www;
+		mssl_csr *csr2;
+
+		g.cn = "shop.twca.com.tw";
+		g.dns[0] = "shop.twca.com.tw";
+		g.dns[1] = NULL;
+		csr2 = cafix_csr(&g);
+		a = issue(e, csr2, NULL, MSSL_PRODUCT_SSL);
+		b = issue(e, csr2, NULL, MSSL_PRODUCT_SSL);
+		assert_int_equal(mssl_cert_record(b)->years, 0);
+		assert_int_equal(cafix_balance(e), 3);
+		TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC,
+				       mssl_cert_record(b)->serial, 4, e->err),
+		      0, e->err);
+		assert_int_equal(cafix_balance(e), 3);
+		TH_RC(mssl_cert_revoke(e->ctx, e->op, ACC,
+				       mssl_cert_record(a)->serial, 4, e->err),
+		      0, e->err);
+		assert_int_equal(cafix_balance(e), 4);
+		assert_int_equal(ledger(e).refunds, 1);
+		mssl_cert_free(a);
+		mssl_cert_free(b);
+		mssl_csr_free(csr2);
+	}
+	TH_RC(mssl_ledger_check(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+	mssl_csr_free(csr);
+}
+
 /* keyCompromise blocks the key: a new request with it is refused. */
 static void test_key_compromise(void **state)
 {
@@ -616,6 +686,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_refund, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_no_refund_while_paid_for,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_compromise, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
