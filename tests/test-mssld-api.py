@@ -263,6 +263,12 @@ def test_issue():
        "issue: 201 with Location; the same Idempotency-Key gives the same "
        "certificate and charges once", (r1, r2, balance(tok)))
     SERIALS["www"] = j1.get("serial")
+    ok(j1.get("created") and j1.get("requested_by") and
+       j1.get("server_vendor") == "nginx" and j1.get("seal_name") ==
+       "Taiwan-CA" and (j1.get("technical_contact") or {}).get("email") ==
+       "tech@twca.com.tw",
+       "issue answers the whole certificate, as GET /certificates/SERIAL",
+       j1)
     r = call("POST", "/api/v1/requests/check",
              {"product": "ssl", "csr": good, "years": 2}, token=tok)
     j = r.json() or {}

@@ -31,7 +31,7 @@ static json_t *jtime(int64_t t)
 	return t ? json_integer((json_int_t)t) : json_null();
 }
 
-static json_t *cert_json(const struct mssl_cert_rec *r, bool full)
+json_t *mssld_cert_json(const struct mssl_cert_rec *r, bool full)
 {
 	char *product = mssl_products_format(r->product);
 	json_t *j;
@@ -141,7 +141,7 @@ static int page_add(void *ud, const struct mssl_cert_rec *r)
 		p->more = true;
 		return 1;
 	}
-	return json_array_append_new(p->items, cert_json(r, false)) < 0 ?
+	return json_array_append_new(p->items, mssld_cert_json(r, false)) < 0 ?
 		       MSSL_ENOMEM :
 		       0;
 }
@@ -406,7 +406,7 @@ static int one_cert(void *ud, const struct mssl_cert_rec *r)
 {
 	json_t **out = ud;
 
-	*out = cert_json(r, true);
+	*out = mssld_cert_json(r, true);
 	return *out ? 0 : MSSL_ENOMEM;
 }
 

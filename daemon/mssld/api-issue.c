@@ -63,21 +63,6 @@ json_t *mssld_subject_json(const mssl_csr *csr)
 			 (int)ci->key.bits);
 }
 
-static int cert_rec_json(void *ud, const struct mssl_cert_rec *r)
-{
-	json_t **out = ud;
-	char *product = mssl_products_format(r->product);
-
-	*out = json_pack("{s:s,s:o,s:o,s:s,s:i,s:I,s:I,s:o}", "serial",
-			 r->serial, "cn", mssld_jstr(r->cn), "product",
-			 mssld_jstr(product), "state", r->state, "years",
-			 r->years, "not_before", (json_int_t)r->not_before,
-			 "not_after", (json_int_t)r->not_after, "renewal_of",
-			 mssld_jstr(r->renewal_of));
-	mssl_free(product);
-	return 0;
-}
-
 /* Issue (renew_of NULL) or renew: the same body, SPEC §4.4. */
 static void issue(struct mssld_call *call, const char *renew_of)
 {
@@ -142,7 +127,7 @@ static void issue(struct mssld_call *call, const char *renew_of)
 		mssld_fail_lib(call, rc);
 		goto out;
 	}
-	cert_rec_json(&j, mssl_cert_record(cert));
+	j = mssld_cert_json(mssl_cert_record(cert), true);
 	mssld_resp_json(&call->resp, 201, j);
 	snprintf(call->resp.extra, sizeof(call->resp.extra),
 		 "Location: /api/v1/certificates/%s\r\n",
@@ -165,9 +150,8 @@ void mssld_h_renew(struct mssld_call *call)
 
 static int candidate(void *ud, const struct mssl_cert_rec *r)
 {
-	json_t *j = NULL;
+	json_t *j = mssld_cert_json(r, true);
 
-	cert_rec_json(&j, r);
 	return json_array_append_new(ud, j) < 0 ? MSSL_ENOMEM : 0;
 }
 

@@ -212,6 +212,13 @@ void mssld_fail_lib(struct mssld_call *call, int rc);
 int mssld_status_of(int rc);
 /* A JSON string or null. */
 json_t *mssld_jstr(const char *s);
+
+/*
+ * A certificate as the API shows it: serial, CN, product, state, years,
+ * times, revocation, note; with 'full' also renewal_of, requester,
+ * vendor, seal name and technical contact.
+ */
+json_t *mssld_cert_json(const struct mssl_cert_rec *r, bool full);
 /*
  * A string member of the body: *out borrowed, NULL when absent (or
  * null) and not required.  Returns 0, or -1 with a 400 answer naming
