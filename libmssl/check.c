@@ -145,10 +145,13 @@ static int relevant_domains(struct mssl__op *op, const struct mssl_csr_info *ci,
 			/*
 			 * mssl_domain_add never agrees a single label or an
 			 * ICANN public suffix (com.tw), so no lookup for them.
+			 * libpsl costs about what a lookup does, so it is
+			 * asked only of two-label suffixes, where nearly all
+			 * public suffixes are; a deeper one is looked up.
 			 */
 			if (!strchr(p, '.'))
 				break;
-			if (p != start && psl &&
+			if (p != start && psl && !strchr(strchr(p, '.') + 1, '.') &&
 			    psl_is_public_suffix2(psl, p,
 						  PSL_TYPE_ICANN |
 							  PSL_TYPE_NO_STAR_RULE))
