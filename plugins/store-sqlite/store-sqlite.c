@@ -381,6 +381,7 @@ enum stmt_id {
 	S_ROLLBACK,
 	S_META_GET,
 	S_META_PUT,
+	S_META_UPDATE,
 	S_ACCOUNT_INSERT,
 	S_ACCOUNT_UPDATE,
 	S_ACCOUNT_GET,
@@ -485,6 +486,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
 		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_META_UPDATE] = "UPDATE meta SET value = ?2 WHERE key = ?1",
 	[S_ACCOUNT_INSERT] = "INSERT INTO accounts(" ACCOUNT_COLS ")"
 			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 			     " ?10)",
@@ -1892,12 +1894,21 @@ static int hex_decode(const char *in, uint8_t *out, size_t n)
 
 static int audit_put_head(struct conn *c, int64_t seq, const uint8_t hash[32])
 {
+	sqlite3_stmt *s = NULL;
 	char v[100];
-	int n, rc;
+	int n, rc, changes = 0;
 
 	n = snprintf(v, sizeof(v), "%lld ", (long long)seq);
 	hex_encode(hash, 32, v + n);
-	rc = meta_put(c, HEAD_KEY, v);
+	/* An UPDATE of the row there is costs less than an upsert. */
+	rc = stmt_get(c, S_META_UPDATE, &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, HEAD_KEY, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, v, -1, SQLITE_STATIC);
+	rc = stmt_exec(c, s, "meta write", &changes);
+	if (rc == 0 && changes == 0)
+		rc = meta_put(c, HEAD_KEY, v);
 	if (rc == 0 && c->legacy_head) {
 		rc = exec_sql(c, "DELETE FROM meta WHERE key IN ('"
 				 LEGACY_SEQ_KEY "', '" LEGACY_HASH_KEY "')",
