@@ -422,12 +422,9 @@ def conf_text(mssld_extra="", extra=""):
                c["cadir"], c["cadir"], c["port"], T, mssld_extra, extra))
 
 
-def setup(cards, issuance="", topup=20):
-    """Card CA, SoftHSM2 tokens, the issuing CA, mssld, accounts A and B
-    (each with its domain and 'topup' cert-years) and the cards:
-    'cards' is a list of (label, account, holder name, role).  Exits
-    with a TAP skip when SoftHSM2 is missing."""
-    global D
+def card_ca():
+    """The card CA (an ECDSA P-256 key and certificate made by certtool)
+    and the cards' master secret, in T/cardca; returns that directory."""
     cadir = os.path.join(T, "cardca")
     os.makedirs(cadir)
     with open(os.path.join(cadir, "ca.tmpl"), "w") as f:
@@ -443,6 +440,16 @@ def setup(cards, issuance="", topup=20):
     with open(os.path.join(cadir, "master.key"), "wb") as f:
         f.write(os.urandom(64))
     os.chmod(os.path.join(cadir, "master.key"), 0o600)
+    return cadir
+
+
+def setup(cards, issuance="", topup=20):
+    """Card CA, SoftHSM2 tokens, the issuing CA, mssld, accounts A and B
+    (each with its domain and 'topup' cert-years) and the cards:
+    'cards' is a list of (label, account, holder name, role).  Exits
+    with a TAP skip when SoftHSM2 is missing."""
+    global D
+    cadir = card_ca()
     p = run("sh", os.path.join(SRC, "cards", "softhsm.sh"),
             os.path.join(T, "hsm"), *["%s:blank" % c[0] for c in cards],
             check=False)
@@ -597,21 +604,7 @@ def setup_bare(labels, issuance="", mssld_extra="", extra="",
     mssld with [mssl] validators = 'validators'.  Exits with a TAP skip
     when SoftHSM2 is missing."""
     global D
-    cadir = os.path.join(T, "cardca")
-    os.makedirs(cadir)
-    with open(os.path.join(cadir, "ca.tmpl"), "w") as f:
-        f.write('cn = "mssld test card CA"\nca\ncert_signing_key\n'
-                'expiration_days = 3650\n')
-    run("certtool", "--generate-privkey", "--key-type=ecdsa",
-        "--curve=secp256r1", "--outfile", os.path.join(cadir, "ca-key.pem"),
-        "--no-text")
-    run("certtool", "--generate-self-signed", "--load-privkey",
-        os.path.join(cadir, "ca-key.pem"), "--template",
-        os.path.join(cadir, "ca.tmpl"), "--outfile",
-        os.path.join(cadir, "ca.pem"), "--no-text")
-    with open(os.path.join(cadir, "master.key"), "wb") as f:
-        f.write(os.urandom(64))
-    os.chmod(os.path.join(cadir, "master.key"), 0o600)
+    cadir = card_ca()
     p = run("sh", os.path.join(SRC, "cards", "softhsm.sh"),
             os.path.join(T, "hsm"), *["%s:blank" % x for x in labels],
             check=False)
