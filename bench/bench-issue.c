@@ -69,6 +69,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -862,6 +863,25 @@ static void keep(const char *name, double v)
 
 /* Thread counts of the (a) and (b) rows (BENCH_THREADS=1,2: these). */
 #define N_THR 4
+/* Environment variable 'name' as a whole number in [min, max], or dflt. */
+static long env_long(const char *name, long min, long max, long dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	long x;
+
+	if (!v)
+		return dflt;
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || end == v || *end || x < min || x > max) {
+		fprintf(stderr, "bench-issue: %s must be a number from %ld to %ld, not \"%s\"\n",
+			name, min, max, v);
+		exit(1);
+	}
+	return x;
+}
+
 static int thread_counts[N_THR] = { 1, 2, 4, 8 };
 static size_t n_thr = N_THR;
 
@@ -948,8 +968,7 @@ int main(int argc, char **argv)
 	/* Enough fresh CNs for every (b) run of one store: each is charged
 	 * (beyond them, reissues of a CN in its term are free). */
 	n_req = (size_t)(run_s * RUNS * N_THR * 1500) + 500;
-	if (getenv("BENCH_CSRS"))
-		n_req = (size_t)atol(getenv("BENCH_CSRS"));
+	n_req = (size_t)env_long("BENCH_CSRS", 1, 10000000, (long)n_req);
 	if (getenv("BENCH_CSR_DIR"))
 		read_csrs(getenv("BENCH_CSR_DIR"));
 	else
@@ -1013,11 +1032,11 @@ int main(int argc, char **argv)
 		}
 		if (have_cfssl && !cas[i].token && want("cfssl")) {
 			char url[128];
-			int port = 20000 + (int)(getpid() % 20000) + (int)i;
+			int port = (int)env_long("BENCH_CFSSL_PORT", 1024, 65000,
+						 20000 + getpid() % 20000) +
+				   (int)i;
 			pid_t pid;
 
-			if (getenv("BENCH_CFSSL_PORT"))
-				port = atoi(getenv("BENCH_CFSSL_PORT")) + (int)i;
 			pid = cfssl_start(top, &cas[i], port);
 
 			snprintf(url, sizeof(url),

@@ -22,25 +22,13 @@
 
 #define CANON_LABEL "mssl-audit-v1"
 
-static int put_field(gnutls_hash_hd_t h, const char *s)
-{
-	uint32_t n = s ? (uint32_t)strlen(s) : 0xffffffffu;
-	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-			   (uint8_t)(n >> 8), (uint8_t)n };
-
-	if (gnutls_hash(h, len, sizeof(len)) < 0)
-		return -1;
-	return s && gnutls_hash(h, s, n) < 0 ? -1 : 0;
-}
-
 int mssl__audit_hash(const struct mssl_audit_rec *r, uint8_t out[32])
 {
-	gnutls_hash_hd_t h;
 	char seq[24], when[24];
-	const char *fields[12];
-	uint8_t buf[1024];
+	const char *fields[11];
+	uint8_t stack[1024], *buf = stack;
 	size_t i, n, need;
-	int bad = 0;
+	int rc;
 
 	snprintf(seq, sizeof(seq), "%" PRId64, r->seq);
 	snprintf(when, sizeof(when), "%" PRId64, r->time);
@@ -55,35 +43,31 @@ int mssl__audit_hash(const struct mssl_audit_rec *r, uint8_t out[32])
 	fields[8] = r->object;
 	fields[9] = r->outcome;
 	fields[10] = r->detail;
-	/* Usually the whole input fits a buffer: one call, no allocation. */
+	/* prev_hash || F(field)...; on the stack unless a field is long. */
 	for (i = 0, need = 32; i < 11; i++)
 		need += 4 + (fields[i] ? strlen(fields[i]) : 0);
-	if (need <= sizeof(buf)) {
-		memcpy(buf, r->prev_hash, 32);
-		for (i = 0, n = 32; i < 11; i++) {
-			uint32_t len = fields[i] ? (uint32_t)strlen(fields[i]) :
-						   0xffffffffu;
+	if (need > sizeof(stack) && !(buf = malloc(need)))
+		return MSSL_ENOMEM;
+	memcpy(buf, r->prev_hash, 32);
+	for (i = 0, n = 32; i < 11; i++) {
+		uint32_t len = fields[i] ? (uint32_t)strlen(fields[i]) :
+					   0xffffffffu;
 
-			buf[n++] = (uint8_t)(len >> 24);
-			buf[n++] = (uint8_t)(len >> 16);
-			buf[n++] = (uint8_t)(len >> 8);
-			buf[n++] = (uint8_t)len;
-			if (fields[i]) {
-				memcpy(buf + n, fields[i], len);
-				n += len;
-			}
+		buf[n++] = (uint8_t)(len >> 24);
+		buf[n++] = (uint8_t)(len >> 16);
+		buf[n++] = (uint8_t)(len >> 8);
+		buf[n++] = (uint8_t)len;
+		if (fields[i]) {
+			memcpy(buf + n, fields[i], len);
+			n += len;
 		}
-		return gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, n, out) < 0 ?
-			       MSSL_ECRYPTO :
-			       0;
 	}
-	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
-		return MSSL_ECRYPTO;
-	bad |= gnutls_hash(h, r->prev_hash, 32) < 0;
-	for (i = 0; i < 11; i++)
-		bad |= put_field(h, fields[i]) < 0;
-	gnutls_hash_deinit(h, out);
-	return bad ? MSSL_ECRYPTO : 0;
+	rc = gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, n, out) < 0 ?
+		     MSSL_ECRYPTO :
+		     0;
+	if (buf != stack)
+		free(buf);
+	return rc;
 }
 
 int mssl__audit_append(mssl_ctx *ctx, void *conn, const mssl_actor *actor,
@@ -111,10 +95,8 @@ int mssl__audit_append(mssl_ctx *ctx, void *conn, const mssl_actor *actor,
 	r.object = object;
 	r.outcome = outcome;
 	r.detail = detail;
-	if (mssl__audit_hash(&r, r.hash) < 0) {
-		rc = MSSL_ECRYPTO;
+	if ((rc = mssl__audit_hash(&r, r.hash)) < 0)
 		goto fail;
-	}
 	rc = ctx->sops->audit_insert(conn, &r);
 	if (rc < 0)
 		goto fail;
@@ -136,6 +118,7 @@ static int verify_one(void *ud, const struct mssl_audit_rec *r)
 {
 	struct verify *v = ud;
 	uint8_t h[32];
+	int rc;
 
 	if (r->seq != v->expect)
 		return mssl__error_set(v->err, MSSL_ETAMPER, "audit.gap", NULL,
@@ -145,8 +128,8 @@ static int verify_one(void *ud, const struct mssl_audit_rec *r)
 		return mssl__error_set(v->err, MSSL_ETAMPER, "audit.link", NULL,
 				       N_("audit record %" PRId64 " does not follow record %" PRId64 ": the chain is broken there; a record was changed, removed or reordered"),
 				       r->seq, r->seq - 1);
-	if (mssl__audit_hash(r, h) < 0)
-		return MSSL_ECRYPTO;
+	if ((rc = mssl__audit_hash(r, h)) < 0)
+		return rc;
 	if (memcmp(h, r->hash, 32) != 0)
 		return mssl__error_set(v->err, MSSL_ETAMPER, "audit.altered",
 				       NULL,

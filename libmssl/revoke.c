@@ -468,7 +468,7 @@ MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 	char hex[65], memo[128];
 	int64_t now, started = 0;
 	int refund = 0, rc;
-	bool blocked = false;
+	bool blocked = false, refundable;
 	struct rider rider = { serial, 0, "" };
 
 	return_val_if_fail(serial, MSSL_EINVAL);
@@ -520,8 +520,10 @@ MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 	 * a renewal inside the term) still stands on what this one paid:
 	 * refunding then would leave that one valid and unpaid.
 	 */
-	if (v.years > 0 &&
-	    now - v.created < (int64_t)ctx->policy.refund_window_days * DAY) {
+	refundable = v.years > 0 &&
+		     now - v.created <
+			     (int64_t)ctx->policy.refund_window_days * DAY;
+	if (refundable) {
 		rc = so->cert_each(op.conn,
 				   &(struct mssl_cert_filter){
 					   .account_id = account_id,
@@ -534,8 +536,7 @@ MSSL_API int mssl_cert_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 		}
 		rc = 0;
 	}
-	if (v.years > 0 && !rider.found[0] &&
-	    now - v.created < (int64_t)ctx->policy.refund_window_days * DAY) {
+	if (refundable && !rider.found[0]) {
 		refund = v.years;
 		snprintf(memo, sizeof(memo), "revoked %.40s (%s)", serial,
 			 mssl_revoke_reason_name(reason));

@@ -36,6 +36,7 @@ if not TOP or not PLUGINS:
     sys.exit(99)
 MSSLD = os.path.join(TOP, "daemon", "mssld", "mssld")
 ADMIN = os.path.join(TOP, "daemon", "mssl-admin")
+MSSL = os.path.join(TOP, "cli", "mssl")
 CARD = os.path.join(TOP, "tokens", "mssl-card")
 PROVE = os.path.join(TOP, "tests", "mssld-prove")
 # What [login] origin says; None: the daemon's own plain-HTTP loopback
@@ -422,6 +423,47 @@ def conf_text(mssld_extra="", extra=""):
                c["cadir"], c["cadir"], c["port"], T, mssld_extra, extra))
 
 
+def mssl_as(home, *args, pins=(), fd3=None, env=None):
+    """Run the mssl client as a user whose HOME is 'home' (config and
+    session file there) against the daemon D; 'pins' are the lines typed
+    on --pin-fd 4, fd3 the text on descriptor 3 (a pass phrase)."""
+    feeds = {}
+    if pins:
+        feeds[4] = "".join(p + "\n" for p in pins)
+    if fd3 is not None:
+        feeds[3] = fd3 + "\n"
+    e = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "cfg"),
+             LANGUAGE="", LC_ALL="C.UTF-8",
+             MSSL_SERVER="http://127.0.0.1:%d" % D.port,
+             MSSL_CARD_MODULE="softhsm2")
+    e.pop("MSSL_CLIENT_CONFIG", None)
+    e.update(env or {})
+    pre = ["--pin-fd", "4"] if pins else []
+    return run(MSSL, *pre, *args, fds=feeds, check=False, env=e)
+
+
+def _cards_and_ca(labels, issuance):
+    """The card CA, blank SoftHSM2 tokens 'labels', the issuing CA with
+    its key on SoftHSM2 and the [issuance] of the daemon to come in
+    _conf.  Exits with a TAP skip when SoftHSM2 is missing."""
+    cadir = card_ca()
+    p = run("sh", os.path.join(SRC, "cards", "softhsm.sh"),
+            os.path.join(T, "hsm"), *["%s:blank" % x for x in labels],
+            check=False)
+    if p.returncode == 77:
+        print("1..0 # SKIP SoftHSM2 cards: " + p.stderr.strip())
+        shutil.rmtree(T, ignore_errors=True)
+        sys.exit(0)
+    if p.returncode != 0:
+        raise RuntimeError("softhsm.sh: " + p.stderr)
+    os.environ["SOFTHSM2_CONF"] = p.stdout.strip().splitlines()[-1]
+    run(ADMIN, "ca", "init", "--dir", os.path.join(T, "ca"), "--name",
+        "API Test CA", "--key-type", "ecdsa-p256")
+    with open(os.path.join(T, "ca", "ca-gnutls.conf")) as f:
+        _conf["ca"] = f.read()
+    _conf.update(cadir=cadir, port=free_port(), issuance=issuance)
+
+
 def card_ca():
     """The card CA (an ECDSA P-256 key and certificate made by certtool)
     and the cards' master secret, in T/cardca; returns that directory."""
@@ -449,22 +491,7 @@ def setup(cards, issuance="", topup=20):
     'cards' is a list of (label, account, holder name, role).  Exits
     with a TAP skip when SoftHSM2 is missing."""
     global D
-    cadir = card_ca()
-    p = run("sh", os.path.join(SRC, "cards", "softhsm.sh"),
-            os.path.join(T, "hsm"), *["%s:blank" % c[0] for c in cards],
-            check=False)
-    if p.returncode == 77:
-        print("1..0 # SKIP SoftHSM2 cards: " + p.stderr.strip())
-        shutil.rmtree(T, ignore_errors=True)
-        sys.exit(0)
-    if p.returncode != 0:
-        raise RuntimeError("softhsm.sh: " + p.stderr)
-    os.environ["SOFTHSM2_CONF"] = p.stdout.strip().splitlines()[-1]
-    run(ADMIN, "ca", "init", "--dir", os.path.join(T, "ca"), "--name",
-        "API Test CA", "--key-type", "ecdsa-p256")
-    with open(os.path.join(T, "ca", "ca-gnutls.conf")) as f:
-        _conf["ca"] = f.read()
-    _conf.update(cadir=cadir, port=free_port(), issuance=issuance)
+    _cards_and_ca([c[0] for c in cards], issuance)
     D = Daemon(conf_text(), _conf["port"])
     for acc, (org, dom) in ORGS.items():
         adm("account", "create", "--id", acc, "--org-en", org,
@@ -604,22 +631,7 @@ def setup_bare(labels, issuance="", mssld_extra="", extra="",
     mssld with [mssl] validators = 'validators'.  Exits with a TAP skip
     when SoftHSM2 is missing."""
     global D
-    cadir = card_ca()
-    p = run("sh", os.path.join(SRC, "cards", "softhsm.sh"),
-            os.path.join(T, "hsm"), *["%s:blank" % x for x in labels],
-            check=False)
-    if p.returncode == 77:
-        print("1..0 # SKIP SoftHSM2 cards: " + p.stderr.strip())
-        shutil.rmtree(T, ignore_errors=True)
-        sys.exit(0)
-    if p.returncode != 0:
-        raise RuntimeError("softhsm.sh: " + p.stderr)
-    os.environ["SOFTHSM2_CONF"] = p.stdout.strip().splitlines()[-1]
-    run(ADMIN, "ca", "init", "--dir", os.path.join(T, "ca"), "--name",
-        "API Test CA", "--key-type", "ecdsa-p256")
-    with open(os.path.join(T, "ca", "ca-gnutls.conf")) as f:
-        _conf["ca"] = f.read()
-    _conf.update(cadir=cadir, port=free_port(), issuance=issuance)
+    _cards_and_ca(labels, issuance)
     text = conf_text(mssld_extra, extra)
     line = ("validators = validate-names, validate-domains, validate-org, "
             "validate-key\n")

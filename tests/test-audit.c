@@ -606,8 +606,8 @@ static void canon_put(FILE *fp, const char *s)
 /*
  * The record hash is SHA-256 over prev_hash and the canonical form of
  * doc/ARCHITECTURE.md, as openssl computes it from bytes this test writes
- * itself: for a short record (hashed from one buffer) and for one whose
- * detail is too long for that buffer (hashed piece by piece).
+ * itself: for a short record (laid out on the stack) and for one whose
+ * detail is too long for that (laid out on the heap).
  */
 static void test_hash_known_answer(void **state)
 {

@@ -16,26 +16,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mssldfix as fx  # noqa: E402
 from mssldfix import A, B, CARDS, ok, adm  # noqa: E402
 
-MSSL = os.path.join(fx.TOP, "cli", "mssl")
 HOME = None
 
 
 def mssl(*args, pins=(), fd3=None, check=None, env=None):
-    """Run mssl as the user; 'pins' are the lines typed on --pin-fd 4,
-    fd3 the text on descriptor 3 (a pass phrase)."""
-    feeds = {}
-    if pins:
-        feeds[4] = "".join(p + "\n" for p in pins)
-    if fd3 is not None:
-        feeds[3] = fd3 + "\n"
-    e = dict(os.environ, HOME=HOME, XDG_CONFIG_HOME=os.path.join(HOME, "cfg"),
-             LANGUAGE="", LC_ALL="C.UTF-8",
-             MSSL_SERVER="http://127.0.0.1:%d" % fx.D.port,
-             MSSL_CARD_MODULE="softhsm2")
-    e.pop("MSSL_CLIENT_CONFIG", None)
-    e.update(env or {})
-    pre = ["--pin-fd", "4"] if pins else []
-    p = fx.run(MSSL, *pre, *args, fds=feeds, check=False, env=e)
+    """Run mssl as the user (fx.mssl_as); 'check': the exit status it
+    must end with."""
+    p = fx.mssl_as(HOME, *args, pins=pins, fd3=fd3, env=env)
     if check is not None and p.returncode != check:
         raise RuntimeError("mssl %s: exit %d (want %d)\n%s%s" % (
             " ".join(args), p.returncode, check, p.stdout, p.stderr))

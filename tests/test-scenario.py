@@ -17,7 +17,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mssldfix as fx  # noqa: E402
 from mssldfix import A, CARDS, ok, adm  # noqa: E402
 
-MSSL = os.path.join(fx.TOP, "cli", "mssl")
 ORG, DOMAIN = fx.ORGS[A]
 SUB = "mis." + DOMAIN           # a second agreed domain
 HOMES = {}                      # person -> the HOME of their own computer
@@ -30,22 +29,8 @@ S = {}                          # what the steps learn: serials, ...
 
 def mssl(*args, pins=(), fd3=None, who=None):
     """mssl as the account's person 'who' runs it on their own computer
-    (a HOME of their own: config and session file); 'pins' are the
-    lines typed on --pin-fd 4, fd3 the text on descriptor 3 (a pass
-    phrase)."""
-    home = HOMES[who or WHO]
-    feeds = {}
-    if pins:
-        feeds[4] = "".join(p + "\n" for p in pins)
-    if fd3 is not None:
-        feeds[3] = fd3 + "\n"
-    e = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "cfg"),
-             LANGUAGE="", LC_ALL="C.UTF-8",
-             MSSL_SERVER="http://127.0.0.1:%d" % fx.D.port,
-             MSSL_CARD_MODULE="softhsm2")
-    e.pop("MSSL_CLIENT_CONFIG", None)
-    pre = ["--pin-fd", "4"] if pins else []
-    return fx.run(MSSL, *pre, *args, fds=feeds, check=False, env=e)
+    (a HOME of their own: config and session file)."""
+    return fx.mssl_as(HOMES[who or WHO], *args, pins=pins, fd3=fd3)
 
 
 def docs(p):

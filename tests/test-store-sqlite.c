@@ -1608,12 +1608,13 @@ static void test_migrate_from_v4(void **state)
 	assert_non_null(strstr(migrated, "table:cert_reminders"));
 }
 
+/* Accounts found, "ID;" each, into a 128-byte buffer. */
 static int domain_account_cb(void *ud, const struct mssl_domain_rec *r)
 {
 	char *out = ud;
+	size_t n = strlen(out);
 
-	strcat(out, r->account_id);
-	strcat(out, ";");
+	snprintf(out + n, 128 - n, "%s;", r->account_id);
 	return 0;
 }
 
@@ -1678,9 +1679,10 @@ static void test_migrate_from_v5(void **state)
 				-1, &st, NULL),
 			SQLITE_OK);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			strncat(plan, (const char *)sqlite3_column_text(st, 3),
-				sizeof(plan) - strlen(plan) - 2);
-			strcat(plan, ";");
+			size_t n = strlen(plan);
+
+			snprintf(plan + n, sizeof(plan) - n, "%s;",
+				 (const char *)sqlite3_column_text(st, 3));
 		}
 		sqlite3_finalize(st);
 		sqlite3_close(db);

@@ -764,19 +764,11 @@ static int fail(struct conn *c, int rc, const char *what)
 }
 
 /*
- * No row: an answer, not a failure, so nothing is reported to the host.
- * A lookup that finds nothing is common (a CN's first term, a key not on
- * the blocked list, the suffixes of a name), and each caller says in its
- * own words what is missing; a message left behind here would be both
- * wasted work on that path and stale text for the next real failure.
+ * A lookup that finds no row returns MSSL_ENOENT and reports nothing to
+ * the host: that is an answer (a CN's first term, a key not blocked),
+ * each caller says in its own words what is missing, and a message left
+ * here would be wasted work and stale text for the next real failure.
  */
-static int not_found(struct conn *c, const char *what, const char *key)
-{
-	(void)c;
-	(void)what;
-	(void)key;
-	return MSSL_ENOENT;
-}
 
 /* The cached statement 'id', prepared on first use. */
 static int stmt_get(struct conn *c, enum stmt_id id, sqlite3_stmt **out)
@@ -1534,7 +1526,7 @@ static int account_update(void *conn, const struct mssl_account_rec *r)
 	bind_account(s, r);
 	rc = stmt_exec(conn, s, "account update", &changes);
 	if (!rc && changes == 0)
-		rc = not_found(conn, "account update", r->id);
+		rc = MSSL_ENOENT;
 	return rc;
 }
 
@@ -1570,7 +1562,7 @@ static int account_get(void *conn, const char *id, mssl_account_cb cb,
 	bind_str(s, 1, id);
 	rc = stmt_each(conn, s, "account get", get_row, NULL, &g);
 	if (!rc && !g.found)
-		rc = not_found(conn, "account get", id);
+		rc = MSSL_ENOENT;
 	return rc;
 }
 
@@ -1624,7 +1616,7 @@ static int domain_delete(void *conn, const char *account_id, const char *name)
 	bind_str(s, 2, name);
 	rc = stmt_exec(conn, s, "domain delete", &changes);
 	if (!rc && changes == 0)
-		rc = not_found(conn, "domain delete", name);
+		rc = MSSL_ENOENT;
 	return rc;
 }
 
@@ -2092,7 +2084,7 @@ static int blocked_key_get(void *conn, const uint8_t spki_sha256[32],
 	rc = stmt_each(conn, s, "blocked key get", get_row, NULL, &g);
 	if (!rc && !g.found) {
 		hex_encode(spki_sha256, 32, hex);
-		rc = not_found(conn, "blocked key get", hex);
+		rc = MSSL_ENOENT;
 	}
 	return rc;
 }
@@ -2223,7 +2215,7 @@ static int cert_get(void *conn, const char *serial, mssl_cert_cb cb, void *ud)
 	bind_str(s, 1, serial);
 	rc = stmt_each(conn, s, "cert get", get_row, NULL, &g);
 	if (!rc && !g.found)
-		rc = not_found(conn, "cert get", serial);
+		rc = MSSL_ENOENT;
 	return rc;
 }
 
@@ -2420,8 +2412,7 @@ static int cert_by_key(void *conn, const char *account_id,
 	bind_str(s, 2, idempotency_key);
 	rc = stmt_each(conn, s, "cert by key", get_row, NULL, &g);
 	if (!rc && !g.found)
-		rc = not_found(conn, "cert by key",
-			       idempotency_key ? idempotency_key : "(null)");
+		rc = MSSL_ENOENT;
 	return rc;
 }
 
@@ -2455,7 +2446,7 @@ static int term_get(void *conn, const char *account_id, const char *cn,
 	bind_str(s, 2, cn);
 	rc = stmt_each(conn, s, "term get", get_row, NULL, &g);
 	if (!rc && !g.found)
-		rc = not_found(conn, "term get", cn ? cn : "(null)");
+		rc = MSSL_ENOENT;
 	return rc;
 }
 
@@ -2579,7 +2570,7 @@ static int mail_update(struct conn *c, sqlite3_stmt *s, int64_t id,
 
 	if (!rc && changes == 0) {
 		snprintf(key, sizeof(key), "%lld", (long long)id);
-		rc = not_found(c, what, key);
+		rc = MSSL_ENOENT;
 	}
 	return rc;
 }
@@ -2754,7 +2745,7 @@ static int update_id(struct conn *c, sqlite3_stmt *s, int64_t id,
 
 	if (!rc && changes == 0) {
 		snprintf(key, sizeof(key), "%lld", (long long)id);
-		rc = not_found(c, what, key);
+		rc = MSSL_ENOENT;
 	}
 	return rc;
 }
@@ -2821,7 +2812,7 @@ static int person_get(void *conn, int64_t id, mssl_person_cb cb, void *ud)
 	rc = stmt_each(conn, s, "person get", get_row, NULL, &g);
 	if (!rc && !g.found) {
 		snprintf(key, sizeof(key), "%lld", (long long)id);
-		rc = not_found(conn, "person get", key);
+		rc = MSSL_ENOENT;
 	}
 	return rc;
 }
@@ -2911,7 +2902,7 @@ static int card_get(void *conn, int64_t id, mssl_card_cb cb, void *ud)
 	rc = stmt_each(conn, s, "card get", get_row, NULL, &g);
 	if (!rc && !g.found) {
 		snprintf(key, sizeof(key), "%lld", (long long)id);
-		rc = not_found(conn, "card get", key);
+		rc = MSSL_ENOENT;
 	}
 	return rc;
 }
@@ -2931,7 +2922,7 @@ static int card_by_cert(void *conn, const uint8_t cert_sha256[32],
 	rc = stmt_each(conn, s, "card by cert", get_row, NULL, &g);
 	if (!rc && !g.found) {
 		hex_encode(cert_sha256, 32, hex);
-		rc = not_found(conn, "card by cert", hex);
+		rc = MSSL_ENOENT;
 	}
 	return rc;
 }
