@@ -70,22 +70,50 @@ echo "tls handshake pass" >"$T/pw"
 	3<"$T/pw" >/dev/null 2>&1
 is "issued with mssl-admin" "$?" 0
 cat "$T/leaf.pem" "$T/ca/issuing.pem" >"$T/leaf-chain.pem"
-port=$((20000 + $$ % 20000))
-gnutls-serv --x509certfile "$T/leaf-chain.pem" --x509keyfile "$T/k1.pem" \
-	--port $port --echo >/dev/null 2>&1 &
-serv=$!
+# A port the kernel says is free, and a wait (up to 60 s: gnutls-serv is
+# slow to start on a loaded machine) until the server listens on it or
+# has died (the port taken after all: try another).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+listening() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time, os
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(600):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            sys.exit(1)
+        time.sleep(0.1)
+sys.exit(1)
+PY
+}
 ok=1
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	sleep 0.5
-	if echo ping | timeout 10 gnutls-cli --x509cafile "$T/ca/root.pem" \
-		--port $port --verify-hostname h1.twca.com.tw 127.0.0.1 \
-		>"$T/cli.out" 2>&1; then
-		ok=0
+for _ in 1 2 3; do
+	port=$(free_port)
+	gnutls-serv --x509certfile "$T/leaf-chain.pem" \
+		--x509keyfile "$T/k1.pem" --port "$port" --echo \
+		>"$T/serv.out" 2>&1 &
+	serv=$!
+	if listening "$port" "$serv"; then
+		echo ping | timeout 30 gnutls-cli --x509cafile "$T/ca/root.pem" \
+			--port "$port" --verify-hostname h1.twca.com.tw \
+			127.0.0.1 >"$T/cli.out" 2>&1
+		ok=$?
+		kill $serv 2>/dev/null
+		wait $serv 2>/dev/null
 		break
 	fi
+	kill $serv 2>/dev/null
+	wait $serv 2>/dev/null
 done
-kill $serv 2>/dev/null
-wait $serv 2>/dev/null
+[ "$ok" = 0 ] || tap_diag "gnutls-serv:" "$(tail -5 "$T/serv.out")" \
+	"gnutls-cli:" "$(tail -15 "$T/cli.out" 2>/dev/null)"
 is "gnutls-cli accepts the issued certificate over TLS" "$ok" 0
 
 # And issuances that are not killed still work, and are charged.
