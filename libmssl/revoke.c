@@ -13,7 +13,11 @@
  * store's "crl" counter inside the same write transaction that lists the
  * entries, so numbers strictly increase; nextUpdate is at most 10 days
  * after thisUpdate ([issuance] crl_days).  The file is replaced by rename
- * after the transaction commits, so a number is never published twice.
+ * after the transaction commits, so a number is never published twice,
+ * and only by a CRL of a higher number than the one there (two
+ * regenerations overlapping: the later one, which lists everything the
+ * earlier did, stays published).  A store behind the published file (a
+ * restored backup) first moves its counter past the file's number.
  */
 #include "op.h"
 #include "mail.h"
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,13 +227,84 @@ fail:
 	return MSSL_EIO;
 }
 
+/* Counter steps crl_build takes to pass the published CRL's number. */
+#define CRL_CATCH_UP_MAX 1000000
+
+/*
+ * The number of the CRL published at path, in *number: 0 when there is
+ * no file, or one that is not a CRL with a number mssl can read (DER as
+ * mssl writes it, or PEM; at most 63 bits), which is then simply
+ * replaced.
+ */
+static void published_number(mssl_ctx *ctx, const char *path, int64_t *number)
+{
+	gnutls_datum_t file = { NULL, 0 };
+	gnutls_x509_crl_t crl = NULL;
+	unsigned char num[20];
+	size_t n = sizeof(num), i;
+	uint64_t v = 0;
+
+	*number = 0;
+	if (gnutls_load_file(path, &file) < 0)
+		return;
+	if (gnutls_x509_crl_init(&crl) < 0)
+		goto out;
+	if ((gnutls_x509_crl_import(crl, &file, GNUTLS_X509_FMT_DER) < 0 &&
+	     gnutls_x509_crl_import(crl, &file, GNUTLS_X509_FMT_PEM) < 0) ||
+	    gnutls_x509_crl_get_number(crl, num, &n, NULL) < 0 || n > 8) {
+		mssl__log(ctx, MSSL_LOG_WARNING,
+			  "%s holds no CRL number mssl can read; it will be "
+			  "replaced",
+			  path);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		v = v << 8 | num[i];
+	if (v <= INT64_MAX)
+		*number = (int64_t)v;
+out:
+	if (crl)
+		gnutls_x509_crl_deinit(crl);
+	gnutls_free(file.data);
+}
+
+/*
+ * The CRL's number: the store's "crl" counter, moved past the number of
+ * the CRL already published (a store restored from a backup would
+ * otherwise publish numbers that went back).
+ */
+static int crl_number(struct mssl__op *op, int64_t *number)
+{
+	mssl_ctx *ctx = op->ctx;
+	int64_t published = 0, steps = 0;
+	int rc;
+
+	rc = ctx->sops->counter_next(op->conn, "crl", number);
+	if (rc == 0 && ctx->policy.crl_file)
+		published_number(ctx, ctx->policy.crl_file, &published);
+	if (rc == 0 && *number <= published &&
+	    published - *number >= CRL_CATCH_UP_MAX)
+		return mssl__error_set(
+			op->err, MSSL_ESTATE, "crl.number_behind", "crl_file",
+			N_("the CRL published at %s has number %" PRId64 ", far ahead of this store's %" PRId64 ": another CA publishes there, or the store is not the one that published it; check crl_file"),
+			ctx->policy.crl_file, published, *number);
+	while (rc == 0 && *number <= published && steps++ < CRL_CATCH_UP_MAX)
+		rc = ctx->sops->counter_next(op->conn, "crl", number);
+	if (rc == 0 && steps > 0)
+		mssl__log(ctx, MSSL_LOG_WARNING,
+			  "CRL number moved from the store's counter to %" PRId64
+			  ", past the %" PRId64 " published at %s",
+			  *number, published, ctx->policy.crl_file);
+	return rc < 0 ? mssl__op_store_error(op, rc) : 0;
+}
+
 /*
  * Build, sign and stage the CRL inside op's open write transaction.
  * *tmp (when crl_file is set) names the staged file to rename after
  * commit.
  */
 static int crl_build(struct mssl__op *op, uint8_t **der, size_t *len,
-		     char **tmp)
+		     char **tmp, int64_t *number_out)
 {
 	mssl_ctx *ctx = op->ctx;
 	const struct mssl_ca_ops *ca;
@@ -248,8 +324,6 @@ static int crl_build(struct mssl__op *op, uint8_t **der, size_t *len,
 	rc = ctx->sops->cert_each(
 		op->conn, &(struct mssl_cert_filter){ .state = "revoked" },
 		add_entry, &e);
-	if (rc == 0)
-		rc = ctx->sops->counter_next(op->conn, "crl", &number);
 	if (rc < 0) {
 		rc = rc == MSSL_ENOMEM ?
 			     mssl__error_set(op->err, rc, "nomem", NULL,
@@ -257,6 +331,10 @@ static int crl_build(struct mssl__op *op, uint8_t **der, size_t *len,
 			     mssl__op_store_error(op, rc);
 		goto out;
 	}
+	rc = crl_number(op, &number);
+	if (rc < 0)
+		goto out;
+	*number_out = number;
 	memset(&tbs, 0, sizeof(tbs));
 	tbs.abi_major = MSSL_PLUGIN_ABI_MAJOR;
 	tbs.abi_minor = MSSL_PLUGIN_ABI_MINOR;
@@ -305,20 +383,60 @@ out:
 	return rc;
 }
 
-/* After commit: the staged file replaces the published one. */
-static int crl_publish(mssl_ctx *ctx, char *tmp, mssl_error *err)
+/*
+ * After commit: the staged file replaces the published one, unless that
+ * one's number is as high already (a regeneration that started later
+ * published first; it lists all this one does).  The directory is locked
+ * meanwhile, so that two publishers compare and rename one at a time,
+ * and synced after, so that the rename survives a crash.
+ */
+static int crl_publish(mssl_ctx *ctx, char *tmp, int64_t number,
+		       mssl_error *err)
 {
-	int rc = 0;
+	const char *file = ctx->policy.crl_file, *slash;
+	int64_t published = 0;
+	char *dir = NULL;
+	int dfd = -1, rc = 0;
 
 	if (!tmp)
 		return 0;
-	if (rename(tmp, ctx->policy.crl_file) < 0) {
+	slash = strrchr(file, '/');
+	dir = slash ? mssl__asprintf("%.*s", (int)(slash - file) + (slash == file),
+				     file) :
+		      mssl__strdup(".");
+	if (dir)
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0 && flock(dfd, LOCK_EX) < 0) {
+		close(dfd);
+		dfd = -1;
+	}
+	if (dfd < 0) {
 		rc = mssl__error_set(
 			err, MSSL_EIO, "crl.write", "crl_file",
-			N_("the CRL could not be written to %s: %s"),
-			ctx->policy.crl_file, strerror(errno));
+			N_("the CRL could not be written to %s: %s"), file,
+			strerror(dir ? errno : ENOMEM));
 		unlink(tmp);
+		goto out;
 	}
+	published_number(ctx, file, &published);
+	if (published >= number) {
+		mssl__log(ctx, MSSL_LOG_INFO,
+			  "CRL %" PRId64 " not published: %s holds CRL %" PRId64
+			  " already, made after it",
+			  number, file, published);
+		unlink(tmp);
+	} else if (rename(tmp, file) < 0) {
+		rc = mssl__error_set(
+			err, MSSL_EIO, "crl.write", "crl_file",
+			N_("the CRL could not be written to %s: %s"), file,
+			strerror(errno));
+		unlink(tmp);
+	} else
+		fsync(dfd);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
 	free(tmp);
 	return rc;
 }
@@ -330,6 +448,7 @@ MSSL_API int mssl_crl_generate(mssl_ctx *ctx, const mssl_actor *actor,
 	uint8_t *d = NULL;
 	size_t n = 0;
 	char *tmp = NULL;
+	int64_t number = 0;
 	int rc;
 
 	if (der)
@@ -339,7 +458,7 @@ MSSL_API int mssl_crl_generate(mssl_ctx *ctx, const mssl_actor *actor,
 	rc = mssl__op_begin(&op, ctx, actor, MSSL_OP_CRL, NULL, NULL, err);
 	if (rc < 0)
 		return rc;
-	rc = crl_build(&op, &d, &n, &tmp);
+	rc = crl_build(&op, &d, &n, &tmp, &number);
 	rc = mssl__op_end(&op, rc);
 	if (rc < 0) {
 		if (tmp)
@@ -348,7 +467,7 @@ MSSL_API int mssl_crl_generate(mssl_ctx *ctx, const mssl_actor *actor,
 		free(d);
 		return rc;
 	}
-	rc = crl_publish(ctx, tmp, err);
+	rc = crl_publish(ctx, tmp, number, err);
 	if (rc < 0)
 		mssl__log(ctx, MSSL_LOG_ERROR, "%s",
 			  mssl_error_message(err, MSSL_LANG_EN));
@@ -375,6 +494,7 @@ static void crl_after_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 	size_t len = 0;
 	char *tmp = NULL, detail[512];
 	const char *outcome = "ok";
+	int64_t number = 0;
 	int rc;
 
 	memset(&op, 0, sizeof(op));
@@ -385,7 +505,7 @@ static void crl_after_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 	if (rc == 0 && (rc = ctx->sops->begin(op.conn, MSSL_TXN_WRITE)) < 0)
 		mssl__op_store_error(&op, rc);
 	if (rc == 0)
-		rc = crl_build(&op, &der, &len, &tmp);
+		rc = crl_build(&op, &der, &len, &tmp, &number);
 	if (rc == 0)
 		rc = mssl__audit_append(ctx, op.conn, actor, NULL,
 					"crl.generate", serial, "ok", op.detail,
@@ -397,7 +517,7 @@ static void crl_after_revoke(mssl_ctx *ctx, const mssl_actor *actor,
 	if (rc < 0 && tmp)
 		unlink(tmp);
 	if (rc == 0) {
-		rc = crl_publish(ctx, tmp, err);
+		rc = crl_publish(ctx, tmp, number, err);
 		tmp = NULL;
 	}
 	if (rc < 0) {

@@ -5,11 +5,16 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -579,6 +584,185 @@ static void test_crl_failure(void **state)
 	mssl_csr_free(csr);
 }
 
+/* The number of the CRL file at path (the test fails when unreadable). */
+static uint64_t file_crl_number(const char *path)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	uint64_t n;
+	int64_t t, u;
+	unsigned count;
+
+	assert_int_equal(gnutls_load_file(path, &d), 0);
+	crl_fields(d.data, d.size, &n, &t, &u, &count);
+	gnutls_free(d.data);
+	return n;
+}
+
+/* The store's "crl" counter, read with the sqlite3 tool. */
+static uint64_t crl_counter(struct env *e)
+{
+	char *out = NULL;
+	uint64_t v;
+
+	assert_int_equal(th_system("sqlite3 '%s/mssl.db' \"SELECT value FROM "
+				   "counters WHERE name = 'crl'\" "
+				   ">'%s/counter.txt'",
+				   e->dir, e->dir),
+			 0);
+	assert_true(asprintf(&out, "%s/counter.txt", e->dir) > 0);
+	{
+		FILE *fp = fopen(out, "r");
+
+		assert_non_null(fp);
+		assert_int_equal(fscanf(fp, "%" SCNu64, &v), 1);
+		fclose(fp);
+	}
+	free(out);
+	return v;
+}
+
+/*
+ * A store restored from a backup has a CRL counter behind the published
+ * CRL: the next CRL still gets a higher number than the published one
+ * (numbers never go back), and the counter moves on with it.
+ */
+static void test_crl_store_behind(void **state)
+{
+	struct env *e = *state;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	uint64_t n1, n2, n3;
+	int64_t t, u;
+	unsigned count;
+	char *crl = NULL;
+
+	assert_true(asprintf(&crl, "%s/crl.der", e->dir) > 0);
+	e->now = (int64_t)time(NULL); /* ca-gnutls checks the real clock */
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	n1 = file_crl_number(crl);
+	assert_int_equal(n1, 3);
+	assert_int_equal(th_system("sqlite3 '%s/mssl.db' \"UPDATE counters SET "
+				   "value = 1 WHERE name = 'crl'\"",
+				   e->dir),
+			 0);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, &der, &len, e->err), 0, e->err);
+	crl_fields(der, len, &n2, &t, &u, &count);
+	assert_int_equal(n2, n1 + 1);
+	assert_int_equal(file_crl_number(crl), n2);
+	assert_int_equal(crl_counter(e), n2);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	n3 = file_crl_number(crl);
+	assert_int_equal(n3, n2 + 1);
+	/* A file that is no CRL is replaced, not a reason to stop. */
+	assert_int_equal(th_system("echo garbage >'%s'", crl), 0);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	assert_int_equal(file_crl_number(crl), n3 + 1);
+	/*
+	 * One far ahead (another CA's CRL, number 5,000,000) is not ours to
+	 * catch up with: a clear refusal naming crl_file, the file kept.
+	 */
+	assert_int_equal(
+		th_system("cd '%s' && certtool --generate-privkey --key-type "
+			  "ecdsa --outfile o.key >/dev/null 2>&1 && printf "
+			  "'cn = \"Other CA\"\\nca\\ncert_signing_key\\n"
+			  "crl_signing_key\\nexpiration_days = 30\\n' "
+			  ">o.tmpl && certtool --generate-self-signed "
+			  "--load-privkey o.key --template o.tmpl --outfile "
+			  "o.pem >/dev/null 2>&1 && printf 'crl_number = "
+			  "5000000\\ncrl_next_update = 7\\n' >c.tmpl && "
+			  "certtool --generate-crl --load-ca-privkey o.key "
+			  "--load-ca-certificate o.pem --template c.tmpl "
+			  "--outder --outfile crl.der >/dev/null 2>&1",
+			  e->dir),
+		0);
+	assert_int_equal(file_crl_number(crl), 5000000);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err),
+	      MSSL_ESTATE, e->err);
+	assert_string_equal(mssl_error_id(e->err), "crl.number_behind");
+	assert_string_equal(mssl_error_field(e->err), "crl_file");
+	assert_non_null(strstr(mssl_error_message(e->err, MSSL_LANG_EN),
+			       "5000000"));
+	assert_non_null(strstr(mssl_error_message(e->err, MSSL_LANG_ZH_TW),
+			       "遠大於本資料庫"));
+	assert_int_equal(file_crl_number(crl), 5000000);
+	free(der);
+	free(crl);
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+}
+
+/*
+ * Two regenerations overlapping: one commits CRL N and waits to publish
+ * (here: the test holds the directory's lock, as a publisher does);
+ * meanwhile CRL N+1 is made and published.  When N's turn comes, N+1
+ * stays: a CRL never replaces a newer one, and its staged file goes.
+ */
+static void test_crl_publish_order(void **state)
+{
+	struct env *e = *state;
+	char *conf = NULL, *crl = NULL, *other = NULL, *saved;
+	uint64_t c0;
+	pid_t pid;
+	int dfd, status, i;
+
+	assert_true(asprintf(&conf, "%s/mssl.conf", e->dir) > 0);
+	assert_true(asprintf(&crl, "%s/crl.der", e->dir) > 0);
+	assert_true(asprintf(&other, "%s/other", e->dir) > 0);
+	e->now = (int64_t)time(NULL); /* ca-gnutls checks the real clock */
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	c0 = crl_counter(e);
+	dfd = open(e->dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(flock(dfd, LOCK_EX), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		mssl_error *err = mssl_error_new();
+		mssl_ctx *ctx = NULL;
+		int rc = mssl_ctx_open_file(conf, &ctx, err);
+
+		close(dfd);
+		if (rc == 0)
+			rc = mssl_crl_generate(ctx, e->op, NULL, NULL, err);
+		if (rc < 0)
+			fprintf(stderr, "child: %s\n",
+				mssl_error_message(err, MSSL_LANG_EN));
+		mssl_ctx_free(ctx);
+		mssl_error_free(err);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	/* The child's CRL (c0 + 1) is committed: it waits for the lock. */
+	for (i = 0; i < 600 && crl_counter(e) == c0; i++)
+		usleep(50000);
+	assert_int_equal(crl_counter(e), c0 + 1);
+	/* CRL c0 + 2, made elsewhere and put in place under the lock. */
+	assert_int_equal(mkdir(other, 0700), 0);
+	saved = e->ctx->policy.crl_file;
+	assert_true(asprintf(&e->ctx->policy.crl_file, "%s/crl.der", other) >
+		    0);
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	assert_int_equal(rename(e->ctx->policy.crl_file, crl), 0);
+	free(e->ctx->policy.crl_file);
+	e->ctx->policy.crl_file = saved;
+	assert_int_equal(file_crl_number(crl), c0 + 2);
+	assert_int_equal(flock(dfd, LOCK_UN), 0);
+	close(dfd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(file_crl_number(crl), c0 + 2);
+	assert_int_equal(th_system("! ls '%s' | grep -q 'crl.der.'", e->dir),
+			 0);
+	/* And the next one replaces it as usual. */
+	TH_RC(mssl_crl_generate(e->ctx, e->op, NULL, NULL, e->err), 0, e->err);
+	assert_int_equal(file_crl_number(crl), c0 + 3);
+	TH_RC(mssl_audit_verify(e->ctx, e->op, NULL, e->err), 0, e->err);
+	free(conf);
+	free(crl);
+	free(other);
+}
+
 /* Export one format to dir/name; returns the file name given. */
 static char *export_to(struct env *e, const mssl_actor *who, const char *serial,
 		       const char *format)
@@ -692,6 +876,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crl_store_behind, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crl_publish_order, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_crl_failure, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_downloads, setup,
