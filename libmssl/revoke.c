@@ -232,9 +232,9 @@ fail:
 
 /*
  * The number of the CRL published at path, in *number: 0 when there is
- * no file, or one that is not a CRL with a number mssl can read (DER as
- * mssl writes it, or PEM; at most 63 bits), which is then simply
- * replaced.
+ * no file, or one that is not a CRL with a number (DER as mssl writes it,
+ * or PEM), which is then simply replaced; INT64_MAX for a number beyond
+ * 63 bits (far ahead of any store's counter).
  */
 static void published_number(mssl_ctx *ctx, const char *path, int64_t *number)
 {
@@ -251,17 +251,16 @@ static void published_number(mssl_ctx *ctx, const char *path, int64_t *number)
 		goto out;
 	if ((gnutls_x509_crl_import(crl, &file, GNUTLS_X509_FMT_DER) < 0 &&
 	     gnutls_x509_crl_import(crl, &file, GNUTLS_X509_FMT_PEM) < 0) ||
-	    gnutls_x509_crl_get_number(crl, num, &n, NULL) < 0 || n > 8) {
+	    gnutls_x509_crl_get_number(crl, num, &n, NULL) < 0) {
 		mssl__log(ctx, MSSL_LOG_WARNING,
 			  "%s holds no CRL number mssl can read; it will be "
 			  "replaced",
 			  path);
 		goto out;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && v <= INT64_MAX >> 8; i++)
 		v = v << 8 | num[i];
-	if (v <= INT64_MAX)
-		*number = (int64_t)v;
+	*number = i < n || v > INT64_MAX ? INT64_MAX : (int64_t)v;
 out:
 	if (crl)
 		gnutls_x509_crl_deinit(crl);
