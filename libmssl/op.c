@@ -499,3 +499,13 @@ bool mssl__store_has_remind(const mssl_ctx *ctx)
 				  sizeof(o->remind_each) &&
 	       o->remind_due && o->remind_insert && o->remind_each;
 }
+
+bool mssl__store_has_cert_match(const mssl_ctx *ctx)
+{
+	const struct mssl_store_ops *o = ctx->sops;
+
+	return o && o->abi_minor >= 5 &&
+	       o->size >= offsetof(struct mssl_store_ops, cert_match) +
+				  sizeof(o->cert_match) &&
+	       o->cert_match;
+}

@@ -116,6 +116,9 @@ bool mssl__store_has_cards(const mssl_ctx *ctx);
 /* Does the store have the expiry reminder ops (ABI 1.4)? */
 bool mssl__store_has_remind(const mssl_ctx *ctx);
 
+/* Does the store filter certificates by CN substring and domain (ABI 1.5)? */
+bool mssl__store_has_cert_match(const mssl_ctx *ctx);
+
 /* account_get callback filling op->account (ud: the op). */
 int mssl__op_copy_account(void *ud, const struct mssl_account_rec *r);
 

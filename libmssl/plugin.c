@@ -32,6 +32,7 @@ static const size_t plugin_size_by_minor[] = {
 	sizeof(struct mssl_plugin), /* 1.2 */
 	sizeof(struct mssl_plugin), /* 1.3 */
 	sizeof(struct mssl_plugin), /* 1.4 */
+	sizeof(struct mssl_plugin), /* 1.5 */
 };
 
 /* Size of struct mssl_store_ops as of each minor of the current major. */
@@ -41,6 +42,7 @@ static const size_t store_ops_size_by_minor[] = {
 	SIZE_UPTO(struct mssl_store_ops, unlock_set_used), /* 1.2 */
 	SIZE_UPTO(struct mssl_store_ops, unlock_set_used), /* 1.3: LAZY */
 	SIZE_UPTO(struct mssl_store_ops, remind_each), /* 1.4: reminders */
+	SIZE_UPTO(struct mssl_store_ops, cert_match), /* 1.5: cert_match */
 };
 
 /* Size of struct mssl_validator_ops as of each minor. */
@@ -50,6 +52,7 @@ static const size_t validator_ops_size_by_minor[] = {
 	sizeof(struct mssl_validator_ops), /* 1.2 */
 	sizeof(struct mssl_validator_ops), /* 1.3 */
 	sizeof(struct mssl_validator_ops), /* 1.4 */
+	sizeof(struct mssl_validator_ops), /* 1.5 */
 };
 
 /* Size of struct mssl_ca_ops as of each minor. */
@@ -59,6 +62,7 @@ static const size_t ca_ops_size_by_minor[] = {
 	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.2 */
 	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.3 */
 	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.4 */
+	SIZE_UPTO(struct mssl_ca_ops, caps), /* 1.5 */
 };
 
 /* ---- host services ---------------------------------------------------- */

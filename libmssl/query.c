@@ -130,13 +130,29 @@ MSSL_API int mssl_cert_list(mssl_ctx *ctx, const mssl_actor *actor,
 	f.newest_first = q->newest_first;
 	filtered = (q->cn_contains && q->cn_contains[0]) ||
 		   (q->domain && q->domain[0]);
+	if (filtered && mssl__store_has_cert_match(ctx)) {
+		/* The store filters, skips and counts matches itself. */
+		struct mssl_cert_match m = {
+			.size = sizeof(m),
+			.cn_contains = q->cn_contains,
+			.domain = q->domain,
+		};
+
+		f.offset = q->offset;
+		f.limit = q->limit;
+		rc = ctx->sops->cert_match(op.conn, &f, &m, cb, ud);
+		if (rc < 0)
+			rc = mssl__op_store_error(&op, rc);
+		return mssl__op_end(&op, rc);
+	}
 	l.q = q;
 	l.cb = cb;
 	l.ud = ud;
 	l.left = q->limit ? q->limit : -1;
 	if (filtered) {
-		/* The store filters by exact CN only: the rest is read here,
-		 * row by row, stopping once the page is full. */
+		/* A store older than ABI 1.5 filters by exact CN only: the
+		 * rest is read here, row by row, stopping once the page is
+		 * full. */
 		l.skip = q->offset;
 	} else {
 		f.offset = q->offset;

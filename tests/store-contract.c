@@ -2080,6 +2080,131 @@ static void test_cert_each(void **state)
 	commit(f);
 }
 
+/* expect_each through cert_match with m. */
+static void expect_match(struct fx *f, const struct cert_set *set,
+			 const struct mssl_cert_filter *flt,
+			 const struct mssl_cert_match *m, const char *want)
+{
+	struct cert_list l = { .set = set };
+
+	assert_int_equal(f->ops->cert_match(f->conn, flt, m, cert_list_cb, &l),
+			 0);
+	if (strcmp(l.got, want) != 0)
+		fail_msg("cert_match {contains %s, domain %s, offset %lld,"
+			 " limit %lld, newest %d}: got \"%s\", want \"%s\"",
+			 m && m->cn_contains ? m->cn_contains : "-",
+			 m && m->domain ? m->domain : "-",
+			 (long long)flt->offset, (long long)flt->limit,
+			 flt->newest_first, l.got, want);
+}
+
+/*
+ * cert_match (ABI 1.5): the CN substring and domain filters, ASCII case
+ * insensitive and literal (no pattern characters), a domain only on a
+ * label boundary, before the offset and limit; members beyond m's size
+ * ignored.
+ */
+static void test_cert_match(void **state)
+{
+	struct fx *f = *state;
+	struct mssl_cert_filter flt;
+	struct mssl_cert_match m;
+	struct mssl_cert_rec r;
+	struct cert_set set = { .n = 6 };
+	char a[16], base[64], cn[6][96], upper[64];
+	const char *d;
+	size_t k;
+	int i;
+
+	assert_non_null(f->ops->cert_match);
+	new_id(a);
+	add_account(f, a);
+	run_domain(base, sizeof(base), "www");
+	d = strchr(base, '.') + 1; /* dNNNNNNNN-N.example */
+	snprintf(cn[0], sizeof(cn[0]), "www.%s", d);
+	snprintf(cn[1], sizeof(cn[1]), "MAIL.%s", d);
+	snprintf(cn[2], sizeof(cn[2]), "%s", d);
+	snprintf(cn[3], sizeof(cn[3]), "shop%s", d); /* no label boundary */
+	snprintf(cn[4], sizeof(cn[4]), "a.b.%s", d);
+	snprintf(cn[5], sizeof(cn[5]), "www.other-%s", d);
+	for (k = 0; k < sizeof(upper) - 1 && d[k]; k++)
+		upper[k] = (char)(d[k] >= 'a' && d[k] <= 'z' ? d[k] - 32 :
+							       d[k]);
+	upper[k] = '\0';
+	begin(f, MSSL_TXN_WRITE);
+	for (i = 0; i < 6; i++) {
+		new_serial(set.serial[i]);
+		cert_pending(&r, set.serial[i], a);
+		r.cn = cn[i];
+		r.state = i == 5 ? "issued" : "pending";
+		r.created = NOW + 1 + i;
+		r.not_before = r.created;
+		r.not_after = NOW + 1000;
+		assert_int_equal(f->ops->cert_insert(f->conn, &r), 0);
+	}
+	commit(f);
+
+	begin(f, MSSL_TXN_READ);
+	memset(&flt, 0, sizeof(flt));
+	flt.account_id = a;
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	/* Nothing to match: cert_each. */
+	expect_match(f, &set, &flt, NULL, "0 1 2 3 4 5");
+	expect_match(f, &set, &flt, &m, "0 1 2 3 4 5");
+	m.cn_contains = "";
+	m.domain = "";
+	expect_match(f, &set, &flt, &m, "0 1 2 3 4 5");
+	/* Substrings, any ASCII case, literal. */
+	m.domain = NULL;
+	m.cn_contains = "WWW.";
+	expect_match(f, &set, &flt, &m, "0 5");
+	m.cn_contains = "mail";
+	expect_match(f, &set, &flt, &m, "1");
+	m.cn_contains = "_";
+	expect_match(f, &set, &flt, &m, "");
+	m.cn_contains = "%";
+	expect_match(f, &set, &flt, &m, "");
+	m.cn_contains = "shopd";
+	expect_match(f, &set, &flt, &m, "3");
+	/* The domain and the names under it, on a label boundary only. */
+	m.cn_contains = NULL;
+	m.domain = d;
+	expect_match(f, &set, &flt, &m, "0 1 2 4");
+	m.domain = upper;
+	expect_match(f, &set, &flt, &m, "0 1 2 4");
+	m.domain = cn[0];
+	expect_match(f, &set, &flt, &m, "0");
+	m.cn_contains = "b.";
+	m.domain = d;
+	expect_match(f, &set, &flt, &m, "4");
+	/* Offset and limit count matches, in both directions. */
+	m.cn_contains = NULL;
+	flt.offset = 1;
+	flt.limit = 2;
+	expect_match(f, &set, &flt, &m, "1 2");
+	flt.newest_first = 1;
+	expect_match(f, &set, &flt, &m, "2 1");
+	flt.offset = 3;
+	expect_match(f, &set, &flt, &m, "0");
+	/* With cert_each's own filters. */
+	flt.newest_first = 0;
+	flt.offset = 0;
+	flt.limit = 0;
+	flt.state = "issued";
+	m.domain = NULL;
+	m.cn_contains = "www";
+	expect_match(f, &set, &flt, &m, "5");
+	flt.state = NULL;
+	/* A host of an older minor: members past its size are not read. */
+	m.size = (uint32_t)offsetof(struct mssl_cert_match, cn_contains);
+	expect_match(f, &set, &flt, &m, "0 1 2 3 4 5");
+	m.size = (uint32_t)offsetof(struct mssl_cert_match, domain);
+	m.domain = d;
+	expect_match(f, &set, &flt, &m, "0 5");
+	commit(f);
+}
+
 /* The client's idempotency key: unique per account, NULL never clashes. */
 static void test_cert_idempotency(void **state)
 {
@@ -4567,6 +4692,7 @@ int main(void)
 		T(test_ledger_reserial),
 		T(test_cert_revoke),
 		T(test_cert_each),
+		T(test_cert_match),
 		T(test_cert_idempotency),
 		T(test_terms),
 		T(test_counter),

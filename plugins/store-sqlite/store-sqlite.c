@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -709,7 +710,9 @@ struct store {
 #define CERT_F_BEFORE 0x08u
 #define CERT_F_AFTER 0x10u
 #define CERT_F_NEWEST 0x20u
-#define CERT_F_COUNT 0x40u
+#define CERT_F_CONTAINS 0x40u /* cert_match: CN substring */
+#define CERT_F_DOMAIN 0x80u /* cert_match: CN in a domain */
+#define CERT_F_COUNT 0x100u
 
 struct conn {
 	struct store *st;
@@ -2308,7 +2311,7 @@ static int cert_revoke(void *conn, const char *serial, int64_t revoked_at,
 static int cert_each_stmt(struct conn *c, unsigned mask, sqlite3_stmt **out)
 {
 	sqlite3_stmt **slot = &c->cert_each[mask];
-	char sql[768];
+	char sql[1536];
 	int n, rc;
 
 	if (*slot && sqlite3_stmt_busy(*slot)) {
@@ -2320,7 +2323,7 @@ static int cert_each_stmt(struct conn *c, unsigned mask, sqlite3_stmt **out)
 	if (*slot)
 		goto done;
 	n = snprintf(sql, sizeof(sql),
-		     "SELECT " CERT_COLS " FROM certificates WHERE 1%s%s%s%s%s"
+		     "SELECT " CERT_COLS " FROM certificates WHERE 1%s%s%s%s%s%s%s"
 		     " ORDER BY %s LIMIT ?7 OFFSET ?6",
 		     mask & CERT_F_ACCOUNT ? " AND account_id = ?1" : "",
 		     /*
@@ -2336,6 +2339,15 @@ static int cert_each_stmt(struct conn *c, unsigned mask, sqlite3_stmt **out)
 		     mask & CERT_F_CN ? " AND cn = ?3 COLLATE NOCASE" : "",
 		     mask & CERT_F_BEFORE ? " AND not_after < ?4" : "",
 		     mask & CERT_F_AFTER ? " AND not_after >= ?5" : "",
+		     /* SQLite's lower() folds ASCII only, as the ABI says. */
+		     mask & CERT_F_CONTAINS ?
+			     " AND instr(lower(cn), lower(?8)) > 0" :
+			     "",
+		     mask & CERT_F_DOMAIN ?
+			     " AND (cn = ?9 COLLATE NOCASE OR (length(cn) >"
+			     " length(?9) AND lower(substr(cn, -length(?9) -"
+			     " 1)) = '.' || lower(?9)))" :
+			     "",
 		     mask & CERT_F_NEWEST ? "created DESC, serial DESC" :
 					    "created, serial");
 	if (n < 0 || (size_t)n >= sizeof(sql)) {
@@ -2352,15 +2364,27 @@ done:
 	return 0;
 }
 
+/* m's member (NULL when m's size does not reach it, or it is empty). */
+#define MATCH_STR(m, member)                                                 \
+	((m) && (m)->size >= offsetof(struct mssl_cert_match, member) +      \
+				    sizeof((m)->member) &&                   \
+			 (m)->member && (m)->member[0] ?                     \
+		 (m)->member :                                               \
+		 NULL)
+
 /*
  * Members that are NULL or 0 do not filter.  Ascending: created, then
  * serial; newest first is the exact reverse, so that pages in either
- * direction hold the same certificates.
+ * direction hold the same certificates.  m's filters come before the
+ * offset and limit.
  */
-static int cert_each(void *conn, const struct mssl_cert_filter *f,
-		     mssl_cert_cb cb, void *ud)
+static int cert_match(void *conn, const struct mssl_cert_filter *f,
+		      const struct mssl_cert_match *m, mssl_cert_cb cb,
+		      void *ud)
 {
 	static const struct mssl_cert_filter all;
+	const char *contains = MATCH_STR(m, cn_contains);
+	const char *domain = MATCH_STR(m, domain);
 	sqlite3_stmt *s = NULL;
 	unsigned mask = 0;
 	int rc;
@@ -2379,6 +2403,10 @@ static int cert_each(void *conn, const struct mssl_cert_filter *f,
 		mask |= CERT_F_AFTER;
 	if (f->newest_first)
 		mask |= CERT_F_NEWEST;
+	if (contains)
+		mask |= CERT_F_CONTAINS;
+	if (domain)
+		mask |= CERT_F_DOMAIN;
 	rc = cert_each_stmt(conn, mask, &s);
 	if (rc)
 		return rc;
@@ -2396,7 +2424,17 @@ static int cert_each(void *conn, const struct mssl_cert_filter *f,
 	sqlite3_bind_int64(s, 6, f->offset > 0 ? f->offset : 0);
 	/* SQLite reads a negative LIMIT as "no limit". */
 	sqlite3_bind_int64(s, 7, f->limit > 0 ? f->limit : -1);
+	if (contains)
+		bind_str(s, 8, contains);
+	if (domain)
+		bind_str(s, 9, domain);
 	return stmt_each(conn, s, "cert each", cert_row, (void *)cb, ud);
+}
+
+static int cert_each(void *conn, const struct mssl_cert_filter *f,
+		     mssl_cert_cb cb, void *ud)
+{
+	return cert_match(conn, f, NULL, cb, ud);
 }
 
 static int cert_by_key(void *conn, const char *account_id,
@@ -3455,6 +3493,7 @@ static const struct mssl_store_ops store_ops = {
 	.remind_due = remind_due,
 	.remind_insert = remind_insert,
 	.remind_each = remind_each,
+	.cert_match = cert_match,
 };
 
 static const char *const config_keys[] = {

@@ -3,7 +3,8 @@
  * (mssl_ctx_open always loads a store first).  Every operation succeeds:
  * writes are dropped, lookups find nothing (MSSL_ENOENT), iterations are
  * empty, balances and the audit head are zero, the schema version is 1.
- * ABI 1.3: begin() takes MSSL_TXN_LAZY with a write transaction.
+ * ABI 1.3: begin() takes MSSL_TXN_LAZY with a write transaction; 1.5:
+ * cert_match, as empty as cert_each.
  *
  * Config key:
  *   marker  a file to which it appends one line per init, fini, and
@@ -235,6 +236,13 @@ static int s_cert_revoke(void *conn, const char *serial, int64_t at,
 
 static int s_cert_each(void *conn, const struct mssl_cert_filter *f,
 		       mssl_cert_cb cb, void *ud)
+{
+	return 0;
+}
+
+static int s_cert_match(void *conn, const struct mssl_cert_filter *f,
+			const struct mssl_cert_match *m, mssl_cert_cb cb,
+			void *ud)
 {
 	return 0;
 }
@@ -511,6 +519,7 @@ static const struct mssl_store_ops store_ops = {
 	.remind_due = s_remind_due,
 	.remind_insert = s_remind_insert,
 	.remind_each = s_remind_each,
+	.cert_match = s_cert_match,
 };
 
 static const char *const store_keys[] = { "marker", NULL };

@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define MSSL_PLUGIN_ABI_MAJOR 1
-#define MSSL_PLUGIN_ABI_MINOR 4
+#define MSSL_PLUGIN_ABI_MINOR 5
 
 #define MSSL_PLUGIN_ENTRY_SYMBOL "mssl_plugin_entry"
 
@@ -297,6 +297,18 @@ struct mssl_cert_filter {
 	int newest_first; /* by created */
 	int64_t offset;
 	int64_t limit; /* 0: all */
+};
+
+/*
+ * What cert_match filters on top of a struct mssl_cert_filter (since ABI
+ * 1.5).  It begins with its size, so that members can be added at the
+ * end: a store reads only the members that size covers.  NULL or empty
+ * members do not filter.
+ */
+struct mssl_cert_match {
+	uint32_t size; /* sizeof(struct mssl_cert_match) as the host has it */
+	const char *cn_contains; /* a substring of the CN, ASCII case-insensitive */
+	const char *domain; /* the CN equals it or ends in "." it, ditto */
 };
 
 /*
@@ -687,6 +699,18 @@ struct mssl_store_ops {
 	 * order they are sent in); none is not an error. */
 	int (*remind_each)(void *conn, const char *serial, mssl_remind_cb cb,
 			   void *ud);
+
+	/*
+	 * Since ABI 1.5: cert_each with m's CN filters too, applied before
+	 * f's offset and limit, which count the certificates that match
+	 * everything.  mssl_cert_list searches with it, so that the store
+	 * reads only the CN of the rows it skips and a page deep into a
+	 * search is not handed over row by row; with a store of an older
+	 * minor libmssl filters cert_each's rows itself.
+	 */
+	int (*cert_match)(void *conn, const struct mssl_cert_filter *f,
+			  const struct mssl_cert_match *m, mssl_cert_cb cb,
+			  void *ud);
 };
 
 /* ---------------------------------------------------------------------
