@@ -480,32 +480,33 @@ int mssl__op_end_refused(struct mssl__op *op, int rc)
 	return rc;
 }
 
+/*
+ * Does the store declare minor 'minor' or later, with its ops reaching
+ * 'member' (the host reads no pointer past the plugin's size)?
+ */
+#define STORE_REACHES(o, minor, member)                                      \
+	((o) && (o)->abi_minor >= (minor) &&                                 \
+	 (o)->size >= offsetof(struct mssl_store_ops, member) +              \
+			      sizeof((o)->member))
+
 bool mssl__store_has_cards(const mssl_ctx *ctx)
 {
 	const struct mssl_store_ops *o = ctx->sops;
 
-	return o && o->abi_minor >= 2 &&
-	       o->size >= offsetof(struct mssl_store_ops, unlock_set_used) +
-				  sizeof(o->unlock_set_used) &&
-	       o->unlock_set_used;
+	return STORE_REACHES(o, 2, unlock_set_used) && o->unlock_set_used;
 }
 
 bool mssl__store_has_remind(const mssl_ctx *ctx)
 {
 	const struct mssl_store_ops *o = ctx->sops;
 
-	return o && o->abi_minor >= 4 &&
-	       o->size >= offsetof(struct mssl_store_ops, remind_each) +
-				  sizeof(o->remind_each) &&
-	       o->remind_due && o->remind_insert && o->remind_each;
+	return STORE_REACHES(o, 4, remind_each) && o->remind_due &&
+	       o->remind_insert && o->remind_each;
 }
 
 bool mssl__store_has_cert_match(const mssl_ctx *ctx)
 {
 	const struct mssl_store_ops *o = ctx->sops;
 
-	return o && o->abi_minor >= 5 &&
-	       o->size >= offsetof(struct mssl_store_ops, cert_match) +
-				  sizeof(o->cert_match) &&
-	       o->cert_match;
+	return STORE_REACHES(o, 5, cert_match) && o->cert_match;
 }
