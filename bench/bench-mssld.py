@@ -183,7 +183,7 @@ def children_cpu_s():
 def run_wrk(url, script, conns, threads, env, pid, secs=None):
     """One wrk run: its BENCH line as a dict, plus the run's seconds,
     and mssld's and wrk's CPU seconds during it."""
-    e = dict(os.environ)
+    e = dict(os.environ, LUA_PATH=os.path.join(here, "?.lua") + ";;")
     e.update(env)
     c0, w0, b0 = proc_cpu_s(pid), children_cpu_s(), machine_busy_s()
     p = subprocess.run([wrk, "-t%d" % threads, "-c%d" % conns,
@@ -213,7 +213,7 @@ def run_wrk(url, script, conns, threads, env, pid, secs=None):
 # ---- 1. a bare daemon: RSS idle and with 10,000 idle connections ---------
 
 def bare_daemon():
-    port = free_port()
+    port = fixture().free_port()
     d = tempfile.mkdtemp(prefix="bench-mssld.")
     conf = os.path.join(d, "mssl.conf")
     with open(conf, "w") as f:
@@ -281,14 +281,6 @@ def bare_daemon():
         shutil.rmtree(d, ignore_errors=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 # ---- 2. a world: a card, a CA, a session (tests/mssldfix.py) ---------------
 
 def fixture():
@@ -344,7 +336,7 @@ def inprocess(fx, csrdir, org, dom):
     for attempt in (1, 2):
         # cfssl serve on a port free now (it may still be taken by the
         # time cfssl binds it on this shared machine: then once more).
-        e["BENCH_CFSSL_PORT"] = str(free_port())
+        e["BENCH_CFSSL_PORT"] = str(fx.free_port())
         w0, b0, t0 = children_cpu_s(), machine_busy_s(), time.time()
         p = subprocess.run([bench_issue, baseline, ca_init], env=e,
                            capture_output=True, text=True)

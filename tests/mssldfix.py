@@ -17,6 +17,7 @@ it.  Use:
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -167,6 +168,50 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+# ---- the route table and its document -------------------------------------
+
+def routes():
+    """mssld --routes: (METHOD, path) -> its authentication."""
+    p = subprocess.run([MSSLD, "--routes"], capture_output=True,
+                       text=True, check=True)
+    return {tuple(line.split()[:2]): line.split()[2]
+            for line in p.stdout.splitlines()}
+
+
+def openapi():
+    """doc/api/openapi.yaml: (METHOD, path) -> {"roles": x-mssl-roles
+    or None, "statuses": {the documented response codes}}."""
+    doc = {}
+    path = op = None
+    with open(os.path.join(SRC, "..", "doc", "api", "openapi.yaml")) as f:
+        in_paths = False
+        for line in f:
+            if line.startswith("paths:"):
+                in_paths = True
+                continue
+            if in_paths and re.match(r"^\S", line):
+                in_paths = False
+            if not in_paths:
+                continue
+            m = re.match(r"^  (/\S*):\s*$", line)
+            if m:
+                path = m.group(1)
+                continue
+            m = re.match(r"^    (get|post|put|patch|delete|head|options):",
+                         line)
+            if m and path:
+                op = doc[(m.group(1).upper(), path)] = {"roles": None,
+                                                        "statuses": set()}
+                continue
+            m = re.match(r"^      x-mssl-roles: \[(.*)\]", line)
+            if m and op is not None:
+                op["roles"] = [x.strip() for x in m.group(1).split(",")]
+            m = re.match(r'^        "(\d{3})":', line)
+            if m and op is not None:
+                op["statuses"].add(int(m.group(1)))
+    return doc
 
 
 class Daemon:

@@ -32,9 +32,6 @@ cards enrolled by mssl-admin, a CA from `mssl-admin ca init`, SQLite, a
 real mssld.  Speaks TAP.
 """
 import json
-import os
-import re
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
@@ -237,47 +234,8 @@ def run_matrix(mode):
 
 # ---- the table against the daemon and the document ------------------------------
 
-def routes():
-    p = subprocess.run([fx.MSSLD, "--routes"], capture_output=True,
-                       text=True, check=True)
-    return {tuple(line.split()[:2]): line.split()[2]
-            for line in p.stdout.splitlines()}
-
-
-def openapi():
-    """(method, path) -> {"roles": [...] or None, "statuses": {...}}."""
-    doc = {}
-    path = op = None
-    with open(os.path.join(fx.SRC, "..", "doc", "api", "openapi.yaml")) as f:
-        in_paths = False
-        for line in f:
-            if line.startswith("paths:"):
-                in_paths = True
-                continue
-            if in_paths and re.match(r"^\S", line):
-                in_paths = False
-            if not in_paths:
-                continue
-            m = re.match(r"^  (/\S*):\s*$", line)
-            if m:
-                path = m.group(1)
-                continue
-            m = re.match(r"^    (get|post|put|patch|delete):", line)
-            if m and path:
-                op = doc[(m.group(1).upper(), path)] = {"roles": None,
-                                                        "statuses": set()}
-                continue
-            m = re.match(r"^      x-mssl-roles: \[(.*)\]", line)
-            if m and op is not None:
-                op["roles"] = [x.strip() for x in m.group(1).split(",")]
-            m = re.match(r'^        "(\d{3})":', line)
-            if m and op is not None:
-                op["statuses"].add(int(m.group(1)))
-    return doc
-
-
 def test_table():
-    table = routes()
+    table = fx.routes()
     ok(set(table) == set(MATRIX),
        "every route of mssld's table has a row in MATRIX, and no other",
        "routes without a row: %s\nrows without a route: %s"
@@ -285,7 +243,7 @@ def test_table():
     bad = [rt for rt, auth in table.items() if rt in MATRIX and
            (MATRIX[rt][0] == 401) != (auth != "none")]
     ok(not bad, "the anonymous get 401 exactly on the session routes", bad)
-    doc = openapi()
+    doc = fx.openapi()
     wrong = []
     for rt, want in MATRIX.items():
         d = doc.get(rt)

@@ -21,57 +21,16 @@ import tempfile
 import threading
 import time
 
-TOP = os.environ.get("MSSL_TOP_BUILDDIR")
-PLUGINS = os.environ.get("MSSL_PLUGIN_BUILDDIR")
-SRC = os.environ.get("MSSL_TEST_SRCDIR",
-                     os.path.dirname(os.path.abspath(__file__)))
-if not TOP or not PLUGINS:
-    print("Bail out! run me through make check (MSSL_TOP_BUILDDIR)")
-    sys.exit(99)
-MSSLD = os.path.join(TOP, "daemon", "mssld", "mssld")
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+import mssldfix as fx  # noqa: E402
+from mssldfix import (TOP, PLUGINS, SRC, MSSLD, ADMIN,  # noqa: E402
+                      ok, skip, diag, free_port)
+
 MSSLD_TEST = os.path.join(TOP, "tests", "mssld-test")
-ADMIN = os.path.join(TOP, "daemon", "mssl-admin")
 ACC = "70759028-01"
 MANAGER = "test-manager-token-0001"
 CSRF = "test-csrf-token-0001"
 SECRET = "Bearer sEcReT-tOkEn-vAlUe-0123456789"
-
-n = 0
-failed = 0
-
-
-def ok(cond, name, diag=None):
-    global n, failed
-    n += 1
-    if cond:
-        print("ok %d - %s" % (n, name))
-    else:
-        failed += 1
-        print("not ok %d - %s" % (n, name))
-        if diag:
-            for line in str(diag).splitlines()[:40]:
-                print("#   " + line)
-    sys.stdout.flush()
-    return cond
-
-
-def skip(name, why):
-    global n
-    n += 1
-    print("ok %d - %s # SKIP %s" % (n, name, why))
-
-
-def diag(text):
-    for line in str(text).splitlines():
-        print("# " + line)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 T = tempfile.mkdtemp(prefix="test-mssld.")
@@ -775,31 +734,8 @@ def test_stub(name):
 
 
 def test_openapi():
-    r = subprocess.run([MSSLD, "--routes"], capture_output=True, text=True)
-    table = set()
-    for line in r.stdout.splitlines():
-        method, path, _ = line.split()
-        table.add((method.lower(), path))
-    doc = set()
-    path = None
-    with open(os.path.join(SRC, "..", "doc", "api", "openapi.yaml")) as f:
-        in_paths = False
-        for line in f:
-            if line.startswith("paths:"):
-                in_paths = True
-                continue
-            if in_paths and re.match(r"^\S", line):
-                in_paths = False
-            if not in_paths:
-                continue
-            m = re.match(r"^  (/\S*):\s*$", line)
-            if m:
-                path = m.group(1)
-                continue
-            m = re.match(r"^    (get|post|put|patch|delete|head|options):",
-                         line)
-            if m and path:
-                doc.add((m.group(1), path))
+    table = set(fx.routes())
+    doc = set(fx.openapi())
     ok(table and table == doc,
        "every route is in doc/api/openapi.yaml, and nothing else is",
        "only in the code: %s\nonly in the doc: %s"
@@ -912,9 +848,9 @@ def main():
                 p.kill()
                 p.wait()
         shutil.rmtree(T, ignore_errors=True)
-    print("1..%d" % n)
-    if failed:
-        print("# %d of %d failed" % (failed, n))
+    print("1..%d" % fx.n)
+    if fx.failed:
+        print("# %d of %d failed" % (fx.failed, fx.n))
     return 0
 
 
