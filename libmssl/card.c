@@ -724,8 +724,6 @@ MSSL_API int mssl_card_unlock_approve(mssl_ctx *ctx, const mssl_actor *actor,
 	struct mssl_unlock_rec u;
 	char object[32], text[32], until[32];
 	int64_t now;
-	time_t t;
-	struct tm tm;
 	int rc;
 
 	if (code)
@@ -772,9 +770,7 @@ MSSL_API int mssl_card_unlock_approve(mssl_ctx *ctx, const mssl_actor *actor,
 		rc = mssl__op_store_error(&op, rc);
 		goto out;
 	}
-	t = (time_t)u.expires;
-	gmtime_r(&t, &tm);
-	strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", &tm);
+	mssl__utc_text(u.expires, until, sizeof(until));
 	{
 		const struct mssl__notice_line lines[] = {
 			{ N_("Account"), p.account_id },

@@ -80,6 +80,8 @@ char *mssl__asprintf(const char *fmt, ...) MSSL_PRINTF(1, 2);
 void mssl__hex(const uint8_t *in, size_t n, char *out); /* out: 2n+1 */
 int mssl__unhex(const char *in, uint8_t *out, size_t n);
 bool mssl__str_empty(const char *s); /* NULL or only blanks */
+/* "2024-12-18 22:12 UTC" whatever the locale; the number when it is no date. */
+void mssl__utc_text(int64_t t, char *out, size_t n);
 
 /* Free text given by a person: name, note, reason. */
 #define MSSL__TEXT_MAX 256

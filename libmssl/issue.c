@@ -437,11 +437,9 @@ static int compensate(mssl_ctx *ctx, const mssl_actor *actor,
 static void valid_text(int64_t from, int64_t until, char *out, size_t n)
 {
 	char nb[32], na[32];
-	time_t a = (time_t)from, b = (time_t)until;
-	struct tm tm;
 
-	strftime(nb, sizeof(nb), "%Y-%m-%d %H:%M UTC", gmtime_r(&a, &tm));
-	strftime(na, sizeof(na), "%Y-%m-%d %H:%M UTC", gmtime_r(&b, &tm));
+	mssl__utc_text(from, nb, sizeof(nb));
+	mssl__utc_text(until, na, sizeof(na));
 	snprintf(out, n, "%s - %s", nb, na);
 }
 

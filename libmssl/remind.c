@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DAY INT64_C(86400)
 #define BATCH 200 /* reminders per transaction */
@@ -91,17 +90,6 @@ oom:
 	return MSSL_ENOMEM;
 }
 
-/* "2024-12-18 22:12 UTC", independent of the locale. */
-static void date_text(int64_t t, char *out, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) ||
-	    strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		snprintf(out, n, "%" PRId64, t);
-}
-
 /* Queue d's message and record it, in the transaction open on conn. */
 static int remind_one(struct mssl__op *op, const struct due *d, int64_t now,
 		      bool *sent)
@@ -112,7 +100,7 @@ static int remind_one(struct mssl__op *op, const struct due *d, int64_t now,
 	int rc = 0;
 
 	*sent = false;
-	date_text(d->not_after, expires, sizeof(expires));
+	mssl__utc_text(d->not_after, expires, sizeof(expires));
 	snprintf(left, sizeof(left), "%" PRId64,
 		 d->not_after > now ? (d->not_after - now) / DAY : 0);
 	if (d->to) {

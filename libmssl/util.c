@@ -2,9 +2,11 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 char *mssl__strdup(const char *s)
 {
@@ -126,4 +128,14 @@ int mssl__text_check(const char *v, const char *field, bool required,
 					       N_("%s may not contain control characters such as line breaks"),
 					       field);
 	return 0;
+}
+
+void mssl__utc_text(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) ||
+	    strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, n, "%" PRId64, t);
 }
