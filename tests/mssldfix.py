@@ -214,6 +214,33 @@ def openapi():
     return doc
 
 
+def wait_listening(p, port, errfile, secs=15):
+    """Return once process p accepts connections on the loopback port;
+    RuntimeError with what it wrote to errfile when it dies first or
+    takes longer than secs."""
+    deadline = time.time() + secs
+    while time.time() < deadline and p.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    with open(errfile, errors="replace") as f:
+        raise RuntimeError("mssld did not start: " + f.read())
+
+
+def terminate(p):
+    """SIGTERM (SIGKILL after 20 s) unless p has ended: its exit status."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return p.returncode
+
+
 class Daemon:
     """mssld on loopback with the configuration text given; tls_ca set
     means it speaks native TLS and clients trust that CA file."""
@@ -228,26 +255,12 @@ class Daemon:
         self.p = subprocess.Popen([MSSLD, "--config", self.conf],
                                   stdout=self.err, stderr=self.err)
         procs.append(self.p)
-        deadline = time.time() + 15
-        while time.time() < deadline and self.p.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mssld did not start: " +
-                           open(os.path.join(T, "mssld.err")).read())
+        wait_listening(self.p, port, os.path.join(T, "mssld.err"))
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        rc = terminate(self.p)
         self.err.close()
-        return self.p.returncode
+        return rc
 
     def status(self, key):
         """A line of /proc/PID/status in KiB (VmRSS, VmHWM)."""

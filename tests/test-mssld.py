@@ -71,32 +71,16 @@ class Daemon:
                                   stdout=self.stderr, stderr=self.stderr,
                                   env=e)
         procs.append(self.p)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.p.poll() is not None:
-                break
-            try:
-                socket.create_connection(("127.0.0.1", self.port),
-                                         timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        with open(os.path.join(self.dir, "stderr")) as f:
-            raise RuntimeError("mssld did not start: " + f.read())
+        fx.wait_listening(self.p, self.port,
+                          os.path.join(self.dir, "stderr"))
 
     def alive(self):
         return self.p.poll() is None
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        rc = fx.terminate(self.p)
         self.stderr.close()
-        return self.p.returncode
+        return rc
 
     def logtext(self):
         try:
